@@ -1,0 +1,91 @@
+/**
+ * The `snntoolbox` command line.
+ *
+ * ```sh
+ * deno run -A cli.ts run experiment.ini     # or: snntoolbox -t experiment.ini
+ * deno run -A cli.ts --help
+ * ```
+ *
+ * Exit codes: 0 success, 1 failure, 2 usage or configuration error.
+ *
+ * @module
+ */
+import { COMMANDS } from "./lib/cli/mod.ts";
+import type { CommandContext } from "./lib/cli/command.ts";
+import { describeError, SnnToolboxError, UsageError } from "./lib/errors.ts";
+import { VERSION } from "./lib/version.ts";
+import { initBackend } from "./lib/backend/mod.ts";
+
+function envFlag(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    "snntoolbox: convert trained ANNs to spiking neural networks",
+    "",
+    "Usage: snntoolbox <command> [options]",
+    "       snntoolbox -t CONFIG        (same as: snntoolbox run CONFIG)",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Global options:",
+    "  -h, --help      show help (also after a command)",
+    "  -V, --version   show version and compute backend",
+    "  -q, --quiet     print only results and errors",
+    "  -v, --verbose   print details and error causes",
+  ].join("\n");
+}
+
+/** Run the CLI with `argv` (without the program name); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const quiet = argv.includes("-q") || argv.includes("--quiet");
+  const verbose = argv.includes("-v") || argv.includes("--verbose");
+  const ctx: CommandContext = {
+    quiet,
+    verbose,
+    color: envFlag("NO_COLOR") === undefined && Deno.stdout.isTerminal(),
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+  };
+  const args = argv.filter((a) => !["-q", "--quiet", "-v", "--verbose"].includes(a));
+  try {
+    if (args.length === 0 || args[0] === "-h" || args[0] === "--help" || args[0] === "help") {
+      ctx.out(mainHelp());
+      return args.length === 0 ? 2 : 0;
+    }
+    if (args[0] === "-V" || args[0] === "--version") {
+      const backend = await initBackend();
+      ctx.out(`snntoolbox ${VERSION}`);
+      ctx.out(`deno ${Deno.version.deno}, backend ${backend.name}, threads ${backend.threads}`);
+      if (backend.fallbackReason) ctx.err(`note: ${backend.fallbackReason}`);
+      return 0;
+    }
+    const [word, ...rest] = args[0] === "-t" ? ["run", ...args.slice(1)] : args;
+    const command = COMMANDS.find((c) => c.name === word);
+    if (!command) throw new UsageError(`unknown command '${word}'; run 'snntoolbox --help' for the list`);
+    if (rest.includes("-h") || rest.includes("--help")) {
+      ctx.out(command.usage);
+      return 0;
+    }
+    return await command.run(rest, ctx);
+  } catch (err) {
+    if (err instanceof SnnToolboxError) {
+      ctx.err(`error: ${describeError(err, verbose)}`);
+      return err.exitCode;
+    }
+    ctx.err(`error: ${describeError(err, verbose)}`);
+    if (verbose && err instanceof Error && err.stack) ctx.err(err.stack);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,15 @@
+/**
+ * Every third-party dependency of the toolbox, as full pinned `npm:`
+ * specifiers. Modules import from here (never bare specifiers), so the module
+ * graph resolves on its own when imported remotely (a remote module's
+ * `deno.json` import map is not applied).
+ *
+ * @module
+ */
+
+/** TensorFlow.js (core, layers, CPU backend). */
+export * as tf from "npm:@tensorflow/tfjs@4.22.0";
+/** The WebAssembly backend of TensorFlow.js. */
+export * as tfwasm from "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
+/** HDF5 reading and writing (the HDF5 C library compiled to WASM). */
+export { default as h5wasm } from "npm:h5wasm@0.10.3/node";

@@ -1,0 +1,57 @@
+/**
+ * snntoolbox for Deno: parse a trained artificial neural network from Keras,
+ * ONNX/PyTorch, Caffe or Lasagne into one standard model, and prepare it for
+ * conversion into a spiking neural network, driven by the same INI
+ * experiment files as the Python SNN conversion toolbox.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, VERSION } from "./mod.ts";
+ * const backend = await initBackend();
+ * console.log(`snntoolbox ${VERSION} on ${backend.name}`);
+ * ```
+ *
+ * @module
+ */
+
+// --- foundation ---
+export { VERSION } from "./lib/version.ts";
+export { type BackendInfo, initBackend, type InitBackendOptions } from "./lib/backend/mod.ts";
+export {
+  ConfigError,
+  DatasetError,
+  describeError,
+  ModelFormatError,
+  NotAvailableError,
+  SnnToolboxError,
+  type SnnToolboxErrorOptions,
+  UnsupportedLayerError,
+  UsageError,
+} from "./lib/errors.ts";
+export {
+  type DType,
+  float32Array,
+  type Float32NDArray,
+  type NDArray,
+  sizeOf,
+  type TypedArray,
+} from "./lib/io/ndarray.ts";
+export { withAtomicOutput, writeFileAtomic } from "./lib/io/atomic.ts";
+export type { PyDict, PySet, PyTuple, PyValue, ToolboxConfig } from "./lib/config/types.ts";
+export {
+  type DataFormat,
+  type InputModel,
+  type LoadOptions,
+  MODEL_LIBS,
+  type ModelLib,
+} from "./lib/parsing/input_model.ts";
+
+// --- config (lib/config) ---
+
+// --- io (lib/io) ---
+
+// --- parsing (lib/parsing) ---
+
+// --- conversion (lib/conversion) ---
+
+// --- simulation (lib/simulation) ---
