@@ -13,3 +13,5 @@ export * as tf from "npm:@tensorflow/tfjs@4.22.0";
 export * as tfwasm from "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
 /** HDF5 reading and writing (the HDF5 C library compiled to WASM). */
 export { default as h5wasm } from "npm:h5wasm@0.10.3/node";
+/** ONNX protobuf schema (generated protobufjs code, a CommonJS module: use its `.onnx` namespace). */
+export { default as onnxProtoModule } from "npm:onnx-proto@8.0.1";
