@@ -1,0 +1,333 @@
+/**
+ * Data-based weight normalization, as the Python toolbox's
+ * `normalize_parameters` does it: every layer with parameters gets a scale
+ * factor λ = the `percentile`-th percentile of its non-zero activations on
+ * the normalization set; its weights are multiplied by λ(inbound) / λ(layer)
+ * and its biases divided by λ(layer). The input's factor is 1, and layers
+ * with a softmax activation use 1 when the factors are applied (their factor
+ * is still computed and saved). The factors are written to
+ * `<logDir>/normalization/<percentile>.json` and reused from there when the
+ * file exists.
+ *
+ * Memory: activations are computed layer by layer, in chunks of samples; for
+ * each layer only its non-zero activation values are kept (float32), so the
+ * peak is one layer's activations over the normalization set plus one chunk
+ * of the forward pass — never two layers at once.
+ *
+ * @module
+ */
+import { tf } from "../../deps.ts";
+import { ConfigError, DatasetError, SnnToolboxError, UnsupportedLayerError } from "../errors.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { type NDArray, sizeOf } from "../io/ndarray.ts";
+import type { ToolboxConfig } from "../config/types.ts";
+import { NonZeroCollector, percentile as percentileOf } from "./percentile.ts";
+
+/** Options of {@linkcode normalizeParameters} (the `[normalization]` section plus the batch size). */
+export interface NormalizationOptions {
+  /** `[normalization] percentile`: percentile of non-zero activations used as scale factor (default 99.9). */
+  percentile?: number;
+  /** File name stem of the saved factors (the config's literal text, e.g. `"99.9"`); default `String(percentile)`. */
+  percentileLabel?: string;
+  /** `[normalization] normalization_schedule`: lower the percentile by layer index (`int(p - 0.02 i)`). */
+  normalizationSchedule?: boolean;
+  /**
+   * `[simulation] batch_size`. As in the toolbox, the normalization set is
+   * truncated to a multiple of it (when that leaves any sample). Default 1.
+   */
+  batchSize?: number;
+  /** Run log directory: factors go to `<logDir>/normalization/<label>.json` and are reused from there. */
+  logDir?: string;
+  /** Scale factors to apply instead of computing or loading them (layer name → factor). */
+  scaleFactors?: Record<string, number>;
+  /** Called after each layer's factor is computed: `(layersDone, layersTotal)`. */
+  progress?: (done: number, total: number) => void;
+}
+
+/** What {@linkcode normalizeParameters} did. */
+export interface NormalizationResult {
+  /** Scale factor of each layer with parameters (and of the input layer, 1), in layer order. */
+  scaleFactors: Record<string, number>;
+  /** Fraction of zero activations per layer with parameters (empty when the factors were reused). */
+  sparsity: Record<string, number>;
+  /** The factors file written or read, when `logDir` was given. */
+  file?: string;
+  /** Whether the factors came from an existing file or from `options.scaleFactors`. */
+  reused: boolean;
+}
+
+/** Read the `[normalization]` options (and `[simulation] batch_size`) from a configuration. */
+export function normalizationOptionsFromConfig(config: ToolboxConfig, logDir?: string): NormalizationOptions {
+  const label = config.get("normalization", "percentile").trim();
+  return {
+    percentile: config.getFloat("normalization", "percentile"),
+    percentileLabel: label,
+    normalizationSchedule: config.getBoolean("normalization", "normalization_schedule"),
+    batchSize: config.getInt("simulation", "batch_size"),
+    logDir,
+  };
+}
+
+/** The toolbox's normalization schedule: percentile `int(p - 0.02 * layerIdx)`. */
+export function applyNormalizationSchedule(perc: number, layerIdx: number): number {
+  return Math.trunc(perc - layerIdx * 0.02);
+}
+
+/** Scale factor of a layer: the percentile of its non-zero activations, or 1 when all are zero. */
+export function getScaleFactor(nonZeroActivations: Float32Array, perc: number): number {
+  return percentileOf(nonZeroActivations, perc) ?? 1;
+}
+
+const PARAMETRIC_TYPES = new Set(["Dense", "Conv1D", "Conv2D", "DepthwiseConv2D", "Conv2DTranspose"]);
+
+function hasParams(layer: tf.layers.Layer): boolean {
+  return layer.weights.length > 0;
+}
+
+function activationOf(layer: tf.layers.Layer): string {
+  const a = (layer.getConfig() as { activation?: unknown }).activation;
+  return typeof a === "string" ? a : "linear";
+}
+
+/** Inbound layers with parameters of `layer`, looking through layers without parameters. */
+function inboundWithParams(layer: tf.layers.Layer): tf.layers.Layer[] {
+  const out: tf.layers.Layer[] = [];
+  for (const inb of layer.inboundNodes[0]?.inboundLayers ?? []) {
+    if (hasParams(inb)) out.push(inb);
+    else out.push(...inboundWithParams(inb));
+  }
+  return out;
+}
+
+function outputChannels(layer: tf.layers.Layer): number {
+  const shape = layer.outputShape as (number | null)[];
+  return Number(shape[shape.length - 1]);
+}
+
+function toFloat32(x: NDArray): Float32Array {
+  return x.data instanceof Float32Array ? x.data : Float32Array.from(x.data as ArrayLike<number>);
+}
+
+/**
+ * Forward the normalization set through `sub` in chunks and collect the
+ * non-zero output values. At most `numSamples` samples are used.
+ */
+function collectNonZero(
+  sub: tf.LayersModel,
+  x: Float32Array,
+  sampleShape: number[],
+  numSamples: number,
+): NonZeroCollector {
+  const sampleSize = sizeOf(sampleShape);
+  const outShape = sub.outputs[0].shape.slice(1).map((d) => d ?? 1);
+  const outSize = sizeOf(outShape);
+  // Chunk so that one chunk's activations stay below ~16M floats (64 MB).
+  const chunk = Math.max(1, Math.min(256, Math.floor((1 << 24) / Math.max(outSize, sampleSize))));
+  const collector = new NonZeroCollector();
+  for (let start = 0; start < numSamples; start += chunk) {
+    const n = Math.min(chunk, numSamples - start);
+    const values = tf.tidy(() => {
+      const xb = tf.tensor(x.subarray(start * sampleSize, (start + n) * sampleSize), [n, ...sampleShape]);
+      return (sub.predict(xb) as tf.Tensor).dataSync();
+    });
+    collector.add(values);
+  }
+  return collector;
+}
+
+async function readFactors(file: string): Promise<Record<string, number> | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw new SnnToolboxError(`cannot read scale factors ${file}: ${(err as Error).message}`, {
+      cause: err,
+      file,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`scale factors ${file}: not valid JSON (${(err as Error).message})`, {
+      cause: err,
+      file,
+    });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`scale factors ${file}: expected a JSON object of layer name → number`, { file });
+  }
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (typeof v !== "number" || !Number.isFinite(v) || v === 0) {
+      throw new ConfigError(
+        `scale factors ${file}: layer '${k}' has ${JSON.stringify(v)}, expected a non-zero number`,
+        {
+          file,
+        },
+      );
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Compute the scale factor of every layer with parameters from the normalization set. */
+function computeFactors(
+  model: tf.LayersModel,
+  xNorm: NDArray,
+  options: NormalizationOptions,
+): { scaleFactors: Record<string, number>; sparsity: Record<string, number> } {
+  const sampleShape = xNorm.shape.slice(1);
+  const expected = model.inputs[0].shape.slice(1);
+  if (sampleShape.length !== expected.length || expected.some((d, i) => d !== null && d !== sampleShape[i])) {
+    throw new DatasetError(
+      `normalization set has sample shape [${sampleShape.join(", ")}], the model expects [${
+        expected.join(", ")
+      }]`,
+    );
+  }
+  const total = xNorm.shape[0] ?? 0;
+  const bs = Math.max(1, options.batchSize ?? 1);
+  // The toolbox drops the last incomplete batch; keep all samples if that would leave none.
+  const numSamples = total >= bs ? total - (total % bs) : total;
+  const x = toFloat32(xNorm);
+  const perc0 = options.percentile ?? 99.9;
+  const scaleFactors: Record<string, number> = { [model.inputLayers[0]?.name ?? model.layers[0].name]: 1 };
+  const sparsity: Record<string, number> = {};
+  const layers = model.layers.filter(hasParams);
+  layers.forEach((layer, i) => {
+    const sub = tf.model({ inputs: model.inputs, outputs: layer.output as tf.SymbolicTensor });
+    const collector = collectNonZero(sub, x, sampleShape, numSamples);
+    const nonZero = collector.values();
+    sparsity[layer.name] = collector.seen ? 1 - nonZero.length / collector.seen : 0;
+    const perc = options.normalizationSchedule ? applyNormalizationSchedule(perc0, i) : perc0;
+    scaleFactors[layer.name] = getScaleFactor(nonZero, perc);
+    options.progress?.(i + 1, layers.length);
+  });
+  return { scaleFactors, sparsity };
+}
+
+function factorOf(factors: Record<string, number>, name: string, file?: string): number {
+  const f = factors[name];
+  if (f === undefined) {
+    throw new ConfigError(
+      `scale factors${file ? ` ${file}` : ""} have no entry for layer '${name}' (found: ${
+        Object.keys(factors).join(", ")
+      })`,
+      { file },
+    );
+  }
+  return f;
+}
+
+/** Scale the kernel of `layer` by per-input-channel factors (several inbound layers) or one factor. */
+function scaledKernel(
+  layer: tf.layers.Layer,
+  kernel: tf.Tensor,
+  inbound: tf.layers.Layer[],
+  factors: Record<string, number>,
+  inputName: string,
+  own: number,
+  file?: string,
+): tf.Tensor {
+  if (inbound.length <= 1) {
+    const prev = factorOf(factors, inbound.length ? inbound[0].name : inputName, file);
+    return tf.mul(kernel, prev / own);
+  }
+  const type = layer.getClassName();
+  if (type === "Dense") {
+    throw new UnsupportedLayerError(
+      `normalization: Dense layer '${layer.name}' receives input from several layers with parameters ` +
+        `(${inbound.map((l) => l.name).join(", ")}); only convolutions can be normalized per inbound layer`,
+    );
+  }
+  // Input channels are axis -2 of conv kernels, axis -1 of Conv2DTranspose kernels ([kh, kw, out, in]).
+  const axis = type === "Conv2DTranspose" ? kernel.rank - 1 : kernel.rank - 2;
+  const perChannel: number[] = [];
+  for (const inb of inbound) {
+    const f = factorOf(factors, inb.name, file) / own;
+    for (let c = 0; c < outputChannels(inb); c++) perChannel.push(f);
+  }
+  if (perChannel.length !== kernel.shape[axis]) {
+    throw new UnsupportedLayerError(
+      `normalization: layer '${layer.name}' has ${
+        kernel.shape[axis]
+      } input channels, its inbound layers with ` +
+        `parameters (${inbound.map((l) => l.name).join(", ")}) provide ${perChannel.length}`,
+    );
+  }
+  const bshape = kernel.shape.map((_, i) => (i === axis ? perChannel.length : 1));
+  return tf.mul(kernel, tf.tensor(perChannel, bshape));
+}
+
+/** Apply scale factors to the parameters of every layer (in place). */
+function applyFactors(model: tf.LayersModel, factors: Record<string, number>, file?: string): void {
+  const inputName = model.inputLayers[0]?.name ?? model.layers[0].name;
+  for (const layer of model.layers) {
+    if (!hasParams(layer)) continue;
+    const type = layer.getClassName();
+    if (!PARAMETRIC_TYPES.has(type)) {
+      throw new UnsupportedLayerError(
+        `normalization: layer '${layer.name}' of type ${type} has parameters; expected only ` +
+          `${[...PARAMETRIC_TYPES].join(", ")} in a parsed model (BatchNormalization must be folded)`,
+      );
+    }
+    const own = activationOf(layer) === "softmax" ? 1 : factorOf(factors, layer.name, file);
+    const inbound = inboundWithParams(layer);
+    const next = tf.tidy(() => {
+      const [kernel, ...rest] = layer.getWeights();
+      const w = scaledKernel(layer, kernel, inbound, factors, inputName, own, file);
+      const b = rest.length ? [tf.div(rest[0], own), ...rest.slice(1)] : [];
+      return [w, ...b];
+    });
+    layer.setWeights(next);
+    tf.dispose(next);
+  }
+}
+
+/**
+ * Normalize the parameters of `model` in place (see the module docs for the
+ * method and its memory bound). `xNorm` is the normalization set (NHWC,
+ * samples first); it may be omitted when the factors are given in
+ * `options.scaleFactors` or already saved under `options.logDir`.
+ *
+ * @example
+ * ```ts
+ * import { normalizeParameters } from "./mod.ts";
+ * declare const model: import("./deps.ts").tf.LayersModel;
+ * declare const xNorm: import("./mod.ts").NDArray;
+ * const { scaleFactors } = await normalizeParameters(model, xNorm, { percentile: 99.9, logDir: "log" });
+ * ```
+ */
+export async function normalizeParameters(
+  model: tf.LayersModel,
+  xNorm: NDArray | undefined,
+  options: NormalizationOptions = {},
+): Promise<NormalizationResult> {
+  const label = options.percentileLabel ?? String(options.percentile ?? 99.9);
+  const file = options.logDir ? `${options.logDir}/normalization/${label}.json` : undefined;
+  let factors = options.scaleFactors;
+  let reused = factors !== undefined;
+  let sparsity: Record<string, number> = {};
+  if (!factors && file) {
+    factors = await readFactors(file);
+    reused = factors !== undefined;
+  }
+  if (!factors) {
+    if (!xNorm) {
+      throw new DatasetError(
+        "normalization needs a normalization set (x_norm) or saved scale factors" +
+          (file ? `; none found at ${file}` : ""),
+      );
+    }
+    ({ scaleFactors: factors, sparsity } = computeFactors(model, xNorm, options));
+    if (file) {
+      await Deno.mkdir(`${options.logDir}/normalization`, { recursive: true });
+      await writeFileAtomic(file, JSON.stringify(factors, null, 1) + "\n");
+    }
+  }
+  applyFactors(model, factors, reused ? file : undefined);
+  return { scaleFactors: factors, sparsity, file, reused };
+}

@@ -1,0 +1,180 @@
+/**
+ * Data-based normalization: scale factors and normalized parameters against
+ * numpy's computation of the toolbox's method (testdata/simulation/
+ * gen_normalization.py), predictions kept on a branched ReLU CNN, and the
+ * factors file written and reused.
+ */
+import { tf } from "../deps.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+import { normalizeParameters } from "../lib/conversion/normalize.ts";
+import { percentile } from "../lib/conversion/percentile.ts";
+import { float32Array } from "../lib/io/ndarray.ts";
+import { assertClose, assertEquals, assertTrue } from "./_assert.ts";
+
+interface Ref {
+  sizes: number[];
+  names: string[];
+  activations: string[];
+  batch_size: number;
+  x_norm: number[];
+  weights: { w: number[]; b: number[] }[];
+  percentile_tests: { values: number[]; p: number; expected: number }[];
+  cases: {
+    percentile: number;
+    schedule: boolean;
+    scale_factors: Record<string, number>;
+    normalized: { w: number[]; b: number[] }[];
+  }[];
+}
+
+const ref: Ref = JSON.parse(
+  await Deno.readTextFile(new URL("../testdata/simulation/normalization_ref.json", import.meta.url)),
+);
+await initBackend();
+
+function buildMlp(): tf.LayersModel {
+  const input = tf.input({ shape: [ref.sizes[0]], name: "input" });
+  let x: tf.SymbolicTensor = input;
+  ref.names.forEach((name, i) => {
+    const layer = tf.layers.dense({
+      units: ref.sizes[i + 1],
+      activation: ref.activations[i] as "relu",
+      name,
+    });
+    x = layer.apply(x) as tf.SymbolicTensor;
+    layer.setWeights([
+      tf.tensor(ref.weights[i].w, [ref.sizes[i], ref.sizes[i + 1]]),
+      tf.tensor(ref.weights[i].b, [ref.sizes[i + 1]]),
+    ]);
+  });
+  return tf.model({ inputs: input, outputs: x });
+}
+
+Deno.test("percentile matches numpy.percentile (linear)", () => {
+  for (const t of ref.percentile_tests) {
+    const got = percentile(Float32Array.from(t.values), t.p);
+    assertClose([got ?? NaN], [t.expected], { rtol: 1e-6, msg: `p=${t.p} n=${t.values.length}` });
+  }
+  assertEquals(percentile(new Float32Array(0), 50), undefined);
+});
+
+for (const c of ref.cases) {
+  Deno.test(`normalized parameters match numpy (percentile ${c.percentile}, schedule ${c.schedule})`, async () => {
+    const model = buildMlp();
+    const xNorm = float32Array(ref.x_norm, [ref.x_norm.length / ref.sizes[0], ref.sizes[0]]);
+    const res = await normalizeParameters(model, xNorm, {
+      percentile: c.percentile,
+      normalizationSchedule: c.schedule,
+      batchSize: ref.batch_size,
+    });
+    assertEquals(Object.keys(res.scaleFactors), Object.keys(c.scale_factors));
+    for (const [k, v] of Object.entries(c.scale_factors)) {
+      assertClose([res.scaleFactors[k]], [v], { rtol: 1e-5, msg: `scale factor ${k}` });
+    }
+    ref.names.forEach((name, i) => {
+      const [w, b] = model.getLayer(name).getWeights();
+      assertClose(w.dataSync(), c.normalized[i].w, { rtol: 1e-5, atol: 1e-7, msg: `${name} kernel` });
+      assertClose(b.dataSync(), c.normalized[i].b, { rtol: 1e-5, atol: 1e-7, msg: `${name} bias` });
+    });
+    model.dispose();
+  });
+}
+
+/** Two conv branches concatenated, max-pooled, a conv on the concatenation, a softmax Dense. */
+function buildBranchedCnn(seed: number): tf.LayersModel {
+  const init = (s: number) => tf.initializers.randomNormal({ mean: 0, stddev: 0.4, seed: seed + s });
+  const input = tf.input({ shape: [8, 8, 2], name: "input_1" });
+  const a = tf.layers.conv2d({
+    filters: 3,
+    kernelSize: 3,
+    padding: "same",
+    activation: "relu",
+    name: "conv_a",
+    kernelInitializer: init(1),
+    biasInitializer: init(2),
+  }).apply(input) as tf.SymbolicTensor;
+  const b = tf.layers.conv2d({
+    filters: 2,
+    kernelSize: 1,
+    activation: "relu",
+    name: "conv_b",
+    kernelInitializer: init(3),
+    biasInitializer: init(4),
+  }).apply(input) as tf.SymbolicTensor;
+  const cat = tf.layers.concatenate({ axis: -1, name: "concat" }).apply([a, b]) as tf.SymbolicTensor;
+  const pool = tf.layers.maxPooling2d({ poolSize: 2, name: "pool" }).apply(cat) as tf.SymbolicTensor;
+  const c = tf.layers.conv2d({
+    filters: 4,
+    kernelSize: 3,
+    activation: "relu",
+    name: "conv_c",
+    kernelInitializer: init(5),
+    biasInitializer: init(6),
+  }).apply(pool) as tf.SymbolicTensor;
+  const flat = tf.layers.flatten({ name: "flatten" }).apply(c) as tf.SymbolicTensor;
+  const out = tf.layers.dense({
+    units: 5,
+    activation: "softmax",
+    name: "out",
+    kernelInitializer: init(7),
+    biasInitializer: init(8),
+  }).apply(flat) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+Deno.test("normalization keeps the predictions of a branched ReLU CNN; hidden activations scale by 1/λ", async () => {
+  const model = buildBranchedCnn(11);
+  const x = tf.randomUniform([40, 8, 8, 2], 0, 1, "float32", 5);
+  const xNorm = float32Array(x.dataSync() as Float32Array, [40, 8, 8, 2]);
+  const probe = tf.model({
+    inputs: model.inputs,
+    outputs: [model.getLayer("conv_c").output as tf.SymbolicTensor, model.outputs[0]],
+  });
+  const [hiddenBefore, outBefore] = (probe.predict(x) as tf.Tensor[]).map((t) => t.dataSync().slice());
+  const res = await normalizeParameters(model, xNorm, { batchSize: 8 });
+  const [hiddenAfter, outAfter] = (probe.predict(x) as tf.Tensor[]).map((t) => t.dataSync().slice());
+  assertTrue(Math.abs(res.scaleFactors.conv_c - 1) > 0.05, "the test needs a scale factor far from 1");
+  assertClose(outAfter, outBefore, { rtol: 1e-4, atol: 1e-6, msg: "softmax outputs" });
+  const lambda = res.scaleFactors.conv_c;
+  assertClose(hiddenAfter, Array.from(hiddenBefore, (v) => v / lambda), {
+    rtol: 1e-4,
+    atol: 1e-6,
+    msg: "conv_c",
+  });
+  // λ(conv_c) is the 99.9th percentile of its non-zero activations on the same data, computed here by sorting.
+  const nz = Array.from(hiddenBefore).filter((v) => v !== 0).sort((p, q) => p - q);
+  const rank = 0.999 * (nz.length - 1);
+  const lo = Math.floor(rank);
+  const expected = nz[lo] + (nz[Math.min(lo + 1, nz.length - 1)] - nz[lo]) * (rank - lo);
+  assertClose([lambda], [expected], { rtol: 1e-4 });
+  assertEquals(res.scaleFactors.out !== undefined, true);
+  tf.dispose(x);
+});
+
+Deno.test("scale factors are written to <logDir>/normalization/<percentile>.json and reused", async () => {
+  const logDir = await Deno.makeTempDir();
+  try {
+    const first = buildBranchedCnn(3);
+    const second = buildBranchedCnn(3);
+    const xs = [1, 2].map((s) => tf.randomUniform([16, 8, 8, 2], 0, 1, "float32", s));
+    const norm = xs.map((x) => float32Array(x.dataSync() as Float32Array, [16, 8, 8, 2]));
+    const r1 = await normalizeParameters(first, norm[0], { logDir, percentileLabel: "99.9" });
+    assertEquals(r1.reused, false);
+    assertEquals(r1.file, `${logDir}/normalization/99.9.json`);
+    const saved = JSON.parse(await Deno.readTextFile(r1.file!));
+    assertEquals(Object.keys(saved), ["input_1", "conv_a", "conv_b", "conv_c", "out"]);
+    // A different normalization set: the saved factors must win.
+    const r2 = await normalizeParameters(second, norm[1], { logDir, percentileLabel: "99.9" });
+    assertEquals(r2.reused, true);
+    assertEquals(r2.scaleFactors, saved);
+    for (const name of ["conv_a", "conv_c", "out"]) {
+      assertClose(
+        second.getLayer(name).getWeights()[0].dataSync(),
+        first.getLayer(name).getWeights()[0].dataSync(),
+      );
+    }
+    tf.dispose(xs);
+  } finally {
+    await Deno.remove(logDir, { recursive: true });
+  }
+});
