@@ -15,3 +15,5 @@ export * as tfwasm from "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
 export { default as h5wasm } from "npm:h5wasm@0.10.3/node";
 /** ONNX protobuf schema (generated protobufjs code, a CommonJS module: use its `.onnx` namespace). */
 export { default as onnxProtoModule } from "npm:onnx-proto@8.0.1";
+/** ZIP archives with deflate (numpy `.npz` files from `savez` / `savez_compressed`). */
+export * as fflate from "npm:fflate@0.8.3";

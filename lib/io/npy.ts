@@ -1,0 +1,255 @@
+/**
+ * numpy `.npy` files: read format versions 1.0, 2.0 and 3.0 with every
+ * numeric dtype numpy writes by default, either byte order and either memory
+ * order (returned as native-endian, C-order {@linkcode NDArray}s), and write
+ * little-endian C-order version 1.0 files (2.0 when the header needs it).
+ *
+ * @module
+ */
+import { DatasetError } from "../errors.ts";
+import { type DType, type NDArray, sizeOf, type TypedArray } from "./ndarray.ts";
+import { writeFileAtomic } from "./atomic.ts";
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
+const HEADER_ALIGN = 64;
+
+interface DTypeInfo {
+  dtype: DType;
+  itemsize: number;
+  make: (buffer: ArrayBuffer, length: number) => TypedArray;
+}
+
+/** numpy type characters (`descr` without byte order) → our dtypes. */
+const DTYPES: Record<string, DTypeInfo> = {
+  f4: { dtype: "float32", itemsize: 4, make: (b, n) => new Float32Array(b, 0, n) },
+  f8: { dtype: "float64", itemsize: 8, make: (b, n) => new Float64Array(b, 0, n) },
+  i1: { dtype: "int8", itemsize: 1, make: (b, n) => new Int8Array(b, 0, n) },
+  i2: { dtype: "int16", itemsize: 2, make: (b, n) => new Int16Array(b, 0, n) },
+  i4: { dtype: "int32", itemsize: 4, make: (b, n) => new Int32Array(b, 0, n) },
+  i8: { dtype: "int64", itemsize: 8, make: (b, n) => new BigInt64Array(b, 0, n) },
+  u1: { dtype: "uint8", itemsize: 1, make: (b, n) => new Uint8Array(b, 0, n) },
+  u2: { dtype: "uint16", itemsize: 2, make: (b, n) => new Uint16Array(b, 0, n) },
+  u4: { dtype: "uint32", itemsize: 4, make: (b, n) => new Uint32Array(b, 0, n) },
+  u8: { dtype: "uint64", itemsize: 8, make: (b, n) => new BigUint64Array(b, 0, n) },
+  b1: { dtype: "bool", itemsize: 1, make: (b, n) => new Uint8Array(b, 0, n) },
+};
+
+const DESCR_OF: Record<DType, string> = {
+  float32: "<f4",
+  float64: "<f8",
+  int8: "|i1",
+  int16: "<i2",
+  int32: "<i4",
+  int64: "<i8",
+  uint8: "|u1",
+  uint16: "<u2",
+  uint32: "<u4",
+  uint64: "<u8",
+  bool: "|b1",
+};
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The parsed header of a `.npy` file. */
+export interface NpyHeader {
+  /** Format version `[major, minor]`. */
+  version: [number, number];
+  /** numpy dtype descriptor as written, e.g. `"<f4"`. */
+  descr: string;
+  /** Whether the data is in Fortran (column-major) order. */
+  fortranOrder: boolean;
+  /** Array shape. */
+  shape: number[];
+  /** Byte offset of the data. */
+  dataOffset: number;
+}
+
+function fail(source: string, what: string, cause?: unknown): never {
+  throw new DatasetError(`${source}: not a valid .npy array: ${what}`, { file: source, cause });
+}
+
+/** Parse and validate the header of `.npy` bytes (no data is copied). */
+export function parseNpyHeader(bytes: Uint8Array, source = "<npy bytes>"): NpyHeader {
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    fail(
+      source,
+      `expected the magic string "\\x93NUMPY" at the start, found ${bytes.length} bytes without it`,
+    );
+  }
+  const major = bytes[6], minor = bytes[7];
+  if (major < 1 || major > 3) {
+    fail(source, `unsupported format version ${major}.${minor} (expected 1.0, 2.0 or 3.0)`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lenBytes = major === 1 ? 2 : 4;
+  if (bytes.length < 8 + lenBytes) fail(source, "file ends inside the header length");
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = 8 + lenBytes;
+  const dataOffset = start + headerLen;
+  if (dataOffset > bytes.length) {
+    fail(source, `header declares ${headerLen} bytes but the file has only ${bytes.length - start} after it`);
+  }
+  const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(start, dataOffset));
+  const dict = parseHeaderDict(text, source);
+  return { version: [major, minor], ...dict, dataOffset };
+}
+
+/** Parse the Python dict literal `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`. */
+function parseHeaderDict(text: string, source: string): Pick<NpyHeader, "descr" | "fortranOrder" | "shape"> {
+  const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(text);
+  if (!descr) {
+    const structured = /['"]descr['"]\s*:\s*\[/.test(text);
+    fail(
+      source,
+      structured ? "structured (record) dtypes are not supported" : `no 'descr' in header ${text.trim()}`,
+    );
+  }
+  const order = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text);
+  if (!order) fail(source, `no 'fortran_order' True/False in header ${text.trim()}`);
+  const shapeMatch = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
+  if (!shapeMatch) fail(source, `no 'shape' tuple in header ${text.trim()}`);
+  const shape: number[] = [];
+  for (const part of shapeMatch[1].split(",")) {
+    const t = part.trim().replace(/L$/, "");
+    if (t === "") continue;
+    if (!/^\d+$/.test(t)) fail(source, `shape entry '${t}' is not a non-negative integer`);
+    shape.push(Number(t));
+  }
+  return { descr: descr[1], fortranOrder: order[1] === "True", shape };
+}
+
+function dtypeInfo(descr: string, source: string): { info: DTypeInfo; bigEndian: boolean } {
+  const m = /^([<>|=]?)([a-z]\d+)$/.exec(descr);
+  const info = m ? DTYPES[m[2]] : undefined;
+  if (!m || !info) {
+    fail(
+      source,
+      `unsupported dtype '${descr}' (expected one of ${
+        Object.keys(DTYPES).join(", ")
+      } with byte order < > | =)`,
+    );
+  }
+  const bigEndian = m[1] === ">" || (m[1] === "=" && !HOST_LITTLE_ENDIAN);
+  return { info, bigEndian };
+}
+
+function swapBytes(bytes: Uint8Array, itemsize: number): void {
+  if (itemsize === 1) return;
+  for (let i = 0; i < bytes.length; i += itemsize) {
+    for (let a = i, b = i + itemsize - 1; a < b; a++, b--) {
+      const t = bytes[a];
+      bytes[a] = bytes[b];
+      bytes[b] = t;
+    }
+  }
+}
+
+/** Reorder elements of a Fortran-order (column-major) array into C order. */
+function fortranToC<T extends TypedArray>(src: T, shape: number[]): T {
+  const n = src.length;
+  const rank = shape.length;
+  if (rank < 2 || n === 0) return src;
+  const dst = new (src.constructor as new (n: number) => T)(n);
+  const fStrides = new Array<number>(rank);
+  let s = 1;
+  for (let d = 0; d < rank; d++) {
+    fStrides[d] = s;
+    s *= shape[d];
+  }
+  const idx = new Array<number>(rank).fill(0);
+  let f = 0;
+  for (let c = 0; c < n; c++) {
+    dst[c] = src[f];
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]++;
+      f += fStrides[d];
+      if (idx[d] < shape[d]) break;
+      f -= fStrides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return dst;
+}
+
+/** Decode `.npy` bytes; `source` (a file name) is used in error messages. */
+export function decodeNpy(bytes: Uint8Array, source = "<npy bytes>"): NDArray {
+  const header = parseNpyHeader(bytes, source);
+  const { info, bigEndian } = dtypeInfo(header.descr, source);
+  const count = sizeOf(header.shape);
+  const expected = count * info.itemsize;
+  const found = bytes.length - header.dataOffset;
+  if (found !== expected) {
+    fail(
+      source,
+      `shape [${header.shape.join(", ")}] of '${header.descr}' needs ${expected} data bytes, found ${found}` +
+        (found < expected ? " (truncated file?)" : ""),
+    );
+  }
+  const copy = bytes.slice(header.dataOffset, header.dataOffset + expected);
+  if (bigEndian === HOST_LITTLE_ENDIAN) swapBytes(copy, info.itemsize);
+  let data = info.make(copy.buffer, count);
+  if (header.fortranOrder) data = fortranToC(data, header.shape);
+  return { data, shape: header.shape, dtype: info.dtype };
+}
+
+/**
+ * Read a `.npy` array from a file path or from its bytes. Errors are
+ * {@linkcode DatasetError}s naming the file.
+ */
+export async function readNpy(source: string | Uint8Array): Promise<NDArray> {
+  if (typeof source !== "string") return decodeNpy(source);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(source);
+  } catch (err) {
+    throw new DatasetError(`${source}: cannot read .npy file: ${err instanceof Error ? err.message : err}`, {
+      file: source,
+      cause: err,
+    });
+  }
+  return decodeNpy(bytes, source);
+}
+
+function shapeLiteral(shape: readonly number[]): string {
+  if (shape.length === 1) return `(${shape[0]},)`;
+  return `(${shape.join(", ")})`;
+}
+
+/** Encode an array as `.npy` bytes (little-endian, C order; version 1.0, or 2.0 for huge headers). */
+export function encodeNpy(arr: NDArray): Uint8Array {
+  const descr = DESCR_OF[arr.dtype];
+  if (!descr) throw new DatasetError(`cannot encode dtype '${arr.dtype}' as .npy`);
+  if (arr.data.length !== sizeOf(arr.shape)) {
+    throw new DatasetError(
+      `cannot encode .npy: ${arr.data.length} elements do not fit shape [${arr.shape.join(", ")}]`,
+    );
+  }
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeLiteral(arr.shape)}, }`;
+  let major = 1;
+  let prefix = 10;
+  let total = prefix + dict.length + 1;
+  if (Math.ceil(total / HEADER_ALIGN) * HEADER_ALIGN - prefix > 0xffff) {
+    major = 2;
+    prefix = 12;
+    total = prefix + dict.length + 1;
+  }
+  const padded = Math.ceil(total / HEADER_ALIGN) * HEADER_ALIGN;
+  const header = dict + " ".repeat(padded - total) + "\n";
+  const dataBytes = new Uint8Array(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength);
+  const out = new Uint8Array(padded + dataBytes.length);
+  out.set(MAGIC, 0);
+  out[6] = major;
+  out[7] = 0;
+  const view = new DataView(out.buffer);
+  if (major === 1) view.setUint16(8, header.length, true);
+  else view.setUint32(8, header.length, true);
+  for (let i = 0; i < header.length; i++) out[prefix + i] = header.charCodeAt(i);
+  out.set(dataBytes, padded);
+  if (!HOST_LITTLE_ENDIAN) swapBytes(out.subarray(padded), arr.data.BYTES_PER_ELEMENT);
+  return out;
+}
+
+/** Write an array to a `.npy` file atomically. */
+export async function writeNpy(path: string, arr: NDArray): Promise<void> {
+  await writeFileAtomic(path, encodeNpy(arr));
+}
