@@ -51,6 +51,32 @@ export {
 // --- io (lib/io) ---
 
 // --- parsing (lib/parsing) ---
+export {
+  absorbBnParameters,
+  AbstractModelParser,
+  type BatchNormParameters,
+  buildModelFromAttributes,
+  type EvaluateOptions,
+  type EvaluationScore,
+  evaluateModel,
+  getFanin,
+  getFanout,
+  getInboundLayersWithoutParams,
+  getInboundLayersWithParams,
+  getModelLibrary,
+  getOutboundActivation,
+  guessModelLibrary,
+  hasStrideUnity,
+  KerasModelParser,
+  type LayerAttributes,
+  type ModelLibrary,
+  paddingString,
+  type ParserOptions,
+  parserOptionsFromConfig,
+  predictModel,
+  registerCustomActivation,
+  SUPPORTED_LAYERS,
+} from "./lib/parsing/mod.ts";
 
 // --- conversion (lib/conversion) ---
 

@@ -1,0 +1,164 @@
+/**
+ * The toolbox's custom activation functions, addressed by the strings the
+ * Python toolbox writes into layer configs:
+ *
+ * - `relu_Q<m>.<f>`: ReLU of the input reduced to fixed point `Qm.f`
+ *   (`quantized_relu`);
+ * - `clamped_relu_<threshold>_<max_value>`: ReLU clipped at `max_value`
+ *   (`None` = unbounded) with outputs below `threshold` set to 0;
+ * - `noisy_softplus_<k>_<sigma>`: `k·σ·softplus(x / (k·σ))`;
+ * - `binary_sigmoid`, `binary_tanh`.
+ *
+ * Each one becomes a TF.js activation class registered under its exact
+ * string with `tf.serialization.registerClass`, so a layer config that
+ * names it (`activation: "relu_Q1.15"`) builds, saves and loads back.
+ *
+ * @module
+ */
+import { tf } from "../../deps.ts";
+import { ConfigError } from "../errors.ts";
+
+/** A parsed custom activation: its kind and parameters. */
+export type CustomActivationSpec =
+  | { kind: "quantized_relu"; m: number; f: number }
+  | { kind: "clamped_relu"; threshold: number; maxValue: number | null }
+  | { kind: "noisy_softplus"; k: number; sigma: number }
+  | { kind: "binary_sigmoid" }
+  | { kind: "binary_tanh" };
+
+function pyNumber(text: string, what: string, activation: string): number | null {
+  if (text === "None") return null;
+  const v = Number(text);
+  if (text === "" || !Number.isFinite(v)) {
+    throw new ConfigError(`activation '${activation}': ${what} must be a number or None, found '${text}'`);
+  }
+  return v;
+}
+
+/**
+ * Recognise a custom activation string (`relu_Q1.15`, `clamped_relu_0.1_6.0`,
+ * `noisy_softplus_0.17_1`, `binary_sigmoid`, `binary_tanh`); `undefined`
+ * for every other string (built-in activations such as `relu`).
+ */
+export function parseCustomActivation(activation: string): CustomActivationSpec | undefined {
+  if (activation === "binary_sigmoid" || activation === "binary_tanh") return { kind: activation };
+  const q = /_Q(\d+)\.(\d+)$/.exec(activation);
+  if (q) return { kind: "quantized_relu", m: Number(q[1]), f: Number(q[2]) };
+  if (activation.includes("clamped_relu")) {
+    const parts = activation.split("_");
+    if (parts.length < 4) return { kind: "clamped_relu", threshold: 0.1, maxValue: null };
+    const threshold = pyNumber(parts[parts.length - 2], "threshold", activation) ?? 0;
+    return {
+      kind: "clamped_relu",
+      threshold,
+      maxValue: pyNumber(parts[parts.length - 1], "max_value", activation),
+    };
+  }
+  if (/noisy_?softplus/i.test(activation)) {
+    const parts = activation.split("_");
+    const k = parts.length >= 4 ? pyNumber(parts[parts.length - 2], "k", activation) : null;
+    const sigma = parts.length >= 4 ? pyNumber(parts[parts.length - 1], "sigma", activation) : null;
+    return { kind: "noisy_softplus", k: k ?? 0.17, sigma: sigma ?? 1 };
+  }
+  return undefined;
+}
+
+/** Python's `str(float)` for the numbers in activation names (`6` → `6.0`). */
+export function pyFloatString(v: number | null): string {
+  if (v === null) return "None";
+  return Number.isInteger(v) ? `${v}.0` : String(v);
+}
+
+/** The activation string of a clamped ReLU, as the Python toolbox's `ClampedReLU.__name__`. */
+export function clampedReluName(threshold: number, maxValue: number | null): string {
+  return `clamped_relu_${pyFloatString(threshold)}_${pyFloatString(maxValue)}`;
+}
+
+/**
+ * Reduce `x` to fixed point `Qm.f` (the toolbox's `reduce_precision`):
+ * round to multiples of 2^-f, clip to ±(2^m − 2^-f).
+ */
+export function reducePrecision(x: Float32Array, m: number, f: number): Float32Array {
+  const n = 2 ** f;
+  const maxval = 2 ** m - 1 / n;
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    out[i] = Math.min(maxval, Math.max(-maxval, pyRound(x[i] * n) / n));
+  }
+  return out;
+}
+
+/** numpy `round`: half to even. */
+function pyRound(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Binarize weights to ±h (the toolbox's deterministic `binarize`):
+ * `round(clip((w/h + 1)/2, 0, 1))` then 1 → +h, 0 → −h.
+ */
+export function binarize(w: Float32Array, h = 1): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let i = 0; i < w.length; i++) {
+    const p = Math.min(1, Math.max(0, (w[i] / h + 1) / 2));
+    out[i] = pyRound(p) !== 0 ? h : -h;
+  }
+  return out;
+}
+
+function applySpec(spec: CustomActivationSpec, x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    switch (spec.kind) {
+      case "quantized_relu": {
+        const n = 2 ** spec.f;
+        const maxval = 2 ** spec.m - 1 / n;
+        return tf.relu(tf.clipByValue(tf.div(tf.round(tf.mul(x, n)), n), -maxval, maxval));
+      }
+      case "clamped_relu": {
+        const r = spec.maxValue === null ? tf.relu(x) : tf.clipByValue(x, 0, spec.maxValue);
+        return tf.where(tf.less(r, spec.threshold), tf.zerosLike(r), r);
+      }
+      case "noisy_softplus": {
+        const ks = spec.k * spec.sigma;
+        return tf.mul(tf.softplus(tf.div(x, ks)), ks);
+      }
+      case "binary_sigmoid":
+        return tf.round(tf.clipByValue(tf.div(tf.add(x, 1), 2), 0, 1));
+      case "binary_tanh":
+        return tf.sign(x);
+    }
+  });
+}
+
+const registered = new Set<string>();
+
+/**
+ * Make sure TF.js knows the custom activation `activation` (registering a
+ * class under exactly that name on first use). Returns `false` when the
+ * string is not a custom activation (then it must be a TF.js built-in).
+ */
+export function registerCustomActivation(activation: string): boolean {
+  const spec = parseCustomActivation(activation);
+  if (!spec) return false;
+  if (registered.has(activation)) return true;
+  const cls = class extends tf.serialization.Serializable {
+    static className = activation;
+    apply(x: tf.Tensor): tf.Tensor {
+      return applySpec(spec, x);
+    }
+    getConfig(): tf.serialization.ConfigDict {
+      return {};
+    }
+  };
+  tf.serialization.registerClass(cls);
+  registered.add(activation);
+  return true;
+}
+
+/** Apply any activation string (custom or TF.js built-in) to `x`, e.g. for reference computations. */
+export function applyActivation(activation: string, x: tf.Tensor): tf.Tensor {
+  const spec = parseCustomActivation(activation);
+  if (spec) return applySpec(spec, x);
+  return tf.tidy(() => tf.layers.activation({ activation: activation as "relu" }).apply(x) as tf.Tensor);
+}

@@ -1,0 +1,195 @@
+/**
+ * Evaluating and running any TF.js layers model (the input model or the
+ * parsed one) on arrays: loss, top-1 and top-k accuracy like Keras'
+ * `evaluate` with `categorical_crossentropy`, `accuracy` and
+ * `top_k_categorical_accuracy`.
+ *
+ * @module
+ */
+import { tf } from "../../deps.ts";
+import { DatasetError } from "../errors.ts";
+import { type Float32NDArray, type NDArray, sizeOf } from "../io/ndarray.ts";
+
+/** Options of {@linkcode evaluateModel} and {@linkcode predictModel}. */
+export interface EvaluateOptions {
+  /** Samples per forward pass (default 32). */
+  batchSize?: number;
+  /** Use only the first `numToTest` samples (default: all). */
+  numToTest?: number;
+  /** `k` of top-k accuracy (default 5). */
+  topK?: number;
+  /** Transpose each sample by this permutation before feeding it (source layout → model layout). */
+  inputPerm?: number[];
+}
+
+/** Scores of {@linkcode evaluateModel}. */
+export interface EvaluationScore {
+  /** Mean categorical cross-entropy (outputs normalised to sum 1 and clipped to [1e-7, 1 − 1e-7], as Keras does). */
+  loss: number;
+  /** Fraction of samples whose highest output is the label. */
+  top1: number;
+  /** Fraction of samples whose label is among the `k` highest outputs. */
+  topK: number;
+  /** The `k` of {@linkcode topK}. */
+  k: number;
+  /** Number of samples evaluated. */
+  count: number;
+}
+
+function toFloat32(a: NDArray): Float32Array {
+  if (a.data instanceof Float32Array) return a.data;
+  const out = new Float32Array(a.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = Number(a.data[i]);
+  return out;
+}
+
+/** Class index of each sample from one-hot (or score) rows `[N, C]` or indices `[N]`/`[N, 1]`. */
+export function labelIndices(y: NDArray): Int32Array {
+  const n = y.shape[0] ?? 0;
+  const data = toFloat32(y);
+  if (y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1)) return Int32Array.from(data);
+  const c = sizeOf(y.shape.slice(1));
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < c; j++) if (data[i * c + j] > data[i * c + best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+function batchTensor(x: NDArray, data: Float32Array, start: number, end: number, perm?: number[]): tf.Tensor {
+  const per = sizeOf(x.shape.slice(1));
+  const t = tf.tensor(data.subarray(start * per, end * per), [end - start, ...x.shape.slice(1)], "float32");
+  if (!perm) return t;
+  const out = tf.transpose(t, [0, ...perm.map((p) => p + 1)]);
+  t.dispose();
+  return out;
+}
+
+function firstOutput(y: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  if (!Array.isArray(y)) return y;
+  for (const t of y.slice(1)) t.dispose();
+  return y[0];
+}
+
+/**
+ * Evaluate `model` on `x` (`[N, ...]`) against labels `y` (one-hot `[N, C]`
+ * or indices `[N]`): mean loss, top-1 and top-k accuracy.
+ */
+export async function evaluateModel(
+  model: tf.LayersModel,
+  x: NDArray,
+  y: NDArray,
+  options: EvaluateOptions = {},
+): Promise<EvaluationScore> {
+  const total = Math.min(x.shape[0] ?? 0, options.numToTest ?? Infinity);
+  if ((y.shape[0] ?? 0) < total) {
+    throw new DatasetError(
+      `${total} samples to test but only ${y.shape[0]} labels (shape [${y.shape.join(", ")}])`,
+    );
+  }
+  if (total === 0) throw new DatasetError("no samples to evaluate (x is empty or num_to_test is 0)");
+  const batchSize = Math.max(1, options.batchSize ?? 32);
+  const k = options.topK ?? 5;
+  const labels = labelIndices(y);
+  const xData = toFloat32(x);
+  let loss = 0;
+  let top1 = 0;
+  let topk = 0;
+  for (let start = 0; start < total; start += batchSize) {
+    const end = Math.min(total, start + batchSize);
+    const input = batchTensor(x, xData, start, end, options.inputPerm);
+    let out: tf.Tensor;
+    try {
+      out = firstOutput(model.predict(input) as tf.Tensor | tf.Tensor[]);
+    } catch (err) {
+      input.dispose();
+      throw new DatasetError(
+        `samples of shape [${x.shape.slice(1).join(", ")}] do not fit the model input ` +
+          `[${(model.inputs[0].shape ?? []).slice(1).join(", ")}]: ${
+            err instanceof Error ? err.message : err
+          }`,
+        { cause: err },
+      );
+    }
+    input.dispose();
+    const pred = (await out.data()) as Float32Array;
+    const c = out.shape[out.shape.length - 1] ?? 1;
+    out.dispose();
+    for (let i = 0; i < end - start; i++) {
+      const row = pred.subarray(i * c, (i + 1) * c);
+      const label = labels[start + i];
+      const v = row[label];
+      let greater = 0;
+      let sum = 0;
+      for (let j = 0; j < c; j++) {
+        if (row[j] > v) greater++;
+        sum += row[j];
+      }
+      if (greater === 0) top1++;
+      if (greater < k) topk++;
+      const p = Math.min(1 - 1e-7, Math.max(1e-7, v / sum));
+      loss -= Math.log(p);
+    }
+  }
+  return { loss: loss / total, top1: top1 / total, topK: topk / total, k, count: total };
+}
+
+/** Options of {@linkcode predictModel}. */
+export interface PredictOptions {
+  /** Samples per forward pass (default 32). */
+  batchSize?: number;
+  /** Transpose each input sample by this permutation first (source → model layout). */
+  inputPerm?: number[];
+  /** The model output is transpose(source output, outputPerm); undo it (model → source layout). */
+  outputPerm?: number[];
+}
+
+/** Run `model` on `x` in batches and return its (first) output as a float32 array. */
+export async function predictModel(
+  model: tf.LayersModel,
+  x: NDArray,
+  options: PredictOptions = {},
+): Promise<Float32NDArray> {
+  const n = x.shape[0] ?? 0;
+  const batchSize = Math.max(1, options.batchSize ?? 32);
+  const xData = toFloat32(x);
+  const chunks: Float32Array[] = [];
+  let sampleShape: number[] = [];
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(n, start + batchSize);
+    const input = batchTensor(x, xData, start, end, options.inputPerm);
+    let out: tf.Tensor;
+    try {
+      out = firstOutput(model.predict(input) as tf.Tensor | tf.Tensor[]);
+    } catch (err) {
+      throw new DatasetError(
+        `input of shape [${x.shape.join(", ")}] does not fit the model input ` +
+          `[${(model.inputs[0].shape ?? []).map((d) => d ?? "N").join(", ")}]: ${
+            err instanceof Error ? err.message : err
+          }`,
+        { cause: err },
+      );
+    } finally {
+      input.dispose();
+    }
+    if (options.outputPerm) {
+      const inv = new Array(options.outputPerm.length);
+      options.outputPerm.forEach((a, i) => (inv[a] = i));
+      const t = tf.transpose(out, [0, ...inv.map((p: number) => p + 1)]);
+      out.dispose();
+      out = t;
+    }
+    sampleShape = out.shape.slice(1);
+    chunks.push((await out.data()) as Float32Array);
+    out.dispose();
+  }
+  const data = new Float32Array(chunks.reduce((s, c) => s + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    data.set(c, off);
+    off += c.length;
+  }
+  return { data, shape: [n, ...sampleShape], dtype: "float32" };
+}

@@ -1,0 +1,67 @@
+/**
+ * Parsing: from an input model (any library, loaded as a TF.js layers
+ * model) to the parsed, channels-last model ready for spiking conversion.
+ *
+ * @example
+ * ```ts
+ * import { getModelLibrary, initBackend } from "../../mod.ts";
+ * await initBackend();
+ * const lib = getModelLibrary("keras");
+ * const input = await lib.load("model.h5");
+ * const parser = lib.createParser(input, { softmaxToRelu: false });
+ * parser.parse();
+ * const parsed = parser.buildParsedModel();
+ * parsed.summary();
+ * ```
+ *
+ * @module
+ */
+export {
+  AbstractModelParser,
+  ACTIVATION_LAYERS,
+  type BatchNormParameters,
+  buildModelFromAttributes,
+  createParsedLayer,
+  flatIndexMap,
+  type LayerAttributes,
+  NOOP_LAYERS,
+  SUPPORTED_LAYERS,
+} from "./abstract_parser.ts";
+export {
+  type AbsorbBnOptions,
+  absorbBnParameters,
+  getFanin,
+  getFanout,
+  getFanoutArray,
+  getInboundLayers,
+  getInboundLayersWithoutParams,
+  getInboundLayersWithParams,
+  getOutboundActivation,
+  getOutboundLayers,
+  getSpikingOutboundLayers,
+  getType,
+  hasStrideUnity,
+  hasWeights,
+  type KernelKind,
+  paddingString,
+} from "./utils.ts";
+export {
+  applyActivation,
+  binarize,
+  clampedReluName,
+  type CustomActivationSpec,
+  parseCustomActivation,
+  reducePrecision,
+  registerCustomActivation,
+} from "./activations.ts";
+export { isToolboxConfig, parseQmf, type ParserOptions, parserOptionsFromConfig } from "./options.ts";
+export {
+  evaluateModel,
+  type EvaluateOptions,
+  type EvaluationScore,
+  labelIndices,
+  predictModel,
+  type PredictOptions,
+} from "./evaluate.ts";
+export { KerasModelParser, load as loadKerasInputModel } from "./model_libs/keras.ts";
+export { getModelLibrary, guessModelLibrary, MODEL_LIBRARIES, type ModelLibrary } from "./model_libs/mod.ts";

@@ -1,0 +1,216 @@
+/**
+ * The Keras input library (`model_lib = keras`): reads the layers of any
+ * TF.js layers model (class names = Keras names) for the abstract parser.
+ * Every other library loads its files into such a model too, so their
+ * parsers subclass {@linkcode KerasModelParser}.
+ *
+ * @module
+ */
+import type { tf } from "../../../deps.ts";
+import { ModelFormatError, NotAvailableError } from "../../errors.ts";
+import type { Float32NDArray } from "../../io/ndarray.ts";
+import type { DataFormat, InputModel, LoadOptions } from "../input_model.ts";
+import { AbstractModelParser, type BatchNormParameters, type LayerAttributes } from "../abstract_parser.ts";
+
+type Layer = tf.layers.Layer;
+
+function toNDArray(t: tf.Tensor): Float32NDArray {
+  return { data: Float32Array.from(t.dataSync()), shape: [...t.shape], dtype: "float32" };
+}
+
+function zeros(n: number): Float32NDArray {
+  return { data: new Float32Array(n), shape: [n], dtype: "float32" };
+}
+
+function firstShape(shape: tf.Shape | tf.Shape[]): (number | null)[] {
+  return (Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
+}
+
+/** Parser of TF.js layers models (Keras class and argument names). */
+export class KerasModelParser extends AbstractModelParser<Layer> {
+  private layerSet?: Set<Layer>;
+
+  /** The TF.js model being parsed. */
+  get model(): tf.LayersModel {
+    return this.inputModel.model;
+  }
+
+  /** The model's layers in topological order. */
+  getLayerIterable(): Layer[] {
+    return this.model.layers;
+  }
+
+  /** Keras class name. */
+  getType(layer: Layer): string {
+    return layer.getClassName();
+  }
+
+  /** The layer's name in the input model. */
+  getLayerName(layer: Layer): string {
+    return layer.name;
+  }
+
+  /** The layer's config (`getConfig()`, camelCase). */
+  override initializeAttributes(layer?: Layer): Record<string, unknown> {
+    return layer ? { ...(layer.getConfig() as Record<string, unknown>) } : {};
+  }
+
+  /** μ, 1/√(σ²+ε), γ, β and axis of a BatchNormalization layer. */
+  getBatchnormParameters(layer: Layer): BatchNormParameters {
+    const cfg = this.initializeAttributes(layer);
+    const weights = layer.getWeights();
+    const arrays = weights.map((w) => Float32Array.from(w.dataSync()));
+    const scale = cfg.scale !== false;
+    const center = cfg.center !== false;
+    let i = 0;
+    const gammaW = scale ? arrays[i++] : undefined;
+    const betaW = center ? arrays[i++] : undefined;
+    const mean = arrays[i++];
+    const variance = arrays[i++];
+    if (!mean || !variance) {
+      throw new ModelFormatError(
+        `${this.inputModel.path}: BatchNormalization '${layer.name}' has ${arrays.length} weights, ` +
+          `expected ${2 + Number(scale) + Number(center)} (gamma?, beta?, moving mean, moving variance)`,
+      );
+    }
+    const eps = Number(cfg.epsilon ?? 1e-3);
+    const varEpsSqrtInv = new Float32Array(mean.length);
+    for (let c = 0; c < mean.length; c++) varEpsSqrtInv[c] = 1 / Math.sqrt(variance[c] + eps);
+    const rawAxis = cfg.axis;
+    const axis = Array.isArray(rawAxis) ? Number(rawAxis[0]) : Number(rawAxis ?? -1);
+    return {
+      mean,
+      varEpsSqrtInv,
+      gamma: gammaW ?? new Float32Array(mean.length).fill(1),
+      beta: betaW ?? new Float32Array(mean.length),
+      axis,
+    };
+  }
+
+  /** Inbound layers of the layer's first call. */
+  getInboundLayers(layer: Layer): Layer[] {
+    const node = layer.inboundNodes[0];
+    return node ? [...node.inboundLayers] : [];
+  }
+
+  /** Outbound layers within this model. */
+  getOutboundLayers(layer: Layer): Layer[] {
+    this.layerSet ??= new Set(this.model.layers);
+    return layer.outboundNodes.map((n) => n.outboundLayer).filter((l) => this.layerSet!.has(l));
+  }
+
+  /** The model's output layers. */
+  getOutputLayers(): Layer[] {
+    return [...this.model.outputLayers];
+  }
+
+  /** Whether the layer has weights. */
+  hasWeights(layer: Layer): boolean {
+    return layer.weights.length > 0;
+  }
+
+  /** The model's input shape without batch. */
+  getInputShape(): number[] {
+    if (this.model.inputs.length !== 1) {
+      throw new ModelFormatError(
+        `${this.inputModel.path}: the model has ${this.model.inputs.length} inputs; only single-input models can be parsed`,
+      );
+    }
+    return this.concrete(this.model.inputs[0].shape.slice(1), "the model input");
+  }
+
+  private concrete(shape: (number | null)[], what: string): number[] {
+    if (shape.some((d) => d === null || d === undefined)) {
+      throw new ModelFormatError(
+        `${this.inputModel.path}: ${what} has undefined dimensions [${
+          shape.map((d) => d ?? "None").join(", ")
+        }]; ` +
+          `the toolbox needs a fixed input shape`,
+      );
+    }
+    return shape as number[];
+  }
+
+  /** Output shape without batch. */
+  getOutputShape(layer: Layer): number[] {
+    return this.concrete(firstShape(layer.outputShape).slice(1), `layer '${layer.name}' output`);
+  }
+
+  /** `dataFormat` of the layer, when it has one. */
+  getDataFormat(layer: Layer): DataFormat | undefined {
+    const f = (layer.getConfig() as Record<string, unknown>).dataFormat;
+    if (f === "channelsFirst") return "channels_first";
+    if (f === "channelsLast") return "channels_last";
+    return undefined;
+  }
+
+  /** The layer's activation string (`linear` when none). */
+  getActivation(layer: Layer): string {
+    const a = (layer.getConfig() as Record<string, unknown>).activation;
+    return typeof a === "string" ? a : "linear";
+  }
+
+  private weightsWithBias(layer: Layer, nOut: number): Float32NDArray[] {
+    const ws = layer.getWeights().map(toNDArray);
+    if (ws.length === 1) ws.push(zeros(nOut));
+    return ws;
+  }
+
+  /** `[kernel [in, out], bias]` (zero bias when the layer has none). */
+  parseDense(layer: Layer, attributes: LayerAttributes): void {
+    attributes.parameters = this.weightsWithBias(layer, Number(attributes.config.units));
+  }
+
+  /** `[kernel, bias]` (zero bias when the layer has none). */
+  parseConvolution(layer: Layer, attributes: LayerAttributes): void {
+    attributes.parameters = this.weightsWithBias(layer, Number(attributes.config.filters));
+  }
+
+  /** `[depthwiseKernel, bias]` (zero bias when the layer has none). */
+  parseDepthwiseConvolution(layer: Layer, attributes: LayerAttributes): void {
+    const ws = layer.getWeights().map(toNDArray);
+    if (ws.length === 1) ws.push(zeros(ws[0].shape[2] * ws[0].shape[3]));
+    attributes.parameters = ws;
+  }
+
+  /** `[depthwiseKernel, pointwiseKernel, bias]` (zero bias when the layer has none). */
+  getSeparableParameters(layer: Layer): [Float32NDArray, Float32NDArray, Float32NDArray] {
+    const ws = layer.getWeights().map(toNDArray);
+    if (ws.length < 2) {
+      throw new ModelFormatError(`${this.inputModel.path}: SeparableConv2D '${layer.name}' has no weights`);
+    }
+    return [ws[0], ws[1], ws[2] ?? zeros(ws[1].shape[3])];
+  }
+
+  /** Pooling attributes are already in the layer config. */
+  parsePooling(_layer: Layer, _attributes: LayerAttributes): void {}
+
+  /** The concatenation axis (source layout). */
+  parseConcatenate(layer: Layer, attributes: LayerAttributes): void {
+    attributes.config.axis = (layer.getConfig() as Record<string, unknown>).axis ?? -1;
+  }
+}
+
+/**
+ * Load a Keras model file (`.h5`, `.keras`, `.json` + weights, tfjs
+ * `model.json`) as an input model, through the Keras file reader.
+ */
+export async function load(path: string, options: LoadOptions = {}): Promise<InputModel> {
+  // Imported lazily: the Keras file reader is large and optional for users of other libraries.
+  const spec = "../../io/keras/load.ts";
+  let mod: { loadKerasModel?: (p: string, o: LoadOptions) => Promise<InputModel> };
+  try {
+    mod = await import(spec);
+  } catch (err) {
+    throw new NotAvailableError(`reading Keras model files is not available in this build (${path})`, {
+      cause: err,
+      file: path,
+    });
+  }
+  if (typeof mod.loadKerasModel !== "function") {
+    throw new NotAvailableError(`reading Keras model files is not available in this build (${path})`, {
+      file: path,
+    });
+  }
+  return await mod.loadKerasModel(path, options);
+}

@@ -1,0 +1,59 @@
+/**
+ * The registry of input model libraries (`[input] model_lib`): how to load
+ * a model file and which parser reads the loaded model. Adding a library is
+ * one entry in {@linkcode MODEL_LIBRARIES}.
+ *
+ * @module
+ */
+import type { ToolboxConfig } from "../../config/types.ts";
+import { ConfigError } from "../../errors.ts";
+import type { InputModel, LoadOptions, ModelLib } from "../input_model.ts";
+import { MODEL_LIBS } from "../input_model.ts";
+import type { AbstractModelParser } from "../abstract_parser.ts";
+import type { ParserOptions } from "../options.ts";
+import { KerasModelParser, load as loadKeras } from "./keras.ts";
+import { loadOnnxModel, OnnxModelParser } from "./onnx.ts";
+import { loadPytorchModel, PytorchModelParser } from "./pytorch.ts";
+
+/** One input library: a loader and a parser factory. */
+export interface ModelLibrary {
+  /** Load the model file at `path` into an input model. */
+  load(path: string, options?: LoadOptions): Promise<InputModel>;
+  /** Create the parser that reads `inputModel`. */
+  createParser(inputModel: InputModel, config?: ToolboxConfig | ParserOptions): AbstractModelParser<unknown>;
+  /** File extensions (lower case, with dot) this library reads, for picking a library from a path. */
+  extensions: readonly string[];
+}
+
+const kerasParser = (m: InputModel, c?: ToolboxConfig | ParserOptions): AbstractModelParser<unknown> =>
+  new KerasModelParser(m, c) as unknown as AbstractModelParser<unknown>;
+
+/** Registered libraries. Other libraries add one line here. */
+export const MODEL_LIBRARIES: Partial<Record<ModelLib, ModelLibrary>> = {
+  keras: { load: loadKeras, createParser: kerasParser, extensions: [".h5", ".hdf5", ".keras", ".json"] },
+  onnx: { load: loadOnnxModel, createParser: (m, c) => new OnnxModelParser(m, c) as unknown as AbstractModelParser<unknown>, extensions: [".onnx"] },
+  pytorch: { load: loadPytorchModel, createParser: (m, c) => new PytorchModelParser(m, c) as unknown as AbstractModelParser<unknown>, extensions: [".pth", ".pt"] },
+};
+
+/** The library registered as `name`; `ConfigError` naming the registered ones otherwise. */
+export function getModelLibrary(name: string): ModelLibrary {
+  const lib = MODEL_LIBRARIES[name as ModelLib];
+  if (!lib) {
+    const known = Object.keys(MODEL_LIBRARIES).join(", ");
+    const hint = (MODEL_LIBS as readonly string[]).includes(name) ? " (not available in this build)" : "";
+    throw new ConfigError(`[input] model_lib = '${name}' is not a model library${hint}; available: ${known}`);
+  }
+  return lib;
+}
+
+/** Pick the library for a model file from its extension (`.onnx` → onnx, `.h5` → keras, ...). */
+export function guessModelLibrary(path: string): ModelLib | undefined {
+  const lower = path.toLowerCase();
+  let best: [ModelLib, number] | undefined;
+  for (const [name, lib] of Object.entries(MODEL_LIBRARIES) as [ModelLib, ModelLibrary][]) {
+    for (const ext of lib.extensions) {
+      if (lower.endsWith(ext) && (!best || ext.length > best[1])) best = [name, ext.length];
+    }
+  }
+  return best?.[0];
+}

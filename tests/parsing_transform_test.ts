@@ -1,0 +1,201 @@
+import { tf } from "../deps.ts";
+import { assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
+import { asInputModel, parseAndCompare, randomizeWeights } from "./_parsing_helpers.ts";
+import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
+import { UnsupportedLayerError } from "../lib/errors.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+
+await initBackend();
+
+Deno.test("BN after Conv/Dense through Activation and Dropout is absorbed, outputs unchanged", async () => {
+  const input = tf.input({ shape: [10, 10, 3] });
+  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3 }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ axis: -1 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.activation({ activation: "relu" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.maxPooling2d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 5, kernelSize: 3, padding: "same" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: 0.5 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ axis: 3 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 6 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.activation({ activation: "softmax" }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x, name: "bn_chain" });
+  randomizeWeights(model);
+  const parser = await parseAndCompare(model);
+  const types = parser.layerList.map((l) => l.layerType);
+  assertEquals(types, ["Conv2D", "MaxPooling2D", "Conv2D", "Flatten", "Dense"]);
+  assertEquals(parser.layerList.map((l) => l.activation ?? null), ["relu", null, "relu", null, "softmax"]);
+  assertTrue(parser.layerList[0].absorbed.some((s) => s.startsWith("BatchNormalization")));
+});
+
+Deno.test("channels_first CNN → channels_last: conv, BN axis 1, pooling, Flatten as laid out (Dense rows permuted)", async () => {
+  const input = tf.input({ shape: [3, 9, 8] });
+  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, dataFormat: "channelsFirst" }).apply(
+    input,
+  ) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ axis: 1 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.activation({ activation: "relu" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.averagePooling2d({ poolSize: 2, dataFormat: "channelsFirst" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 5, activation: "relu" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 3 }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x, name: "cf_flatten_laid_out" });
+  randomizeWeights(model, 3);
+  const parser = await parseAndCompare(model, "channels_first");
+  assertEquals(parser.getParsedInputShape(), [9, 8, 3]);
+  assertTrue(!parser.layerList.some((l) => l.layerType === "Permute"), "no Permute needed");
+  assertTrue(parser.layerList.some((l) => l.absorbed.some((s) => s.includes("rows permuted"))));
+});
+
+Deno.test("channels_first with Keras>=2.2 Flatten(data_format=channels_first) needs no permutation", async () => {
+  const input = tf.input({ shape: [2, 6, 6] });
+  let x = tf.layers.conv2d({ filters: 3, kernelSize: 3, dataFormat: "channelsFirst", activation: "relu" })
+    .apply(input) as tf.SymbolicTensor;
+  x = tf.layers.flatten({ dataFormat: "channelsFirst" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 4 }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x, name: "cf_flatten_cl" });
+  randomizeWeights(model, 4);
+  const parser = await parseAndCompare(model, "channels_first");
+  assertTrue(!parser.layerList.some((l) => l.absorbed.some((s) => s.includes("rows permuted"))));
+});
+
+Deno.test("channels_first Concatenate axis 1 and a flatten feeding the output keep outputs", async () => {
+  const input = tf.input({ shape: [2, 5, 5] });
+  const a = tf.layers.conv2d({ filters: 3, kernelSize: 1, dataFormat: "channelsFirst" }).apply(
+    input,
+  ) as tf.SymbolicTensor;
+  const b = tf.layers.conv2d({ filters: 2, kernelSize: 1, dataFormat: "channelsFirst" }).apply(
+    input,
+  ) as tf.SymbolicTensor;
+  let x = tf.layers.concatenate({ axis: 1 }).apply([a, b]) as tf.SymbolicTensor;
+  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x, name: "cf_concat" });
+  randomizeWeights(model, 5);
+  const parser = await parseAndCompare(model, "channels_first");
+  const concat = parser.layerList.find((l) => l.layerType === "Concatenate");
+  assertEquals(concat?.config.axis, 3);
+});
+
+Deno.test("Add → Concatenate + 1×1 identity-sum conv; GlobalAveragePooling → AveragePooling + Flatten", async () => {
+  const input = tf.input({ shape: [8, 8, 3] });
+  const c1 = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same" }).apply(
+    input,
+  ) as tf.SymbolicTensor;
+  const b1 = tf.layers.batchNormalization().apply(c1) as tf.SymbolicTensor;
+  const c2 = tf.layers.conv2d({ filters: 4, kernelSize: 1 }).apply(input) as tf.SymbolicTensor;
+  const b2 = tf.layers.batchNormalization().apply(c2) as tf.SymbolicTensor;
+  let x = tf.layers.add().apply([b1, b2]) as tf.SymbolicTensor;
+  x = tf.layers.activation({ activation: "relu" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 3, activation: "softmax" }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x, name: "residual" });
+  randomizeWeights(model, 6);
+  const parser = await parseAndCompare(model);
+  assertEquals(parser.layerList.map((l) => l.layerType), [
+    "Conv2D",
+    "Conv2D",
+    "Concatenate",
+    "Conv2D",
+    "AveragePooling2D",
+    "Flatten",
+    "Dense",
+  ]);
+  assertEquals(parser.layerList[3].activation, "relu");
+});
+
+Deno.test("BN on the input folds forward into Dense and valid Conv; kept before a 'same' conv", async () => {
+  const i1 = tf.input({ shape: [12] });
+  let x = tf.layers.batchNormalization().apply(i1) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 4 }).apply(x) as tf.SymbolicTensor;
+  const m1 = tf.model({ inputs: i1, outputs: x, name: "bn_input_dense" });
+  randomizeWeights(m1, 8);
+  const p1 = await parseAndCompare(m1);
+  assertEquals(p1.layerList.map((l) => l.layerType), ["Dense"]);
+
+  const i2 = tf.input({ shape: [6, 6, 2] });
+  let y = tf.layers.batchNormalization().apply(i2) as tf.SymbolicTensor;
+  y = tf.layers.conv2d({ filters: 3, kernelSize: 3 }).apply(y) as tf.SymbolicTensor;
+  const m2 = tf.model({ inputs: i2, outputs: y, name: "bn_input_conv" });
+  randomizeWeights(m2, 9);
+  const p2 = await parseAndCompare(m2);
+  assertEquals(p2.layerList.map((l) => l.layerType), ["Conv2D"]);
+
+  const i3 = tf.input({ shape: [6, 6, 2] });
+  let z = tf.layers.batchNormalization().apply(i3) as tf.SymbolicTensor;
+  z = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: "same" }).apply(z) as tf.SymbolicTensor;
+  const m3 = tf.model({ inputs: i3, outputs: z, name: "bn_input_conv_same" });
+  randomizeWeights(m3, 10);
+  const p3 = await parseAndCompare(m3);
+  assertEquals(p3.layerList.map((l) => l.layerType), ["BatchNormalization", "Conv2D"]);
+});
+
+Deno.test("DepthwiseConv2D + BN, SeparableConv2D split, ReLU(max_value) → clamped relu", async () => {
+  const input = tf.input({ shape: [7, 7, 3] });
+  let x = tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2 }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reLU({ maxValue: 6 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.separableConv2d({ filters: 4, kernelSize: 3, padding: "same" }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x, name: "depthwise" });
+  randomizeWeights(model, 11);
+  const parser = await parseAndCompare(model);
+  assertEquals(parser.layerList.map((l) => l.layerType), ["DepthwiseConv2D", "DepthwiseConv2D", "Conv2D"]);
+  assertEquals(parser.layerList[0].activation, "clamped_relu_0.0_6.0");
+});
+
+Deno.test("max2avg_pool, softmax_to_relu, append_softmax", async () => {
+  await initBackend();
+  const input = tf.input({ shape: [4, 4, 1] });
+  let x = tf.layers.maxPooling2d({ poolSize: 2 }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 3, activation: "softmax" }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x });
+  const p = new KerasModelParser(asInputModel(model), { max2avgPool: true, softmaxToRelu: true });
+  p.parse();
+  assertEquals(p.layerList.map((l) => [l.layerType, l.activation ?? null]), [
+    ["AveragePooling2D", null],
+    ["Flatten", null],
+    ["Dense", "relu"],
+  ]);
+  const i2 = tf.input({ shape: [3] });
+  const d = tf.layers.dense({ units: 2 }).apply(i2) as tf.SymbolicTensor;
+  const p2 = new KerasModelParser(asInputModel(tf.model({ inputs: i2, outputs: d })), {
+    appendSoftmax: true,
+  });
+  p2.parse();
+  assertEquals(p2.layerList[0].activation, "softmax");
+});
+
+Deno.test("layer names are <idx><Type>_<shape>, zero-padded", async () => {
+  await initBackend();
+  const input = tf.input({ shape: [28, 28, 1] });
+  let x = tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 100 }).apply(x) as tf.SymbolicTensor;
+  const p = new KerasModelParser(asInputModel(tf.model({ inputs: input, outputs: x })));
+  p.parse();
+  assertEquals(p.layerList.map((l) => l.name), ["00Conv2D_28x28x32", "01Flatten_25088", "02Dense_100"]);
+  assertEquals(p.layerList[2].inbound, ["01Flatten_25088"]);
+  assertEquals(p.layerList[0].inbound, ["input"]);
+  assertEquals(p.getName("Dense", [10], 7), "07Dense_10");
+});
+
+Deno.test("unsupported layers stop the parse with one error naming each layer, type and the supported set", async () => {
+  await initBackend();
+  const input = tf.input({ shape: [5, 3] });
+  let x = tf.layers.lstm({ units: 4, returnSequences: true, name: "my_lstm" }).apply(
+    input,
+  ) as tf.SymbolicTensor;
+  x = tf.layers.gru({ units: 2, name: "my_gru" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 2 }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x });
+  const p = new KerasModelParser(asInputModel(model));
+  const err = await assertRejects(
+    () => p.parse(),
+    UnsupportedLayerError,
+    /'my_lstm' \(LSTM\), 'my_gru' \(GRU\)/,
+  );
+  assertMatch(err.message, /Supported layer types: .*Conv2D.*Dense/);
+  assertMatch(err.message, /skip_unsupported_layers/);
+});
