@@ -124,8 +124,8 @@ class OneD(nn.Module):
         super().__init__()
         self.c1 = nn.Conv1d(3, 6, 3, padding=1)
         self.bn = nn.BatchNorm1d(6)
-        self.c2 = nn.Conv1d(6, 4, 3, dilation=2, stride=2)
-        self.fc = nn.Linear(4 * 4, 5)
+        self.c2 = nn.Conv1d(6, 4, 3, dilation=2)
+        self.fc = nn.Linear(4 * 8, 5)
 
     def forward(self, x):  # length 12
         x = F.relu(self.bn(self.c1(x)))

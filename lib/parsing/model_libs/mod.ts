@@ -31,8 +31,16 @@ const kerasParser = (m: InputModel, c?: ToolboxConfig | ParserOptions): Abstract
 /** Registered libraries. Other libraries add one line here. */
 export const MODEL_LIBRARIES: Partial<Record<ModelLib, ModelLibrary>> = {
   keras: { load: loadKeras, createParser: kerasParser, extensions: [".h5", ".hdf5", ".keras", ".json"] },
-  onnx: { load: loadOnnxModel, createParser: (m, c) => new OnnxModelParser(m, c) as unknown as AbstractModelParser<unknown>, extensions: [".onnx"] },
-  pytorch: { load: loadPytorchModel, createParser: (m, c) => new PytorchModelParser(m, c) as unknown as AbstractModelParser<unknown>, extensions: [".pth", ".pt"] },
+  onnx: {
+    load: loadOnnxModel,
+    createParser: (m, c) => new OnnxModelParser(m, c) as unknown as AbstractModelParser<unknown>,
+    extensions: [".onnx"],
+  },
+  pytorch: {
+    load: loadPytorchModel,
+    createParser: (m, c) => new PytorchModelParser(m, c) as unknown as AbstractModelParser<unknown>,
+    extensions: [".pth", ".pt"],
+  },
 };
 
 /** The library registered as `name`; `ConfigError` naming the registered ones otherwise. */
