@@ -49,6 +49,7 @@ export {
 // --- config (lib/config) ---
 
 // --- io (lib/io) ---
+export { type KerasFileFormat, loadKerasModel } from "./lib/io/keras/mod.ts";
 
 // --- parsing (lib/parsing) ---
 export {
