@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+"""Write the expected results of the config differential tests with the real Python.
+
+Run from anywhere with the system Python (3.11 here):
+
+    /usr/bin/python3 testdata/config/gen_expected.py
+
+1. INI corpus: for every ``cases/NAME.ini`` (``NAME.user.ini``, when present, is
+   read after it, as the toolbox reads its defaults then the user's file) it
+   writes ``expected/NAME.json`` with what ``configparser.ConfigParser()``
+   gives: sections, every interpolated value (or the exception class), the
+   ``getboolean``/``getint``/``getfloat`` result of every value (or the
+   exception class), ``items()`` order, and a few lookups of absent names.
+   Cases whose name contains ``keepcase`` use ``optionxform = str`` as the
+   Python toolbox does.
+2. Literal corpus: evaluates the texts in ``LITERALS`` with ``ast.literal_eval``
+   (texts using set union ``|``, which the toolbox evaluates with ``eval``,
+   with a builtins-free ``eval``) and writes ``expected/literals.json``.
+"""
+import ast
+import configparser
+import glob
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MAX_SAFE = 2 ** 53 - 1
+
+
+def err_name(e):
+    """The exception class name; SyntaxError subclasses (IndentationError) count as SyntaxError."""
+    if isinstance(e, SyntaxError):
+        return "SyntaxError"
+    return type(e).__name__
+
+
+def attempt(fn):
+    try:
+        return True, fn()
+    except Exception as e:  # noqa: BLE001 - the class name is the expected result
+        return False, err_name(e)
+
+
+def conversions(cp, section, key):
+    out = {}
+    ok, v = attempt(lambda: cp.get(section, key))
+    if not ok:
+        return {"error": v}
+    out["v"] = v
+    ok, b = attempt(lambda: cp.getboolean(section, key))
+    out["b"] = b if ok else {"error": b}
+    ok, i = attempt(lambda: cp.getint(section, key))
+    out["i"] = str(i) if ok else {"error": i}
+    ok, f = attempt(lambda: cp.getfloat(section, key))
+    out["f"] = repr(f) if ok else {"error": f}
+    return out
+
+
+def ini_case(path):
+    name = os.path.basename(path)[:-len(".ini")]
+    cp = configparser.ConfigParser()
+    if "keepcase" in name:
+        cp.optionxform = str
+    files = [path]
+    user = path[:-len(".ini")] + ".user.ini"
+    if os.path.exists(user):
+        files.append(user)
+    result = {"files": [os.path.basename(f) for f in files], "keepcase": "keepcase" in name}
+    try:
+        cp.read(files, encoding="utf-8")
+    except Exception as e:  # noqa: BLE001
+        result["error"] = err_name(e)
+        return name, result
+    result["sections"] = cp.sections()
+    values = {}
+    keys = {}
+    items_error = {}
+    for section in [cp.default_section] + cp.sections():
+        raw = cp.items(section, raw=True) if section != cp.default_section else list(cp.defaults().items())
+        keys[section] = [k for k, _ in raw]
+        values[section] = {k: conversions(cp, section, k) for k, _ in raw}
+        ok, err = attempt(lambda: cp.items(section))
+        items_error[section] = None if ok else err
+    result["values"] = values
+    result["keys"] = keys
+    result["items_error"] = items_error
+    first = cp.sections()[0] if cp.sections() else cp.default_section
+    probes = []
+    for section, option in [("no such section", "x"), (first, "no_such_option"), (cp.default_section, "no_such")]:
+        ok, v = attempt(lambda: cp.get(section, option))
+        probes.append({"section": section, "option": option, "get": v if ok else {"error": v},
+                       "has": cp.has_option(section, option)})
+    for section in cp.sections()[:1]:
+        for option in keys[section][:2]:
+            probes.append({"section": section, "option": option.upper(), "get": conversions(cp, section, option.upper()),
+                           "has": cp.has_option(section, option.upper())})
+    result["probes"] = probes
+    return name, result
+
+
+def encode(v):
+    """Unambiguous JSON for a literal value (see tests/config_literal_test.ts)."""
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, int):
+        return {"num": str(v)} if abs(v) <= MAX_SAFE else {"int": str(v)}
+    if isinstance(v, float):
+        if v == v and abs(v) != float("inf") and v.is_integer() and abs(v) <= MAX_SAFE:
+            return {"num": str(int(v))}
+        return {"num": repr(v)}
+    if isinstance(v, list):
+        return [encode(x) for x in v]
+    if isinstance(v, tuple):
+        return {"tuple": [encode(x) for x in v]}
+    if isinstance(v, (set, frozenset)):
+        return {"set": sorted((encode(x) for x in v), key=lambda e: json.dumps(e, sort_keys=True))}
+    if isinstance(v, dict):
+        return {"dict": [[encode(k), encode(x)] for k, x in v.items()]}
+    raise TypeError("cannot encode %r" % (v,))
+
+
+def repr_comparable(v):
+    """Whether Python's repr is deterministic and distinguishable in JS (no multi-item sets, no integral floats)."""
+    if isinstance(v, float):
+        return not (v == v and abs(v) != float("inf") and v.is_integer())
+    if isinstance(v, (list, tuple)):
+        return all(repr_comparable(x) for x in v)
+    if isinstance(v, (set, frozenset)):
+        return len(v) <= 1 and all(repr_comparable(x) for x in v)
+    if isinstance(v, dict):
+        return all(repr_comparable(k) and repr_comparable(x) for k, x in v.items())
+    return True
+
+
+LITERALS = [
+    # strings
+    "'single'", '"double"', "'''triple\nline'''", '"""tri"ple"""', "'a' \"b\" '''c'''", "('x'\n 'y')",
+    r"'esc\n\t\\\'\"'", r"'\x41\101\u00e9\U0001F600'", r"'\q unknown'", r"r'raw\n\d'", r"R'raw'", r"u'unicode'",
+    "'it''s'", "\"it's\"", "'say \"hi\"'", "'both \\' and \"'", "'tab\\\nnewline-escaped'", "''", "'\u00e4\u20ac'",
+    r"'\0'", r"'\777'", r"'\x4'", "'unterminated", "'''open", "'new\nline'", r"rb'x'", "b'bytes'", "f'fmt'",
+    "b'x' 'y'", "'a' f'b'",
+    # ints
+    "0", "42", "-7", "+3", "1_000_000", "0x1F", "0o17", "0b1011", "0X_ff", "00", "007", "0_7", "1__0", "1_",
+    "9007199254740991", "9007199254740992", "-9007199254740993", "123456789012345678901234567890", "12abc",
+    # floats
+    "1.5", "1e-3", ".5", "5.", "1.e5", "1e1_0", "1_0.5", "-2.5e-7", "1e400", "-1e400", "0.1", "1e16", "1e-05",
+    "123456789.123", "-0.0", "3.14159265358979", "2.0", "1e22", "inf", "nan", "-inf", "1.2.3",
+    # constants
+    "True", "False", "None", "true", "none",
+    # containers
+    "[]", "[1, 2, 3]", "[1, [2, [3, []]]]", "[1,]", "()", "(1,)", "(1)", "(1, 2)", "1, 2", "1,", "((),)",
+    "{}", "{1, 2, 3}", "{'a': 1, 'b': [1, 2]}", "{1: 'x', True: 'y', 1.0: 'z'}", "{(1, 2): 'tuple key'}",
+    "{1, True, 1.0}", "{'a', 'a', 'b'}", "set()", "set([])", "{0, -0.0}", "{'k': {'n': (1, [2])}}",
+    "[\n  1,  # comment\n  2,\n]", "{'font.size': 13,\n'figure.figsize': (7, 6)}", "  [1]", "\t(2,)",
+    "[1, 2", "[1 2]", "(,)", "[,]", "{,}", "{1: }", "{1: 2, 3}", "]", "[1))",
+    # unary / binary
+    "-1", "- 1", "-(1)", "+1.5", "--1", "-True", "-'a'", "1+2", "1 -2", "1 +", "2*3", "10**2", "~1",
+    # not literals
+    "foo", "foo bar", "foo()", "[x for x in y]", "a.b", "x[0]", "lambda: 1", "1 if 2 else 3", "not 1",
+    "1 < 2", "{**a}", "[*a]", "1\n2", "1;2", "x = 1", "$", "1 # trailing comment", "\n\n1\n\n", "\n  1",
+    "{[1]}", "{[1], foo}", "{1: [], []: 2}", "{{}: 1}", "{(1, [2])}",
+]
+# Set union: not in ast.literal_eval, but the toolbox evaluates [restrictions] with eval().
+UNION_LITERALS = [
+    "{'a', 'b'} | {'c'}", "{'nest', 'brian'} | {'INI', 'brian'}", "{1} | {2} | {1, 3}", "set() | {'x'}",
+    "{'a'} | {'b'}, {'c'}", "{'x'} | [1]",
+]
+
+
+def literal_case(text, uses_union):
+    try:
+        if uses_union:
+            v = eval(text, {"__builtins__": {}, "set": set})  # noqa: S307 - set-union cases only, fixed texts
+        else:
+            v = ast.literal_eval(text)
+    except Exception as e:  # noqa: BLE001
+        return {"text": text, "error": err_name(e)}
+    try:
+        enc = encode(v)
+    except TypeError:
+        return {"text": text, "unsupported": type(v).__name__}
+    return {"text": text, "value": enc, "repr": repr(v) if repr_comparable(v) else None, "union": uses_union}
+
+
+def main():
+    out_dir = os.path.join(HERE, "expected")
+    os.makedirs(out_dir, exist_ok=True)
+    count = 0
+    for path in sorted(glob.glob(os.path.join(HERE, "cases", "*.ini"))):
+        if path.endswith(".user.ini"):
+            continue
+        name, result = ini_case(path)
+        with open(os.path.join(out_dir, name + ".json"), "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=1, ensure_ascii=False)
+            f.write("\n")
+        count += 1
+    lits = [literal_case(t, False) for t in LITERALS] + [literal_case(t, True) for t in UNION_LITERALS]
+    with open(os.path.join(out_dir, "literals.json"), "w", encoding="utf-8") as f:
+        json.dump({"python": sys.version.split()[0], "cases": lits}, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print("wrote %d INI cases and %d literal cases with Python %s" % (count, len(lits), sys.version.split()[0]))
+
+
+if __name__ == "__main__":
+    main()
