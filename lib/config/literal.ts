@@ -229,7 +229,7 @@ function readNumber(src: string, start: number): [Token, number] {
       end++;
     }
     if (/[\p{ID_Continue}]/u.test(src[end] ?? "")) {
-      const leadingZero = kind === "int" && /^0\d/.test(rest.replaceAll("_", ""));
+      const leadingZero = kind === "int" && /^0\d*[1-9]/.test(rest.replaceAll("_", ""));
       throw new LiteralFailure(
         "SyntaxError",
         leadingZero
@@ -238,7 +238,7 @@ function readNumber(src: string, start: number): [Token, number] {
         start,
       );
     }
-    if (kind === "int" && !complex && /^0\d/.test(m[0].replaceAll("_", ""))) {
+    if (kind === "int" && !complex && /^0\d*[1-9]/.test(m[0].replaceAll("_", ""))) {
       throw new LiteralFailure(
         "SyntaxError",
         "leading zeros in decimal integer literals are not permitted",
