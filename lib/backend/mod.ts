@@ -1,10 +1,22 @@
 /**
- * One place that initialises TensorFlow.js: the WebAssembly backend when it
- * loads, the plain-JS CPU backend otherwise (reported once, never silently).
+ * One place that initialises TensorFlow.js: the multi-threaded SIMD
+ * WebAssembly backend (one thread per core by default), else the
+ * single-threaded WebAssembly backend, else the plain-JS CPU backend.
+ * Falling back is automatic and reported once in
+ * {@linkcode BackendInfo.fallbackReason}, never silently.
+ *
+ * Thread count: {@linkcode InitBackendOptions.threads}, else the
+ * `SNNTOOLBOX_THREADS` environment variable, else `navigator.hardwareConcurrency`
+ * (capped at {@linkcode MAX_WASM_THREADS}). How threads are made to work in
+ * Deno is explained in ./pthreads.ts.
  *
  * @module
  */
 import { tf, tfwasm } from "../../deps.ts";
+import { ConfigError } from "../errors.ts";
+import { MAX_WASM_THREADS, terminatePthreadWorkers, withDenoPthreads } from "./pthreads.ts";
+
+export { MAX_WASM_THREADS };
 
 /** What {@linkcode initBackend} chose. */
 export interface BackendInfo {
@@ -12,74 +24,171 @@ export interface BackendInfo {
   name: string;
   /** Threads the backend computes with. */
   threads: number;
-  /** Why the preferred backend was not used, when it was not. */
+  /** Why the preferred backend or thread count was not used, when it was not. */
   fallbackReason?: string;
 }
-
-let initialized: Promise<BackendInfo> | undefined;
 
 /** Options of {@linkcode initBackend}. */
 export interface InitBackendOptions {
   /** Force a backend (`"wasm"` or `"cpu"`); default: `SNNTOOLBOX_BACKEND` or `"wasm"`. */
   backend?: "wasm" | "cpu";
+  /**
+   * Threads of the WASM backend (a positive integer); default:
+   * `SNNTOOLBOX_THREADS`, else the number of logical cores.
+   */
+  threads?: number;
 }
 
-function envBackend(): "wasm" | "cpu" | undefined {
+let initialized: Promise<BackendInfo> | undefined;
+
+function envVar(name: string): string | undefined {
   try {
-    const v = Deno.env.get("SNNTOOLBOX_BACKEND");
-    return v === "cpu" || v === "wasm" ? v : undefined;
+    return Deno.env.get(name);
   } catch {
     return undefined; // no --allow-env: use the default
   }
 }
 
-async function selectBackend(preferred: "wasm" | "cpu"): Promise<BackendInfo> {
-  if (preferred === "wasm") {
-    try {
-      // Referencing the module keeps its side-effect registration alive.
-      if (typeof tfwasm.setWasmPaths !== "function") throw new Error("no wasm backend module");
-      if (await tf.setBackend("wasm")) {
-        await tf.ready();
-        return { name: "wasm", threads: 1 };
-      }
-      throw new Error("tf.setBackend('wasm') returned false");
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      await setCpuQuietly();
-      return { name: "cpu", threads: 1, fallbackReason: `WASM backend unavailable: ${reason}` };
-    }
-  }
-  await setCpuQuietly();
-  return { name: "cpu", threads: 1 };
+function envBackend(): "wasm" | "cpu" | undefined {
+  const v = envVar("SNNTOOLBOX_BACKEND");
+  return v === "cpu" || v === "wasm" ? v : undefined;
 }
 
-/** The CPU backend prints a banner recommending tfjs-node in Node-like runtimes; keep stdout clean. */
-async function setCpuQuietly(): Promise<void> {
-  const warn = console.warn;
-  const log = console.log;
-  console.warn = () => {};
-  console.log = () => {};
+/**
+ * The thread count asked for: `option`, else `SNNTOOLBOX_THREADS`, else the
+ * number of logical cores. Throws {@linkcode ConfigError} on a value that is
+ * not a positive integer.
+ */
+export function requestedThreads(option?: number): number {
+  if (option !== undefined) {
+    if (!Number.isInteger(option) || option < 1) {
+      throw new ConfigError(`initBackend: option 'threads' must be a positive integer, found ${option}`);
+    }
+    return option;
+  }
+  const env = envVar("SNNTOOLBOX_THREADS");
+  if (env !== undefined && env.trim() !== "") {
+    const n = Number(env.trim());
+    if (!Number.isInteger(n) || n < 1) {
+      throw new ConfigError(
+        `environment variable SNNTOOLBOX_THREADS must be a positive integer, found '${env}'`,
+      );
+    }
+    return n;
+  }
+  const cores = typeof navigator !== "undefined" ? navigator.hardwareConcurrency : undefined;
+  return typeof cores === "number" && cores >= 1 ? Math.floor(cores) : 1;
+}
+
+/** Run `fn` with console.warn/log captured (tfjs reports init failures there); returns the lines too. */
+async function captureConsole<T>(fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
+  const { warn, log } = console;
+  const lines: string[] = [];
+  const keep = (...args: unknown[]) => {
+    lines.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(" "));
+  };
+  console.warn = keep;
+  console.log = keep;
   try {
-    await tf.setBackend("cpu");
-    await tf.ready();
+    return { value: await fn(), lines };
   } finally {
     console.warn = warn;
     console.log = log;
   }
 }
 
+/** The first informative line of what tfjs printed when it failed. */
+function failureText(lines: string[], fallback: string): string {
+  const line = lines.find((l) => l.trim() !== "" && !/^Initialization of backend/.test(l));
+  return (line ?? fallback).split("\n")[0].trim();
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Try the WASM backend with `threads` threads (1: the single-threaded SIMD build). */
+async function tryWasm(threads: number): Promise<number> {
+  if (typeof tfwasm.setThreadsCount !== "function") throw new Error("the WASM backend module did not load");
+  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", threads > 1);
+  tfwasm.setThreadsCount(threads);
+  const attempt = () => tf.setBackend("wasm");
+  const { value: ok, lines } = await captureConsole(() =>
+    threads > 1 ? withDenoPthreads(threads, attempt) : attempt()
+  );
+  if (!ok) throw new Error(failureText(lines, "tf.setBackend('wasm') returned false"));
+  await tf.ready();
+  return tfwasm.getThreadsCount();
+}
+
+async function selectWasm(requested: number): Promise<BackendInfo> {
+  const threads = Math.min(requested, MAX_WASM_THREADS);
+  const notes: string[] = [];
+  if (threads < requested) {
+    notes.push(`${requested} threads requested, tfjs-backend-wasm uses at most ${MAX_WASM_THREADS}`);
+  }
+  if (threads > 1) {
+    const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+    if (!simd) {
+      notes.push("threaded WASM needs WebAssembly SIMD, which this runtime lacks; using 1 thread");
+    } else {
+      try {
+        const got = await tryWasm(threads);
+        if (got < threads) notes.push(`threaded WASM started ${got} of ${threads} threads`);
+        return withNotes({ name: "wasm", threads: got }, notes);
+      } catch (err) {
+        notes.push(`threaded WASM unavailable (${message(err)}); using 1 thread`);
+        // tfjs keeps the "wasm" factory after a failed initialisation: the next attempt re-runs it.
+        await terminatePthreadWorkers();
+      }
+    }
+  }
+  try {
+    return withNotes({ name: "wasm", threads: await tryWasm(1) }, notes);
+  } catch (err) {
+    notes.push(`WASM backend unavailable: ${message(err)}`);
+    await setCpuQuietly();
+    return withNotes({ name: "cpu", threads: 1 }, notes);
+  }
+}
+
+function withNotes(info: BackendInfo, notes: string[]): BackendInfo {
+  return notes.length ? { ...info, fallbackReason: notes.join("; ") } : info;
+}
+
+/** The CPU backend prints a banner recommending tfjs-node in Node-like runtimes; keep stdout clean. */
+async function setCpuQuietly(): Promise<void> {
+  await captureConsole(async () => {
+    await tf.setBackend("cpu");
+    await tf.ready();
+  });
+}
+
+async function selectBackend(options: InitBackendOptions): Promise<BackendInfo> {
+  const backend = options.backend ?? envBackend() ?? "wasm";
+  const threads = requestedThreads(options.threads);
+  if (backend === "wasm") return await selectWasm(threads);
+  await setCpuQuietly();
+  return { name: "cpu", threads: 1 };
+}
+
 /**
  * Initialise TensorFlow.js once per process and report the backend chosen.
- * Later calls return the first result.
+ * Later calls return the first result (their options are ignored).
+ * Rejects with {@linkcode ConfigError} when the thread count asked for is not
+ * a positive integer.
  *
  * @example
  * ```ts
  * import { initBackend } from "./mod.ts";
- * const info = await initBackend();
- * console.log(info.name, info.threads);
+ * const info = await initBackend({ threads: 2 });
+ * console.log(info.name, info.threads, info.fallbackReason ?? "");
  * ```
  */
 export function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
-  initialized ??= selectBackend(options.backend ?? envBackend() ?? "wasm");
+  initialized ??= selectBackend(options);
+  initialized.catch(() => {
+    initialized = undefined; // a bad option may be corrected by a later call
+  });
   return initialized;
 }
