@@ -95,7 +95,7 @@ export function referencePredict(model: tf.LayersModel, x: tf.Tensor): tf.Tensor
         );
       } else values.set(layer, layer.apply(ins.length === 1 ? ins[0] : ins) as tf.Tensor);
     }
-    return values.get(model.outputLayers[0])!;
+    return (values.get(model.outputLayers[0]) ?? values.get(model.layers[model.layers.length - 1]))!;
   });
 }
 

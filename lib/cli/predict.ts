@@ -1,17 +1,84 @@
 /**
- * `snntoolbox predict`.
+ * `snntoolbox predict MODEL --input X.npy --output Y.npy [--original]`: run
+ * the parsed model (or the unparsed input model) on samples given in the
+ * source model's own layout and write float32 outputs in that layout.
  *
  * @module
  */
-import type { Command } from "./command.ts";
-import { NotAvailableError } from "../errors.ts";
+import { parseArgs } from "node:util";
+import type { Command, CommandContext } from "./command.ts";
+import { UsageError } from "../errors.ts";
+import { initBackend } from "../backend/mod.ts";
+import { loadInputModel } from "../parsing/files.ts";
+import { predictModel } from "../parsing/evaluate.ts";
+import { readNpy, writeNpy } from "../io/npy.ts";
 
-/** The `predict` command (not implemented yet). */
+const USAGE =
+  `Usage: snntoolbox predict MODEL --input X.npy --output Y.npy [--original] [--lib NAME] [--batch-size N]
+
+Run the parsed model on X (samples in MODEL's own layout, e.g. NCHW for
+channels_first models; batch first) and write its outputs to Y as float32.
+
+Options:
+  --input X.npy    input samples
+  --output Y.npy   where to write the outputs (atomically)
+  --original       run the unparsed input model instead of the parsed one
+  --lib NAME       model library; default from the extension
+  --batch-size N   samples per forward pass (default 32)`;
+
+function parseCliArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        input: { type: "string" },
+        output: { type: "string" },
+        original: { type: "boolean", default: false },
+        lib: { type: "string" },
+        "batch-size": { type: "string" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`predict: ${err instanceof Error ? err.message : err}\n${USAGE}`);
+  }
+}
+
+async function run(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCliArgs(args);
+  if (positionals.length !== 1) throw new UsageError(`predict: expected one MODEL file\n${USAGE}`);
+  if (!values.input || !values.output) {
+    throw new UsageError(`predict: --input and --output are required\n${USAGE}`);
+  }
+  const batchSize = values["batch-size"] === undefined ? 32 : Number(values["batch-size"]);
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new UsageError(`predict: --batch-size must be a positive integer, found '${values["batch-size"]}'`);
+  }
+  await initBackend();
+  const x = await readNpy(values.input);
+  const { library, inputModel } = await loadInputModel(positionals[0], values.lib);
+  let y;
+  if (values.original) {
+    y = await predictModel(inputModel.model, x, { batchSize });
+  } else {
+    const parser = library.createParser(inputModel, {});
+    parser.parse();
+    const model = parser.buildParsedModel();
+    y = await predictModel(model, x, {
+      batchSize,
+      inputPerm: parser.inputPerm,
+      outputPerm: parser.outputPerms[0],
+    });
+  }
+  await writeNpy(values.output, y);
+  if (!ctx.quiet) ctx.out(`wrote ${values.output} [${y.shape.join(", ")}] float32`);
+  return 0;
+}
+
+/** The `predict` command. */
 export const predictCommand: Command = {
   name: "predict",
-  summary: "(predict: not available yet)",
-  usage: "Usage: snntoolbox predict ...",
-  run(): Promise<number> {
-    return Promise.reject(new NotAvailableError("'snntoolbox predict' is not available yet"));
-  },
+  summary: "run the parsed (or --original) model on X.npy and write Y.npy",
+  usage: USAGE,
+  run,
 };

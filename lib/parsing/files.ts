@@ -1,0 +1,66 @@
+/**
+ * Model files in and out of the parsing stage: load an input model with the
+ * library named (or guessed from the file extension), and save the parsed
+ * model as a Keras HDF5 file.
+ *
+ * @module
+ */
+import type { tf } from "../../deps.ts";
+import { NotAvailableError, UsageError } from "../errors.ts";
+import type { InputModel, LoadOptions, ModelLib } from "./input_model.ts";
+import { getModelLibrary, guessModelLibrary, type ModelLibrary } from "./model_libs/mod.ts";
+
+/** A loaded input model with the library that loaded it. */
+export interface LoadedModel {
+  /** The library's name. */
+  libraryName: ModelLib;
+  /** The library (loader + parser factory). */
+  library: ModelLibrary;
+  /** The input model. */
+  inputModel: InputModel;
+}
+
+/** Load `path` with library `lib`, or the library its extension belongs to. */
+export async function loadInputModel(
+  path: string,
+  lib?: string,
+  options: LoadOptions = {},
+): Promise<LoadedModel> {
+  const name = (lib ?? guessModelLibrary(path)) as ModelLib | undefined;
+  if (!name) {
+    throw new UsageError(`cannot tell the model library of '${path}' from its extension; pass --lib NAME`);
+  }
+  const library = getModelLibrary(name);
+  return { libraryName: name, library, inputModel: await library.load(path, options) };
+}
+
+/** The file name the toolbox gives a parsed model: `<dir>/<name>_parsed.h5`. */
+export function parsedModelPath(modelPath: string, outDir?: string): string {
+  const base = modelPath.split(/[\\/]/).pop() ?? modelPath;
+  const stem = base.replace(/\.(h5|hdf5|keras|json|onnx|pth|pt|prototxt|caffemodel|pkl)$/i, "");
+  const dir = outDir ?? (modelPath.includes("/") ? modelPath.slice(0, modelPath.lastIndexOf("/")) : ".");
+  return `${dir}/${stem}_parsed.h5`;
+}
+
+type SaveFn = (model: tf.LayersModel, path: string) => Promise<void>;
+
+/** Save a parsed model as a Keras HDF5 file (through the Keras file writer), atomically. */
+export async function saveParsedModel(model: tf.LayersModel, path: string): Promise<void> {
+  // Imported lazily: the Keras writer is only needed when saving.
+  const spec = "../io/keras/save.ts";
+  let save: SaveFn | undefined;
+  try {
+    save = ((await import(spec)) as { saveKerasH5?: SaveFn }).saveKerasH5;
+  } catch (err) {
+    throw new NotAvailableError(`saving Keras HDF5 files is not available in this build (${path})`, {
+      cause: err,
+      file: path,
+    });
+  }
+  if (typeof save !== "function") {
+    throw new NotAvailableError(`saving Keras HDF5 files is not available in this build (${path})`, {
+      file: path,
+    });
+  }
+  await save(model, path);
+}
