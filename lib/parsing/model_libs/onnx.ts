@@ -995,7 +995,10 @@ class GraphBuilder {
       this.out({ ...x, shape: [sizeOf(x.shape.slice(0, a)), sizeOf(x.shape.slice(a))] });
       return;
     }
-    if (axis !== 1) this.fail(`Flatten axis=${axis}; expected 1 (keep the batch dim)`);
+    // axis 0 flattens to [1, everything]: the same as axis 1 for a graph declared with batch size 1
+    if (axis !== 1 && !(axis === 0 && this.staticBatch === 1)) {
+      this.fail(`Flatten axis=${axis}; expected 1 (keep the batch dim)`);
+    }
     const xt = this.tensorInput(0);
     this.reshapeTensor(xt, [sizeOf(this.shapeOf(xt).slice(1) as number[])]);
   }
