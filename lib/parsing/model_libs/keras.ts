@@ -7,7 +7,8 @@
  * @module
  */
 import type { tf } from "../../../deps.ts";
-import { ModelFormatError, NotAvailableError } from "../../errors.ts";
+import { ModelFormatError } from "../../errors.ts";
+import { loadKerasModel } from "../../io/keras/load.ts";
 import type { Float32NDArray } from "../../io/ndarray.ts";
 import type { DataFormat, InputModel, LoadOptions } from "../input_model.ts";
 import { AbstractModelParser, type BatchNormParameters, type LayerAttributes } from "../abstract_parser.ts";
@@ -195,22 +196,6 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
  * Load a Keras model file (`.h5`, `.keras`, `.json` + weights, tfjs
  * `model.json`) as an input model, through the Keras file reader.
  */
-export async function load(path: string, options: LoadOptions = {}): Promise<InputModel> {
-  // Imported lazily: the Keras file reader is large and optional for users of other libraries.
-  const spec = "../../io/keras/load.ts";
-  let mod: { loadKerasModel?: (p: string, o: LoadOptions) => Promise<InputModel> };
-  try {
-    mod = await import(spec);
-  } catch (err) {
-    throw new NotAvailableError(`reading Keras model files is not available in this build (${path})`, {
-      cause: err,
-      file: path,
-    });
-  }
-  if (typeof mod.loadKerasModel !== "function") {
-    throw new NotAvailableError(`reading Keras model files is not available in this build (${path})`, {
-      file: path,
-    });
-  }
-  return await mod.loadKerasModel(path, options);
+export function load(path: string, options: LoadOptions = {}): Promise<InputModel> {
+  return loadKerasModel(path, options);
 }
