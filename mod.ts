@@ -78,6 +78,29 @@ export {
   registerCustomActivation,
   SUPPORTED_LAYERS,
 } from "./lib/parsing/mod.ts";
+export {
+  buildOnnxInputModel,
+  loadOnnxModel,
+  MAX_ONNX_OPSET,
+  OnnxModelParser,
+  resolveOnnxPath,
+  SUPPORTED_ONNX_OPS,
+} from "./lib/parsing/model_libs/onnx.ts";
+export {
+  loadPytorchModel,
+  PytorchModelParser,
+  resolvePytorchModelPath,
+  torchExportHint,
+} from "./lib/parsing/model_libs/pytorch.ts";
+export {
+  decodeOnnxModel,
+  type OnnxAttribute,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensor,
+  type OnnxValueInfo,
+  readOnnxModel,
+} from "./lib/io/onnx_proto.ts";
 
 // --- conversion (lib/conversion) ---
 
