@@ -93,8 +93,14 @@ interface BnWeights {
   variance: Float32Array;
 }
 
-function tfName(name: string, used: Set<string>): string {
+/** A valid TF.js layer name for a Caffe layer or blob name. */
+function sanitize(name: string): string {
   const base = name.replace(/[^A-Za-z0-9_.\-]/g, "_") || "layer";
+  return /^[A-Za-z]/.test(base) ? base : `n${base}`;
+}
+
+function tfName(name: string, used: Set<string>): string {
+  const base = sanitize(name);
   let n = base;
   for (let i = 1; used.has(n); i++) n = `${base}_${i}`;
   used.add(n);
@@ -126,6 +132,31 @@ function blobOf(net: CaffeNet, layer: CaffeLayer, index: number, size: number, w
     );
   }
   return blob.data;
+}
+
+/**
+ * TF.js 4.22 computes BatchNormalization on a non-last axis of a rank > 2
+ * input wrongly in inference (the statistics broadcast along the last
+ * axis). An NCHW (axis 1) BatchNormalization layer therefore computes
+ * `x·scale + shift` with explicitly broadcast `[1, C, 1, 1]` factors; the
+ * layer keeps its class, config and weights (gamma, beta, moving mean,
+ * moving variance) for the parser. Same fix as the ONNX library's.
+ */
+export function channelsFirstBatchNorm(args: { epsilon: number; name: string }): tf.layers.Layer {
+  const layer = tf.layers.batchNormalization({ axis: 1, epsilon: args.epsilon, name: args.name });
+  const original = layer.call.bind(layer);
+  layer.call = (inputs, kwargs) => {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (x.rank <= 2) return original(inputs, kwargs);
+    return tf.tidy(() => {
+      const [gamma, beta, mean, variance] = layer.weights.map((w) => w.read());
+      const shape = [1, -1, ...new Array<number>(x.rank - 2).fill(1)];
+      const scale = tf.div(gamma, tf.sqrt(tf.add(variance, args.epsilon)));
+      const shift = tf.sub(beta, tf.mul(mean, scale));
+      return tf.add(tf.mul(x, tf.reshape(scale, shape)), tf.reshape(shift, shape));
+    });
+  };
+  return layer;
 }
 
 /** Padding that makes a valid/same TF.js pooling reproduce Caffe's ceil-mode window placement, per dimension. */
@@ -389,7 +420,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
         expectOne();
         const c = x.tensor.shape[1] as number;
         const eps = num(message(layer.param, "batch_norm_param"), "eps", 1e-5);
-        const bnLayer = tf.layers.batchNormalization({ axis: 1, epsilon: eps, name: name() });
+        const bnLayer = channelsFirstBatchNorm({ epsilon: eps, name: name() });
         const weights: BnWeights = {
           gamma: new Float32Array(c).fill(1),
           beta: new Float32Array(c),
@@ -398,12 +429,15 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
         };
         if (blobsWanted) {
           // Blobs: mean * f, variance * f, and the moving-average scale factor f (caffe.proto BatchNorm).
-          const mean = blobOf(net, layer, 0, c, "running mean");
-          const variance = blobOf(net, layer, 1, c, "running variance");
-          const f = blobOf(net, layer, 2, 1, "moving_average_fraction scale factor")[0];
-          const scale = f === 0 ? 0 : 1 / f;
-          weights.mean = mean.map((v) => v * scale);
-          weights.variance = variance.map((v) => v * scale);
+          pending.push([bnLayer, () => {
+            const mean = blobOf(net, layer, 0, c, "running mean");
+            const variance = blobOf(net, layer, 1, c, "running variance");
+            const f = blobOf(net, layer, 2, 1, "moving_average_fraction scale factor")[0];
+            const scale = f === 0 ? 0 : 1 / f;
+            weights.mean = mean.map((v) => v * scale);
+            weights.variance = variance.map((v) => v * scale);
+            return [];
+          }]);
         }
         pending.push([bnLayer, () => [
           float32Array(weights.gamma, [c]),
@@ -434,7 +468,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
           break;
         }
         const eps = 1e-3;
-        const bnLayer = tf.layers.batchNormalization({ axis: 1, epsilon: eps, name: name() });
+        const bnLayer = channelsFirstBatchNorm({ epsilon: eps, name: name() });
         pending.push([bnLayer, () =>
           [
             float32Array(gamma, [c]),
@@ -523,6 +557,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
   });
   for (const [layer, make] of pending) {
     const arrays = make();
+    if (arrays.length === 0) continue; // a step that only prepares another entry's arrays
     const tensors = arrays.map((a) => tf.tensor(a.data, a.shape, "float32"));
     try {
       layer.setWeights(tensors);
@@ -546,7 +581,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
 function checkShapes(net: CaffeNet, model: tf.LayersModel, caffeShapes: Map<string, number[][]>): void {
   const byName = new Map(model.layers.map((l) => [l.name, l]));
   for (const layer of net.layers) {
-    const tfl = byName.get(layer.name.replace(/[^A-Za-z0-9_.\-]/g, "_"));
+    const tfl = byName.get(sanitize(layer.name));
     const expected = caffeShapes.get(layer.name)?.[0];
     if (!tfl || !expected || layer.type === "InnerProduct" || layer.type === "Split") continue;
     const got = (tfl.outputShape as number[]).slice(1);
