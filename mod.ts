@@ -49,7 +49,12 @@ export {
 // --- config (lib/config) ---
 
 // --- io (lib/io) ---
-export { type KerasFileFormat, loadKerasModel } from "./lib/io/keras/mod.ts";
+export {
+  type KerasFileFormat,
+  loadKerasModel,
+  saveKerasH5,
+  type SaveKerasH5Options,
+} from "./lib/io/keras/mod.ts";
 
 // --- parsing (lib/parsing) ---
 export {

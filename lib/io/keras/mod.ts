@@ -6,3 +6,4 @@
  * @module
  */
 export { type KerasFileFormat, loadKerasModel } from "./load.ts";
+export { saveKerasH5, type SaveKerasH5Options } from "./save.ts";
