@@ -115,10 +115,13 @@ function isSet(obj: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(obj, key);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Decode `rawData` (little-endian) into the typed array of `dataType`. */
 function decodeRaw(raw: Uint8Array, dataType: number, count: number): Float32Array | Float64Array {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   if (dataType === 1) {
+    if (LITTLE_ENDIAN) return new Float32Array(raw.slice(0, count * 4).buffer); // one aligned copy
     const out = new Float32Array(count);
     for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
     return out;

@@ -146,10 +146,36 @@ export function transposeArray<T extends Float32Array | Float64Array>(
   shape: readonly number[],
   perm: readonly number[],
 ): T {
+  const out = new (data.constructor as new (n: number) => T)(data.length);
+  if (shape.length > 4) return transposeGeneric(data, shape, perm, out);
+  // Pad to rank 4 with leading ones: four plain loops (weight layouts are rank 2–4).
+  const k = 4 - shape.length;
+  const s4 = [...new Array<number>(k).fill(1), ...shape];
+  const p4 = [...Array.from({ length: k }, (_, i) => i), ...perm.map((p) => p + k)];
+  const inStrides = strides(s4);
+  const [d0, d1, d2, d3] = p4.map((p) => s4[p]);
+  const [t0, t1, t2, t3] = p4.map((p) => inStrides[p]);
+  let o = 0;
+  for (let a = 0; a < d0; a++) {
+    for (let b = 0; b < d1; b++) {
+      for (let c = 0; c < d2; c++) {
+        let src = a * t0 + b * t1 + c * t2;
+        for (let d = 0; d < d3; d++, src += t3) out[o++] = data[src];
+      }
+    }
+  }
+  return out;
+}
+
+function transposeGeneric<T extends Float32Array | Float64Array>(
+  data: T,
+  shape: readonly number[],
+  perm: readonly number[],
+  out: T,
+): T {
   const outShape = perm.map((p) => shape[p]);
   const inStrides = strides(shape);
   const permStrides = perm.map((p) => inStrides[p]);
-  const out = new (data.constructor as new (n: number) => T)(data.length);
   const rank = shape.length;
   const idx = new Array<number>(rank).fill(0);
   let src = 0;
@@ -403,6 +429,9 @@ function samePads(size: number | null, k: number, s: number, d: number): [number
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
+/** Weights are set from the file after building: skip the random initialisation (costly for large models). */
+const NO_INIT = { kernelInitializer: "zeros", biasInitializer: "zeros" } as const;
+
 type Padding = { mode: "valid" | "same" } | { mode: "explicit"; pads: [number, number][] };
 
 class GraphBuilder {
@@ -591,6 +620,7 @@ class GraphBuilder {
           dilationRate: dil as [number, number],
           dataFormat: "channelsFirst",
           useBias: true,
+          ...NO_INIT,
           name: this.layerName(),
         });
         kernelW = {
@@ -606,6 +636,7 @@ class GraphBuilder {
           dilationRate: dil[0],
           dataFormat: "channelsFirst",
           useBias: true,
+          ...NO_INIT,
           name: this.layerName(),
         });
         layer = fixChannelsFirstConv1D(conv1d, stride[0], padding, dil[0]);
@@ -626,10 +657,12 @@ class GraphBuilder {
       layer = tf.layers.depthwiseConv2d({
         kernelSize: [kh, kw],
         depthMultiplier: mult,
+        depthwiseInitializer: "zeros",
         strides: stride,
         padding,
         dataFormat: "channelsFirst",
         useBias: true,
+        ...NO_INIT,
         name: this.layerName(),
       });
       // ONNX [C*mult, 1, kh, kw] → TF.js [kh, kw, C, mult]; output channel c*mult+m in both.
@@ -680,6 +713,7 @@ class GraphBuilder {
       padding: "valid",
       dataFormat: "channelsFirst",
       useBias: true,
+      ...NO_INIT,
       name: this.layerName(),
     });
     let sym = this.apply(layer, x);
@@ -713,7 +747,7 @@ class GraphBuilder {
   }
 
   dense(kernel: Float32Array, inUnits: number, units: number, bias: Float32Array, x: TensorValue): void {
-    const layer = tf.layers.dense({ units, useBias: true, name: this.layerName() });
+    const layer = tf.layers.dense({ units, useBias: true, ...NO_INIT, name: this.layerName() });
     const sym = this.apply(layer, x);
     this.tensorOut(sym);
     this.record(
