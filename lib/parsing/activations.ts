@@ -133,17 +133,22 @@ function applySpec(spec: CustomActivationSpec, x: tf.Tensor): tf.Tensor {
 
 const registered = new Set<string>();
 
-/**
- * Make sure TF.js knows the custom activation `activation` (registering a
- * class under exactly that name on first use). Returns `false` when the
- * string is not a custom activation (then it must be a TF.js built-in).
- */
-export function registerCustomActivation(activation: string): boolean {
-  const spec = parseCustomActivation(activation);
-  if (!spec) return false;
-  if (registered.has(activation)) return true;
+/** TF.js's own snake_case conversion of config strings (applied when a model is serialized). */
+function tfjsSnakeCase(name: string): string {
+  const s = name.replace(/(.)([A-Z][a-z0-9]+)/g, "$1_$2").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+  return s[0] === "_" ? `private${s}` : s;
+}
+
+/** TF.js's own camelCase conversion of config strings (applied when a model is deserialized). */
+function tfjsCamelCase(name: string): string {
+  if (name.length <= 1 || !name.includes("_")) return name;
+  return name.replace(/[_]+(\w|$)/g, (_m, p1: string) => p1.toUpperCase());
+}
+
+function registerAs(name: string, spec: CustomActivationSpec): void {
+  if (registered.has(name)) return;
   const cls = class extends tf.serialization.Serializable {
-    static className = activation;
+    static className = name;
     apply(x: tf.Tensor): tf.Tensor {
       return applySpec(spec, x);
     }
@@ -152,7 +157,24 @@ export function registerCustomActivation(activation: string): boolean {
     }
   };
   tf.serialization.registerClass(cls);
-  registered.add(activation);
+  registered.add(name);
+}
+
+/**
+ * Make sure TF.js knows the custom activation `activation`: registers a
+ * class under exactly that name, and under the names TF.js's save/load
+ * case conversions turn it into (`relu_Q1.4` is read back as `reluQ1.4`).
+ * Returns `false` when the string is not a custom activation (then it must
+ * be a TF.js built-in).
+ */
+export function registerCustomActivation(activation: string): boolean {
+  const spec = parseCustomActivation(activation);
+  if (!spec) return false;
+  for (
+    const name of new Set([activation, tfjsCamelCase(activation), tfjsCamelCase(tfjsSnakeCase(activation))])
+  ) {
+    registerAs(name, spec);
+  }
   return true;
 }
 
