@@ -1,6 +1,7 @@
 import { tf } from "../deps.ts";
-import { assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
-import { asInputModel, parseAndCompare, randomizeWeights } from "./_parsing_helpers.ts";
+import { assertClose, assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
+import { asInputModel, parseAndCompare, randomInput, randomizeWeights } from "./_parsing_helpers.ts";
+import { predictModel } from "../lib/parsing/evaluate.ts";
 import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
 import { initBackend } from "../lib/backend/mod.ts";
@@ -199,3 +200,45 @@ Deno.test("unsupported layers stop the parse with one error naming each layer, t
   assertMatch(err.message, /Supported layer types: .*Conv2D.*Dense/);
   assertMatch(err.message, /skip_unsupported_layers/);
 });
+
+/** A parser that hides Flatten layers, as a Caffe/Lasagne graph has none before its InnerProduct/Dense. */
+class HiddenFlattenParser extends KerasModelParser {
+  private isFlatten(l: tf.layers.Layer): boolean {
+    return l.getClassName() === "Flatten";
+  }
+  override getLayerIterable(): tf.layers.Layer[] {
+    return super.getLayerIterable().filter((l) => !this.isFlatten(l));
+  }
+  override getInboundLayers(layer: tf.layers.Layer): tf.layers.Layer[] {
+    return super.getInboundLayers(layer).flatMap((
+      l,
+    ) => (this.isFlatten(l) ? super.getInboundLayers(l) : [l]));
+  }
+  override getOutboundLayers(layer: tf.layers.Layer): tf.layers.Layer[] {
+    return super.getOutboundLayers(layer).flatMap((
+      l,
+    ) => (this.isFlatten(l) ? super.getOutboundLayers(l) : [l]));
+  }
+}
+
+for (const dataFormat of ["channels_last", "channels_first"] as const) {
+  Deno.test(`Flatten is inserted before a Dense that reads a spatial tensor (${dataFormat})`, async () => {
+    const cf = dataFormat === "channels_first";
+    const input = tf.input({ shape: cf ? [2, 6, 5] : [6, 5, 2] });
+    let x = tf.layers.conv2d({ filters: 3, kernelSize: 3, dataFormat: cf ? "channelsFirst" : "channelsLast" })
+      .apply(input) as tf.SymbolicTensor;
+    x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+    x = tf.layers.dense({ units: 4 }).apply(x) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: x, name: `hidden_flatten_${dataFormat}` });
+    randomizeWeights(model, 12);
+    const parser = new HiddenFlattenParser(asInputModel(model, dataFormat));
+    parser.parse();
+    assertEquals(parser.layerList.map((l) => l.layerType), ["Conv2D", "Flatten", "Dense"]);
+    assertEquals(parser.layerList[1].name, "01Flatten_36");
+    const parsed = parser.buildParsedModel();
+    const xIn = randomInput([2, ...(model.inputs[0].shape.slice(1) as number[])]);
+    const expected = await predictModel(model, xIn);
+    const actual = await predictModel(parsed, xIn, { inputPerm: parser.inputPerm });
+    assertClose(actual.data, expected.data, { rtol: 1e-4, atol: 1e-5 });
+  });
+}
