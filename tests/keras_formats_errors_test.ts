@@ -1,0 +1,136 @@
+/**
+ * Broken or foreign inputs give a ModelFormatError naming the file (and the
+ * layer, with expected vs found) — never a raw HDF5, zip or tfjs error —
+ * and the file kind is sniffed from the bytes, not the extension.
+ */
+import { assertEquals, assertMatch, assertRejects, fixturesDir } from "./_assert.ts";
+import { ModelFormatError } from "../lib/errors.ts";
+import { loadKerasModel } from "../lib/io/keras/mod.ts";
+
+const DIR = new URL("../testdata/keras/", import.meta.url).pathname;
+const FIX = fixturesDir();
+if (!FIX) console.warn("skipping the Keras fixture-based error tests: ../shared/fixtures is absent");
+
+async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "keras_formats_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The Keras 1 test architecture, modified by `edit`, written as `<dir>/NAME.json` beside a copy of its weights. */
+async function editedKeras1(dir: string, edit: (layers: Record<string, unknown>[]) => void): Promise<string> {
+  const doc = JSON.parse(await Deno.readTextFile(`${DIR}keras1_th_cnn.json`));
+  edit(doc.config);
+  await Deno.writeTextFile(`${dir}/net.json`, JSON.stringify(doc));
+  await Deno.copyFile(`${DIR}keras1_th_cnn_weights.h5`, `${dir}/net_weights.h5`);
+  return `${dir}/net.json`;
+}
+
+Deno.test({
+  name: "loadKerasModel: a truncated .h5 is a ModelFormatError naming the file",
+  ignore: !FIX,
+  fn: () =>
+    withTmp(async (dir) => {
+      const bytes = await Deno.readFile(`${FIX}keras-h5/snn_lenet5_keras2.2.4_tf_chfirst.h5`);
+      const path = `${dir}/cut.h5`;
+      await Deno.writeFile(path, bytes.subarray(0, bytes.length >> 1));
+      await assertRejects(() => loadKerasModel(path), ModelFormatError, /cut\.h5/);
+    }),
+});
+
+Deno.test("loadKerasModel: a truncated .keras archive is a ModelFormatError naming the file", () =>
+  withTmp(async (dir) => {
+    const bytes = await Deno.readFile(`${DIR}keras3_functional.keras`);
+    const path = `${dir}/cut.keras`;
+    await Deno.writeFile(path, bytes.subarray(0, bytes.length - 4000));
+    await assertRejects(
+      () => loadKerasModel(path),
+      ModelFormatError,
+      /cut\.keras: not a readable zip archive/,
+    );
+  }));
+
+Deno.test("loadKerasModel: JSON that is not a model is a ModelFormatError naming the file and its keys", () =>
+  withTmp(async (dir) => {
+    const path = `${dir}/settings.json`;
+    await Deno.writeTextFile(path, JSON.stringify({ learning_rate: 0.1, layers: 3 }));
+    const err = await assertRejects(
+      () => loadKerasModel(path),
+      ModelFormatError,
+      /settings\.json: JSON is not a Keras model/,
+    );
+    assertMatch(err.message, /found keys: learning_rate, layers/);
+    await Deno.writeTextFile(path, "{ not json");
+    await assertRejects(() => loadKerasModel(path), ModelFormatError, /settings\.json: not valid JSON/);
+  }));
+
+Deno.test("loadKerasModel: bytes that are neither HDF5, zip nor JSON are a ModelFormatError", () =>
+  withTmp(async (dir) => {
+    const path = `${dir}/model.h5`;
+    await Deno.writeFile(path, new Uint8Array(4096).map((_, i) => (i * 37) & 0xff));
+    await assertRejects(() => loadKerasModel(path), ModelFormatError, /model\.h5: not a Keras model file/);
+  }));
+
+Deno.test("loadKerasModel: a tfjs graph model is refused clearly", () =>
+  withTmp(async (dir) => {
+    const path = `${dir}/model.json`;
+    await Deno.writeTextFile(path, JSON.stringify({ format: "graph-model", modelTopology: { node: [] } }));
+    await assertRejects(
+      () => loadKerasModel(path),
+      ModelFormatError,
+      /model\.json: a tfjs graph-model model/,
+    );
+  }));
+
+Deno.test("loadKerasModel: architecture JSON without weights names the weight files it looked for", () =>
+  withTmp(async (dir) => {
+    await Deno.copyFile(`${DIR}keras1_th_cnn.json`, `${dir}/alone.json`);
+    await assertRejects(
+      () => loadKerasModel(`${dir}/alone.json`),
+      ModelFormatError,
+      /alone\.json: architecture JSON without weights; expected .*alone\.h5 or .*alone_weights\.h5/,
+    );
+  }));
+
+Deno.test("loadKerasModel: a kernel whose stored shape does not fit names the layer, expected and found", () =>
+  withTmp(async (dir) => {
+    const path = await editedKeras1(dir, (layers) => {
+      (layers[0].config as Record<string, unknown>).nb_filter = 5;
+      (layers[3].config as Record<string, unknown>).input_dim = 45;
+    });
+    const err = await assertRejects(() => loadKerasModel(path), ModelFormatError, /net_weights\.h5/);
+    assertMatch(err.message, /layer 'convolution2d_1' \(Conv2D\)/);
+    assertMatch(err.message, /shape \[4, 2, 3, 3\]; expected \[3, 3, 2, 5\]/);
+  }));
+
+Deno.test("loadKerasModel: a layer with no stored weights is a ModelFormatError naming it", () =>
+  withTmp(async (dir) => {
+    const path = await editedKeras1(dir, (layers) => {
+      layers.push({
+        class_name: "Dense",
+        config: { name: "dense_extra", output_dim: 2, activation: "linear" },
+      });
+    });
+    await assertRejects(
+      () => loadKerasModel(path),
+      ModelFormatError,
+      /net_weights\.h5: no weights stored for layer 'dense_extra' \(Dense\); expected 2 arrays \[5, 2\], \[2\]/,
+    );
+  }));
+
+Deno.test({
+  name: "loadKerasModel: an HDF5 full model mislabelled .keras is sniffed and loads",
+  ignore: !FIX,
+  fn: () =>
+    withTmp(async (dir) => {
+      const path = `${dir}/tiny.keras`;
+      await Deno.copyFile(`${FIX}keras-h5/snn_mnist_tiny_keras2.2.4.h5`, path);
+      const input = await loadKerasModel(path);
+      assertEquals(input.metadata.format, "keras-h5");
+      assertEquals(input.model.inputs[0].shape, [null, 28, 28, 1]);
+      input.model.dispose();
+    }),
+});
