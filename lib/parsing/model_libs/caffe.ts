@@ -43,6 +43,8 @@ import {
 } from "../../io/caffe/shapes.ts";
 import { caffePreprocessing, resolveCaffeInputs } from "../../io/caffe/inputs.ts";
 import { convKernelToTf, denseKernelToTf, depthwiseKernelToTf } from "../../io/caffe/layout.ts";
+import { KerasModelParser } from "./keras.ts";
+import { initBackend } from "../../backend/mod.ts";
 
 /** Options of {@linkcode loadCaffeModel}. */
 export interface CaffeLoadOptions extends LoadOptions {
@@ -652,6 +654,7 @@ export async function loadCaffeModel(path: string, options: CaffeLoadOptions = {
     );
   }
   attachBlobs(net, await readCaffeWeights(weightsPath));
+  await initBackend();
   const { model, notes } = buildCaffeModel(net, {
     inputShape: options.inputShape,
     flipKernels: options.flipKernels,
@@ -678,3 +681,10 @@ export async function loadCaffeModel(path: string, options: CaffeLoadOptions = {
   if (notes.length) metadata.notes = notes.join("; ");
   return { model, library: "caffe", path: prototxt, dataFormat: "channels_first", metadata };
 }
+
+/**
+ * Parser of loaded Caffe models: the input model is a TF.js layers model
+ * with Keras class names, so the Keras parser reads it unchanged (its
+ * channels_first → channels_last conversion included).
+ */
+export class CaffeModelParser extends KerasModelParser {}

@@ -14,6 +14,7 @@ import type { ParserOptions } from "../options.ts";
 import { KerasModelParser, load as loadKeras } from "./keras.ts";
 import { loadOnnxModel, OnnxModelParser } from "./onnx.ts";
 import { loadPytorchModel, PytorchModelParser } from "./pytorch.ts";
+import { CaffeModelParser, loadCaffeModel } from "./caffe.ts";
 
 /** One input library: a loader and a parser factory. */
 export interface ModelLibrary {
@@ -40,6 +41,11 @@ export const MODEL_LIBRARIES: Partial<Record<ModelLib, ModelLibrary>> = {
     load: loadPytorchModel,
     createParser: (m, c) => new PytorchModelParser(m, c) as unknown as AbstractModelParser<unknown>,
     extensions: [".pth", ".pt"],
+  },
+  caffe: {
+    load: loadCaffeModel,
+    createParser: (m, c) => new CaffeModelParser(m, c) as unknown as AbstractModelParser<unknown>,
+    extensions: [".prototxt"],
   },
 };
 
