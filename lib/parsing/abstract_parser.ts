@@ -33,6 +33,7 @@ import { binarize, clampedReluName, reducePrecision, registerCustomActivation } 
 import { isToolboxConfig, parseQmf, type ParserOptions, parserOptionsFromConfig } from "./options.ts";
 import { evaluateModel, type EvaluateOptions, type EvaluationScore } from "./evaluate.ts";
 import type { NDArray } from "../io/ndarray.ts";
+import { saveParameters } from "../io/parameters.ts";
 
 /** Parameters of a batch-normalization layer (the Python toolbox's tuple). */
 export interface BatchNormParameters {
@@ -1002,6 +1003,15 @@ export abstract class AbstractModelParser<L> {
     if (this.layerList.length === 0 && this.outputIds.length === 0) this.parse();
     this.parsedModel = buildModelFromAttributes(this.layerList, this.getParsedInputShape(), this.outputIds);
     return this.parsedModel;
+  }
+
+  /**
+   * Save every parameter of the parsed layers, in layer order, to an HDF5
+   * file the Python toolbox's `load_parameters` reads (`param_000`, ...).
+   */
+  async saveParameters(path: string): Promise<void> {
+    if (this.layerList.length === 0) this.parse();
+    await saveParameters(this.layerList.flatMap((l) => l.parameters ?? []), path);
   }
 
   /**

@@ -117,7 +117,8 @@ function applySpec(spec: CustomActivationSpec, x: tf.Tensor): tf.Tensor {
       }
       case "clamped_relu": {
         const r = spec.maxValue === null ? tf.relu(x) : tf.clipByValue(x, 0, spec.maxValue);
-        return tf.where(tf.less(r, spec.threshold), tf.zerosLike(r), r);
+        // r >= 0, so a threshold <= 0 clamps nothing (ReLU6 is clamped_relu_0.0_6.0).
+        return spec.threshold <= 0 ? r : tf.where(tf.less(r, spec.threshold), tf.zerosLike(r), r);
       }
       case "noisy_softplus": {
         const ks = spec.k * spec.sigma;
