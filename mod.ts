@@ -47,6 +47,28 @@ export {
 } from "./lib/parsing/input_model.ts";
 
 // --- config (lib/config) ---
+export {
+  BOOLEAN_STATES,
+  ConfigParser,
+  type ConfigParserOptions,
+  type GetOptions,
+  MAX_INTERPOLATION_DEPTH,
+} from "./lib/config/configparser.ts";
+export {
+  isPySet,
+  type JsonValue,
+  literalEval,
+  pyEquals,
+  pyFloatRepr,
+  pyIterable,
+  pyRepr,
+  pyStr,
+  pyStrRepr,
+  toJson,
+} from "./lib/config/literal.ts";
+export { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE } from "./lib/config/defaults.ts";
+export { ResolvedConfig, updateSetup, type UpdateSetupOptions } from "./lib/config/setup.ts";
+export { type ConfigErrorDetails, PythonConfigError, type PythonErrorName } from "./lib/config/errors.ts";
 
 // --- io (lib/io) ---
 export {

@@ -58,6 +58,9 @@ export interface ToolboxConfig {
   hasOption(section: string, option: string): boolean;
   /** Section names, DEFAULT excluded, in file order. */
   sections(): string[];
-  /** Interpolated options of `section` (DEFAULT merged in), keys lower-cased. */
+  /**
+   * Interpolated options of `section` (DEFAULT merged in). Keys as stored: lower-cased by a
+   * default `ConfigParser`; kept as written by `updateSetup` (the toolbox uses `optionxform = str`).
+   */
   items(section: string): Record<string, string>;
 }

@@ -13,7 +13,11 @@ Run from anywhere with the system Python (3.11 here):
    exception class), ``items()`` order, and a few lookups of absent names.
    Cases whose name contains ``keepcase`` use ``optionxform = str`` as the
    Python toolbox does.
-2. Literal corpus: evaluates the texts in ``LITERALS`` with ``ast.literal_eval``
+2. Toolbox-style configuration: ``toolbox_style/experiment.ini`` read over
+   the defaults (``cases/00_toolbox_defaults.ini``) with ``optionxform = str``,
+   as the toolbox's ``update_setup`` reads them, before its derived values;
+   written to ``expected/toolbox_style.json`` as ``{section: {key: value}}``.
+3. Literal corpus: evaluates the texts in ``LITERALS`` with ``ast.literal_eval``
    (texts using set union ``|``, which the toolbox evaluates with ``eval``,
    with a builtins-free ``eval``) and writes ``expected/literals.json``.
 """
@@ -183,6 +187,14 @@ def literal_case(text, uses_union):
     return {"text": text, "value": enc, "repr": repr(v) if repr_comparable(v) else None, "union": uses_union}
 
 
+def toolbox_style():
+    cp = configparser.ConfigParser()
+    cp.optionxform = str
+    cp.read([os.path.join(HERE, "cases", "00_toolbox_defaults.ini"),
+             os.path.join(HERE, "toolbox_style", "experiment.ini")], encoding="utf-8")
+    return {s: dict(cp.items(s)) for s in cp.sections()}
+
+
 def main():
     out_dir = os.path.join(HERE, "expected")
     os.makedirs(out_dir, exist_ok=True)
@@ -195,6 +207,9 @@ def main():
             json.dump(result, f, indent=1, ensure_ascii=False)
             f.write("\n")
         count += 1
+    with open(os.path.join(out_dir, "toolbox_style.json"), "w", encoding="utf-8") as f:
+        json.dump(toolbox_style(), f, indent=1, ensure_ascii=False)
+        f.write("\n")
     lits = [literal_case(t, False) for t in LITERALS] + [literal_case(t, True) for t in UNION_LITERALS]
     with open(os.path.join(out_dir, "literals.json"), "w", encoding="utf-8") as f:
         json.dump({"python": sys.version.split()[0], "cases": lits}, f, indent=1, ensure_ascii=False)
