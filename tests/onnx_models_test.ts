@@ -8,9 +8,9 @@ import { assertClose, assertEquals, assertMatch, assertRejects, assertTrue } fro
 import { ONNX_TESTDATA, parseToModel, readRef, run, toChannelsLast } from "./_onnx.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { ModelFormatError, UnsupportedLayerError } from "../lib/errors.ts";
-import { loadOnnxModel } from "../lib/parsing/model_libs/onnx.ts";
+import { buildOnnxInputModel, loadOnnxModel } from "../lib/parsing/model_libs/onnx.ts";
 import { loadPytorchModel, resolvePytorchModelPath } from "../lib/parsing/model_libs/pytorch.ts";
-import { decodeOnnxModel } from "../lib/io/onnx_proto.ts";
+import { decodeOnnxModel, readOnnxModel } from "../lib/io/onnx_proto.ts";
 
 const MODELS = ["basic", "groups", "pools", "residual", "conv1d", "mlp"];
 const OPSETS = [9, 11, 13, 17];
@@ -153,4 +153,28 @@ Deno.test("pytorch library: NAME resolves to NAME.onnx; a lone .pth shows the to
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("onnx opset newer than 21: ModelFormatError naming the opset", async () => {
+  const m = await readOnnxModel(`${ONNX_TESTDATA}mlp_op13.onnx`);
+  m.opset = 22;
+  await assertRejects(
+    () => buildOnnxInputModel(m),
+    ModelFormatError,
+    /mlp_op13\.onnx: default-domain opset 22 is newer/,
+  );
+});
+
+Deno.test("onnx symbolic input dims: need LoadOptions.inputShape, then run", async () => {
+  const m = await readOnnxModel(`${ONNX_TESTDATA}mlp_op13.onnx`);
+  m.inputs[0].shape = [null, null];
+  await assertRejects(
+    () => buildOnnxInputModel(m),
+    ModelFormatError,
+    /graph input 'input' has shape \[\?, \?\]/,
+  );
+  const x = await readRef("mlp.in.npy");
+  const y = await readRef("mlp.out.npy");
+  const input = await buildOnnxInputModel(m, { inputShape: [12] });
+  assertClose(await run(input.model, x), y.data, TOL);
 });
