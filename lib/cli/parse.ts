@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Command, CommandContext } from "./command.ts";
-import { NotAvailableError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { initBackend } from "../backend/mod.ts";
 import type { LayerAttributes } from "../parsing/abstract_parser.ts";
 import { loadInputModel, parsedModelPath, saveParsedModel } from "../parsing/files.ts";
@@ -104,13 +104,8 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
   let saved: string | null = null;
   if (!values["no-save"]) {
     const out = parsedModelPath(path, values.out);
-    try {
-      await saveParsedModel(model, out);
-      saved = out;
-    } catch (err) {
-      if (!(err instanceof NotAvailableError) || values.out) throw err;
-      if (!ctx.quiet) ctx.err(`note: ${err.message}; parsed model not saved`);
-    }
+    await saveParsedModel(model, out);
+    saved = out;
   }
   const rows = parsedLayerRows(layers);
   if (values.json) {

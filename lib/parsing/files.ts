@@ -6,7 +6,8 @@
  * @module
  */
 import type { tf } from "../../deps.ts";
-import { NotAvailableError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
+import { saveKerasH5 } from "../io/keras/save.ts";
 import type { InputModel, LoadOptions, ModelLib } from "./input_model.ts";
 import { getModelLibrary, guessModelLibrary, type ModelLibrary } from "./model_libs/mod.ts";
 
@@ -42,25 +43,7 @@ export function parsedModelPath(modelPath: string, outDir?: string): string {
   return `${dir}/${stem}_parsed.h5`;
 }
 
-type SaveFn = (model: tf.LayersModel, path: string) => Promise<void>;
-
-/** Save a parsed model as a Keras HDF5 file (through the Keras file writer), atomically. */
-export async function saveParsedModel(model: tf.LayersModel, path: string): Promise<void> {
-  // Imported lazily: the Keras writer is only needed when saving.
-  const spec = "../io/keras/save.ts";
-  let save: SaveFn | undefined;
-  try {
-    save = ((await import(spec)) as { saveKerasH5?: SaveFn }).saveKerasH5;
-  } catch (err) {
-    throw new NotAvailableError(`saving Keras HDF5 files is not available in this build (${path})`, {
-      cause: err,
-      file: path,
-    });
-  }
-  if (typeof save !== "function") {
-    throw new NotAvailableError(`saving Keras HDF5 files is not available in this build (${path})`, {
-      file: path,
-    });
-  }
-  await save(model, path);
+/** Save a parsed model as a Keras HDF5 file (`model_config` + `model_weights`), atomically. */
+export function saveParsedModel(model: tf.LayersModel, path: string): Promise<void> {
+  return saveKerasH5(model, path);
 }
