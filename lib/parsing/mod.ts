@@ -64,4 +64,5 @@ export {
   type PredictOptions,
 } from "./evaluate.ts";
 export { KerasModelParser, load as loadKerasInputModel } from "./model_libs/keras.ts";
+export { type LoadedModel, loadInputModel, parsedModelPath, saveParsedModel } from "./files.ts";
 export { getModelLibrary, guessModelLibrary, MODEL_LIBRARIES, type ModelLibrary } from "./model_libs/mod.ts";
