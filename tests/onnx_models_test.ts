@@ -178,3 +178,13 @@ Deno.test("onnx symbolic input dims: need LoadOptions.inputShape, then run", asy
   const input = await buildOnnxInputModel(m, { inputShape: [12] });
   assertClose(await run(input.model, x), y.data, TOL);
 });
+
+Deno.test("onnx graph reading an undefined value: ModelFormatError naming node and value", async () => {
+  const m = await readOnnxModel(`${ONNX_TESTDATA}mlp_op13.onnx`);
+  m.nodes[1].inputs[0] = "nowhere";
+  await assertRejects(
+    () => buildOnnxInputModel(m),
+    ModelFormatError,
+    /mlp_op13\.onnx: node '.*' reads 'nowhere'/,
+  );
+});

@@ -463,7 +463,13 @@ class GraphBuilder {
     const name = this.node.inputs[i];
     if (name === undefined || name === "") return undefined;
     const v = this.values.get(name);
-    if (v === undefined) this.fail(`input '${name}' is not produced by any earlier node or initializer`);
+    if (v === undefined) {
+      throw new ModelFormatError(
+        `${this.model.path}: node '${this.node.name}' reads '${name}', which no earlier node, initializer ` +
+          `or graph input produces (nodes must be in topological order)`,
+        { file: this.model.path },
+      );
+    }
     return v;
   }
 
@@ -1421,7 +1427,7 @@ function inputIsChannelsLast(model: OnnxModel): boolean {
  * Throws {@linkcode UnsupportedLayerError} listing every node that cannot be
  * mapped, {@linkcode ModelFormatError} for inconsistent graphs.
  */
-export async function buildOnnxInputModel(model: OnnxModel, options: LoadOptions = {}): Promise<InputModel> {
+export function buildOnnxInputModel(model: OnnxModel, options: LoadOptions = {}): InputModel {
   if (model.opset > MAX_ONNX_OPSET) {
     throw new ModelFormatError(
       `${model.path}: default-domain opset ${model.opset} is newer than the newest supported (${MAX_ONNX_OPSET})`,
@@ -1483,7 +1489,6 @@ export async function buildOnnxInputModel(model: OnnxModel, options: LoadOptions
     );
   }
   const dataFormat: DataFormat = inputIsChannelsLast(model) ? "channels_last" : "channels_first";
-  await Promise.resolve();
   return {
     model: tfModel,
     library: "onnx",
@@ -1526,7 +1531,7 @@ export function resolveOnnxPath(path: string): string {
  */
 export async function loadOnnxModel(path: string, options: LoadOptions = {}): Promise<InputModel> {
   const decoded = await readOnnxModel(resolveOnnxPath(path));
-  return await buildOnnxInputModel(decoded, options);
+  return buildOnnxInputModel(decoded, options);
 }
 
 /**
