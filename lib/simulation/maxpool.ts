@@ -4,8 +4,10 @@
  * row-major window order on ties, as `tf.nn.max_pool_with_argmax`) passes
  * its spikes on.
  *
- * Windows are gathered with one precomputed index tensor, so any pool size,
- * stride and padding work; padded positions never win (their gate is -∞).
+ * Non-overlapping `valid` pools (stride = pool size, the common case) are
+ * cut into windows by reshaping; any other pool size, stride and padding
+ * gathers its windows with one precomputed index tensor (padded positions
+ * never win: their gate is -∞).
  *
  * @module
  */
@@ -73,12 +75,26 @@ function windows(x: tf.Tensor4D, win: WindowIndex, padValue: number): tf.Tensor 
   return tf.reshape(tf.gather(flat, win.idx, 1), [b, win.outH, win.outW, win.k, c]);
 }
 
+/** Windows of a non-overlapping valid pool by reshaping: `[b, h, w, c]` → `[b, oh, ow, c, k]`. */
+function tiles(t: tf.Tensor4D, ph: number, pw: number): tf.Tensor {
+  const [b, h, w, c] = t.shape;
+  const oh = Math.floor(h / ph), ow = Math.floor(w / pw);
+  const cropped = oh * ph === h && ow * pw === w ? t : tf.slice(t, [0, 0, 0, 0], [b, oh * ph, ow * pw, c]);
+  const split = tf.reshape(cropped, [b, oh, ph, ow, pw, c]);
+  return tf.reshape(tf.transpose(split, [0, 1, 3, 5, 2, 4]), [b, oh, ow, c, ph * pw]);
+}
+
 /**
  * Max-pool the spikes `x`, letting through only the input with the largest
  * accumulated input `gate` in each window; returns `[b, outH, outW, c]`.
  */
 export function gatedMaxPool(x: tf.Tensor4D, gate: tf.Tensor4D, geo: PoolGeometry): tf.Tensor4D {
   return tf.tidy(() => {
+    const [ph, pw] = geo.poolSize;
+    if (geo.padding === "valid" && geo.strides[0] === ph && geo.strides[1] === pw) {
+      const winner = tf.oneHot(tf.argMax(tiles(gate, ph, pw), 4), ph * pw); // [b, oh, ow, c, k]
+      return tf.max(tf.mul(tiles(x, ph, pw), winner), 4) as tf.Tensor4D;
+    }
     const win = windowIndex(x.shape[1], x.shape[2], geo);
     const g = windows(gate, win, -Infinity);
     const xs = windows(x, win, 0);

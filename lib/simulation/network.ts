@@ -79,6 +79,11 @@ export class SpikingNetwork {
   readonly #fanout: Map<number, tf.Tensor>;
   #state = new Map<number, LayerState>();
   #batch = 0;
+  /** Nodes computed from the network input alone (through pass-through layers). */
+  readonly #inputOnly: Set<number>;
+  /** Input currents of spiking layers fed by the input alone, for the input tensor `#cacheFor`. */
+  #currentCache = new Map<number, tf.Tensor>();
+  #cacheFor = -1;
 
   private constructor(nodes: Node[], options: SimulationOptions, output: number) {
     this.#nodes = nodes;
@@ -91,6 +96,17 @@ export class SpikingNetwork {
       );
     }
     this.#fanout = this.#computeFanouts();
+    this.#inputOnly = new Set([0]);
+    nodes.forEach((n, i) => {
+      if (i > 0 && !n.op?.spiking && n.inputs.every((j) => this.#inputOnly.has(j))) this.#inputOnly.add(i);
+    });
+  }
+
+  /** Drop cached input currents. */
+  #clearCache(): void {
+    tf.dispose([...this.#currentCache.values()]);
+    this.#currentCache.clear();
+    this.#cacheFor = -1;
   }
 
   /** Build the spiking network of `model` (its current weights are copied). */
@@ -202,6 +218,7 @@ export class SpikingNetwork {
   /** Allocate zero state for a batch of `batchSize` samples (frees any previous state). */
   init(batchSize: number): void {
     this.#disposeState();
+    this.#clearCache();
     this.#batch = batchSize;
     for (const i of this.#spiking) {
       const shape = [batchSize, ...this.#nodes[i].shape];
@@ -270,7 +287,17 @@ export class SpikingNetwork {
         }
         const s = this.#state.get(i)!;
         const memInput = s.memInput ? tf.add(s.memInput, ins[0]) : undefined;
-        const current = op.apply(ins, memInput);
+        // A layer fed by the input alone gets the same current as long as the input tensor is the same.
+        const cacheable = !memInput && node.inputs.every((j) => this.#inputOnly.has(j));
+        let current = cacheable && input.id === this.#cacheFor ? this.#currentCache.get(i) : undefined;
+        if (!current) {
+          current = op.apply(ins, memInput);
+          if (cacheable) {
+            if (input.id !== this.#cacheFor) this.#clearCache();
+            this.#currentCache.set(i, tf.keep(current));
+            this.#cacheFor = input.id;
+          }
+        }
         const out = integrateAndFire(s, {
           current,
           time,
@@ -336,6 +363,7 @@ export class SpikingNetwork {
   /** Free every tensor the network holds. */
   dispose(): void {
     this.#disposeState();
+    this.#clearCache();
     for (const f of this.#fanout.values()) f.dispose();
     this.#fanout.clear();
     for (const n of this.#nodes) if (n.op) tf.dispose(n.op.owned);
