@@ -76,7 +76,9 @@ export function referencePredict(model: tf.LayersModel, x: tf.Tensor): tf.Tensor
         values.set(layer, x);
         continue;
       }
-      const ins = layer.inboundNodes[0].inboundLayers.map((l) => values.get(l) ?? x);
+      // A nested model's first node is its own graph's; the call in this graph is the one with inputs.
+      const node = layer.inboundNodes.filter((n) => n.inboundLayers.length > 0).pop()!;
+      const ins = node.inboundLayers.map((l) => values.get(l) ?? x);
       if (layer.getClassName() === "BatchNormalization") {
         const cfg = layer.getConfig() as { axis: number; epsilon: number; center: boolean; scale: boolean };
         const rank = ins[0].rank;

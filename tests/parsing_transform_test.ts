@@ -242,3 +242,31 @@ for (const dataFormat of ["channels_last", "channels_first"] as const) {
     assertClose(actual.data, expected.data, { rtol: 1e-4, atol: 1e-5 });
   });
 }
+
+Deno.test("nested models (Sequential and Functional used as layers) are parsed through", async () => {
+  const inner = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [6, 6, 2], filters: 3, kernelSize: 3 }),
+      tf.layers.batchNormalization(),
+      tf.layers.activation({ activation: "relu" }),
+    ],
+  });
+  const i2 = tf.input({ shape: [4, 4, 3] });
+  const f2 = tf.layers.flatten().apply(i2) as tf.SymbolicTensor;
+  const block = tf.model({
+    inputs: i2,
+    outputs: tf.layers.dense({ units: 5 }).apply(f2) as tf.SymbolicTensor,
+  });
+  const input = tf.input({ shape: [6, 6, 2] });
+  let x = inner.apply(input) as tf.SymbolicTensor;
+  x = block.apply(x) as tf.SymbolicTensor;
+  x = tf.layers.activation({ activation: "softmax" }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x, name: "nested" });
+  randomizeWeights(model, 13);
+  const parser = await parseAndCompare(model);
+  assertEquals(parser.layerList.map((l) => [l.layerType, l.activation ?? null]), [
+    ["Conv2D", "relu"],
+    ["Flatten", null],
+    ["Dense", "softmax"],
+  ]);
+});

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { tf } from "../../../deps.ts";
+import { tf } from "../../../deps.ts";
 import { ModelFormatError } from "../../errors.ts";
 import { loadKerasModel } from "../../io/keras/load.ts";
 import type { Float32NDArray } from "../../io/ndarray.ts";
@@ -27,18 +27,77 @@ function firstShape(shape: tf.Shape | tf.Shape[]): (number | null)[] {
   return (Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
 }
 
-/** Parser of TF.js layers models (Keras class and argument names). */
+/**
+ * Parser of TF.js layers models (Keras class and argument names). Nested
+ * models (a Sequential or Functional used as a layer) are read through:
+ * their layers take their place in the graph.
+ */
 export class KerasModelParser extends AbstractModelParser<Layer> {
   private layerSet?: Set<Layer>;
+  private owners?: Map<Layer, tf.LayersModel>;
+  private nestedModels: tf.LayersModel[] = [];
 
   /** The TF.js model being parsed. */
   get model(): tf.LayersModel {
     return this.inputModel.model;
   }
 
-  /** The model's layers in topological order. */
+  private static isNested(layer: Layer): layer is tf.LayersModel {
+    return layer instanceof tf.LayersModel;
+  }
+
+  private flatten(layers: Layer[], top: boolean): Layer[] {
+    return layers.flatMap((l) => {
+      if (KerasModelParser.isNested(l)) {
+        for (const inp of l.inputLayers) this.owners!.set(inp, l);
+        this.nestedModels.push(l);
+        return this.flatten(l.layers, false);
+      }
+      return !top && l.getClassName() === "InputLayer" ? [] : [l];
+    });
+  }
+
+  /** The model's layers in topological order, nested models expanded. */
   getLayerIterable(): Layer[] {
-    return this.model.layers;
+    this.owners = new Map();
+    this.nestedModels = [];
+    const layers = this.flatten(this.model.layers, true);
+    this.layerSet = new Set(layers);
+    return layers;
+  }
+
+  private ensureIndex(): void {
+    if (!this.layerSet) this.getLayerIterable();
+  }
+
+  /** The node through which a nested model is called in its enclosing graph. */
+  private outerNode(model: tf.LayersModel) {
+    const nodes = model.inboundNodes.filter((n) => n.inboundLayers.length > 0);
+    if (nodes.length !== 1) {
+      throw new ModelFormatError(
+        `${this.inputModel.path}: nested model '${model.name}' is called ${nodes.length} times; ` +
+          `only nested models called once can be parsed`,
+      );
+    }
+    return nodes[0];
+  }
+
+  /** The leaf layer that produces the output of `layer` (a nested model's output layer). */
+  private resolveOutput(layer: Layer): Layer {
+    while (KerasModelParser.isNested(layer)) layer = layer.outputLayers[0];
+    return layer;
+  }
+
+  /** The leaf layer feeding `layer` when it is the input of a nested model (recursively). */
+  private resolveInput(layer: Layer): Layer {
+    this.ensureIndex();
+    let owner = this.owners!.get(layer);
+    while (owner) {
+      const i = owner.inputLayers.indexOf(layer);
+      layer = this.resolveOutput(this.outerNode(owner).inboundLayers[i]);
+      owner = this.owners!.get(layer);
+    }
+    return this.resolveOutput(layer);
   }
 
   /** Keras class name. */
@@ -88,21 +147,32 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
     };
   }
 
-  /** Inbound layers of the layer's first call. */
+  /** Inbound layers of the layer's first call (through nested-model boundaries). */
   getInboundLayers(layer: Layer): Layer[] {
     const node = layer.inboundNodes[0];
-    return node ? [...node.inboundLayers] : [];
+    return node ? node.inboundLayers.map((l) => this.resolveInput(l)) : [];
   }
 
-  /** Outbound layers within this model. */
+  /** Outbound layers within this model (through nested-model boundaries). */
   getOutboundLayers(layer: Layer): Layer[] {
-    this.layerSet ??= new Set(this.model.layers);
-    return layer.outboundNodes.map((n) => n.outboundLayer).filter((l) => this.layerSet!.has(l));
+    this.ensureIndex();
+    const out: Layer[] = [];
+    for (const o of layer.outboundNodes.map((n) => n.outboundLayer)) {
+      if (KerasModelParser.isNested(o)) {
+        const i = this.outerNode(o).inboundLayers.indexOf(layer);
+        out.push(...this.getOutboundLayers(o.inputLayers[i]));
+      } else if (this.layerSet!.has(o)) out.push(o);
+    }
+    // The output of a nested model feeds whatever reads the nested model.
+    for (const m of this.nestedModels) {
+      if (m.outputLayers.includes(layer)) out.push(...this.getOutboundLayers(m));
+    }
+    return out;
   }
 
-  /** The model's output layers. */
+  /** The model's output layers (leaf layers of nested models). */
   getOutputLayers(): Layer[] {
-    return [...this.model.outputLayers];
+    return this.model.outputLayers.map((l) => this.resolveOutput(l));
   }
 
   /** Whether the layer has weights. */
