@@ -78,6 +78,38 @@ export {
   type SaveKerasH5Options,
 } from "./lib/io/keras/mod.ts";
 
+export { decodeNpy, encodeNpy, type NpyHeader, parseNpyHeader, readNpy, writeNpy } from "./lib/io/npy.ts";
+export { decodeNpz, encodeNpz, readNpz, readNpzArray, writeNpz, type WriteNpzOptions } from "./lib/io/npz.ts";
+export {
+  assertHdf5File,
+  attrNames,
+  createHdf5,
+  datasetToNDArray,
+  type Hdf5Dataset,
+  type Hdf5File,
+  type Hdf5Group,
+  type Hdf5Object,
+  hdf5Ready,
+  openHdf5,
+  readDataset,
+  readNumberArrayAttr,
+  readStringArrayAttr,
+  readStringAttr,
+  writeDataset,
+  writeHdf5Atomic,
+} from "./lib/io/hdf5.ts";
+export { loadParameters, parameterName, saveParameters } from "./lib/io/parameters.ts";
+export {
+  type Batch,
+  type BatchOptions,
+  DATASET_FILES,
+  type DatasetOptions,
+  loadNormSet,
+  loadTestSet,
+  type TestSet,
+} from "./lib/io/dataset.ts";
+export { readIdx, type ReadIdxOptions } from "./lib/io/idx.ts";
+
 // --- parsing (lib/parsing) ---
 export {
   absorbBnParameters,
