@@ -270,3 +270,24 @@ Deno.test("nested models (Sequential and Functional used as layers) are parsed t
     ["Dense", "softmax"],
   ]);
 });
+
+for (const dataFormat of ["channels_last", "channels_first"] as const) {
+  Deno.test(`Conv2DTranspose + BN, UpSampling2D, ZeroPadding2D, Cropping2D, Reshape keep outputs (${dataFormat})`, async () => {
+    const df = dataFormat === "channels_first" ? "channelsFirst" : "channelsLast";
+    const input = tf.input({ shape: dataFormat === "channels_first" ? [2, 5, 5] : [5, 5, 2] });
+    let x = tf.layers.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2, dataFormat: df })
+      .apply(input) as tf.SymbolicTensor;
+    x = tf.layers.batchNormalization({ axis: dataFormat === "channels_first" ? 1 : -1 }).apply(
+      x,
+    ) as tf.SymbolicTensor;
+    x = tf.layers.zeroPadding2d({ padding: [[1, 0], [0, 2]], dataFormat: df }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.upSampling2d({ size: [2, 1], dataFormat: df }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.cropping2D({ cropping: [[1, 1], [2, 0]], dataFormat: df }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.reshape({ targetShape: [3, 22 * 11] }).apply(x) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: x, name: `transpose_${dataFormat}` });
+    randomizeWeights(model, 14);
+    const parser = await parseAndCompare(model, dataFormat);
+    assertEquals(parser.layerList[0].layerType, "Conv2DTranspose");
+    assertTrue(parser.layerList[0].absorbed.some((a) => a.startsWith("BatchNormalization")));
+  });
+}
