@@ -35,7 +35,7 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 type Token =
   | { t: "num"; v: number | bigint; complex: boolean; pos: number }
-  | { t: "str"; v: string; bytes: boolean; fstring: boolean; pos: number }
+  | { t: "str"; v: string; bytes: boolean; fstring: boolean; unsupported?: string; pos: number }
   | { t: "name"; v: string; pos: number }
   | { t: "op"; v: string; pos: number }
   | { t: "newline"; pos: number }
@@ -135,7 +135,10 @@ function tokenize(src: string): Token[] {
         // Leading whitespace of a logical line: only harmless if the line is blank.
         let j = i;
         while (j < src.length && " \t\f".includes(src[j])) j++;
-        if (j < src.length && src[j] !== "\n" && src[j] !== "#" && src[j] !== "\\" && tokens.length === 0) {
+        const indentsContent = j < src.length && src[j] !== "\n" && src[j] !== "#" && src[j] !== "\\";
+        // Python also rejects a last line of only spaces/tabs (it reads it as an indent).
+        const trailingIndent = j === src.length && /[ \t]/.test(src.slice(i, j));
+        if ((indentsContent && tokens.length === 0) || trailingIndent) {
           throw new LiteralFailure("SyntaxError", "unexpected indent", j);
         }
       }
@@ -155,12 +158,9 @@ function tokenize(src: string): Token[] {
     }
     if (ch === "\\") {
       const next = src[i + 1];
-      if (next === "\n") {
-        i += 2;
-        continue;
-      }
-      if (next === "\r") {
-        i += src[i + 2] === "\n" ? 3 : 2;
+      if (next === "\n" || next === "\r") {
+        i += next === "\r" && src[i + 2] === "\n" ? 3 : 2;
+        if (i >= src.length) throw new LiteralFailure("SyntaxError", "unexpected end of text after '\\'", i);
         continue;
       }
       throw new LiteralFailure("SyntaxError", "unexpected character after line continuation character", i);
@@ -228,7 +228,9 @@ function readNumber(src: string, start: number): [Token, number] {
       complex = true;
       end++;
     }
-    if (/[\p{ID_Continue}]/u.test(src[end] ?? "")) {
+    // Python 3.11 still accepts a keyword right after a number (`1if x else y`), with a warning.
+    const keywordNext = /^(?:and|else|for|if|in|is|not|or)/.test(src.slice(end));
+    if (!keywordNext && /[\p{ID_Continue}]/u.test(src[end] ?? "")) {
       const leadingZero = kind === "int" && /^0\d*[1-9]/.test(rest.replaceAll("_", ""));
       throw new LiteralFailure(
         "SyntaxError",
@@ -269,6 +271,7 @@ function readString(
   const raw = prefix.includes("r");
   const triple = quote.length === 3;
   let out = "";
+  let unsupported: string | undefined;
   let i = bodyStart;
   for (;;) {
     if (i >= src.length) {
@@ -298,11 +301,23 @@ function readString(
       i += 2;
       continue;
     }
+    if (next === "N" && !prefix.includes("b")) {
+      // A named character: Python resolves the name; we have no Unicode name table.
+      unsupported ??= "\\N{name} escapes are not supported; write the character itself";
+      const close = src.indexOf("}", i);
+      const name = close < 0 ? "" : src.slice(i + 2, close);
+      if (!/^\{[A-Za-z0-9 -]+$/.test(name)) {
+        throw new LiteralFailure("SyntaxError", "malformed \\N character escape", start);
+      }
+      i = close + 1;
+      continue;
+    }
     const [text, len] = decodeEscape(src, i, start, prefix.includes("b"));
     out += text;
     i += len;
   }
-  return [{ t: "str", v: out, bytes: prefix.includes("b"), fstring: prefix.includes("f"), pos: start }, i];
+  const tok = { v: out, bytes: prefix.includes("b"), fstring: prefix.includes("f"), unsupported, pos: start };
+  return [{ t: "str", ...tok }, i];
 }
 
 /** Decode the escape at `src[i]` (a backslash); returns the text and the length consumed. */
@@ -322,13 +337,6 @@ function decodeEscape(src: string, i: number, strStart: number, bytes: boolean):
     if (code > 0x10ffff) throw new LiteralFailure("SyntaxError", "illegal Unicode character", strStart);
     return [String.fromCodePoint(code), 2 + hexLen];
   }
-  if (next === "N" && !bytes) {
-    throw new LiteralFailure(
-      "ValueError",
-      "\\N{name} escapes are not supported; write the character itself",
-      i,
-    );
-  }
   return ["\\" + next, 2];
 }
 
@@ -346,7 +354,11 @@ type Node =
 
 const COMPARISONS = new Set(["<", ">", "==", ">=", "<=", "!="]);
 const BINARY_LEVELS: string[][] = [["|"], ["^"], ["&"], ["<<", ">>"], ["+", "-"], ["*", "/", "//", "%", "@"]];
-const NON_LITERAL_KEYWORDS = new Set(["lambda", "await", "yield"]);
+const NON_LITERAL_KEYWORDS = new Set(["await", "yield"]);
+const PY_KEYWORDS = new Set(
+  ("False None True and as assert async await break class continue def del elif else except finally for from " +
+    "global if import in is lambda nonlocal not or pass raise return try while with yield").split(" "),
+);
 const STATEMENT_KEYWORDS = new Set([
   "def",
   "class",
@@ -445,7 +457,7 @@ class Parser {
 
   #expr(): Node {
     const pos = this.peek.pos;
-    if (this.#isName("lambda")) throw new LiteralFailure("ValueError", "a lambda is not a literal", pos);
+    if (this.#isName("lambda")) return this.#lambda();
     const node = this.#orTest();
     if (this.#isName("if")) {
       this.#i++;
@@ -456,6 +468,22 @@ class Parser {
       return { n: "other", what: "a conditional expression", pos };
     }
     return node;
+  }
+
+  /** `lambda params: expr` — parameters skipped up to the `:`, body parsed for syntax. */
+  #lambda(): Node {
+    const pos = this.peek.pos;
+    this.#i++;
+    while (!this.#isOp(":")) {
+      const t = this.peek;
+      if (t.t === "end" || t.t === "newline" || (t.t === "op" && "([{)]}".includes(t.v))) {
+        throw this.#syntax();
+      }
+      this.#i++;
+    }
+    this.#i++;
+    this.#expr();
+    return { n: "other", what: "a lambda", pos };
   }
 
   #orTest(): Node {
@@ -545,7 +573,8 @@ class Parser {
         node = { n: "other", what: "a subscript", pos };
       } else if (this.#isOp(".")) {
         this.#i++;
-        if (this.peek.t !== "name") throw this.#syntax("expected an attribute name");
+        const attr = this.peek;
+        if (attr.t !== "name" || PY_KEYWORDS.has(attr.v)) throw this.#syntax("expected an attribute name");
         this.#i++;
         node = { n: "other", what: "an attribute", pos };
       } else return node;
@@ -572,6 +601,7 @@ class Parser {
 
   #subscript(): void {
     do {
+      if (this.#isOp("]") || this.#isOp(",")) throw this.#syntax("expected a subscript");
       if (!this.#isOp(":") && !this.#isOp("]") && !this.#isOp(",")) this.#expr();
       while (this.#isOp(":")) {
         this.#i++;
@@ -646,7 +676,7 @@ class Parser {
   }
 
   #nameAtom(t: { v: string; pos: number }): Node {
-    if (STATEMENT_KEYWORDS.has(t.v) || ["in", "is", "and", "or", "if", "else", "for", "not"].includes(t.v)) {
+    if (PY_KEYWORDS.has(t.v) && !["True", "False", "None"].includes(t.v) && !NON_LITERAL_KEYWORDS.has(t.v)) {
       throw this.#syntax();
     }
     if (NON_LITERAL_KEYWORDS.has(t.v)) {
@@ -664,6 +694,7 @@ class Parser {
     let value = "";
     let fstring = false;
     let bytes: boolean | undefined;
+    let unsupported: string | undefined;
     while (this.peek.t === "str") {
       const s = this.#next() as Extract<Token, { t: "str" }>;
       if (bytes !== undefined && bytes !== s.bytes) {
@@ -671,10 +702,12 @@ class Parser {
       }
       bytes = s.bytes;
       fstring ||= s.fstring;
+      unsupported ??= s.unsupported;
       value += s.v;
     }
     if (fstring) return { n: "other", what: "an f-string", pos: first.pos };
     if (bytes) return { n: "unsupported", what: "bytes literals are not supported", pos: first.pos };
+    if (unsupported) return { n: "unsupported", what: unsupported, pos: first.pos };
     return { n: "const", v: value, pos: first.pos };
   }
 
@@ -881,19 +914,20 @@ function evaluate(node: Node): PyValue {
   }
 }
 
+/** Whether `node` is written as a set: a display `{a, b}`, `set()`, or a union of those. */
+function isSetNode(node: Node): boolean {
+  if (node.n === "set") return true;
+  if (node.n === "call") return node.fn.n === "other" && node.fn.what === "the name 'set'" && node.args === 0;
+  return node.n === "binop" && node.op === "|" && isSetNode(node.left) && isSetNode(node.right);
+}
+
 /** Set union `a | b` (our extension of `ast.literal_eval`, as the toolbox's `eval` allows). */
 function union(node: Extract<Node, { n: "binop" }>): PySet {
-  const left = evaluate(node.left);
-  const right = evaluate(node.right);
-  const isSet = (v: PyValue): v is PySet =>
-    v !== null && typeof v === "object" && !Array.isArray(v) && v.kind === "set";
-  if (!isSet(left) || !isSet(right)) {
-    throw new LiteralFailure(
-      "TypeError",
-      `'|' needs two sets, found '${typeName(left)}' and '${typeName(right)}'`,
-      node.pos,
-    );
+  if (!isSetNode(node.left) || !isSetNode(node.right)) {
+    throw new LiteralFailure("ValueError", "'|' is only allowed between sets, e.g. {'a'} | {'b'}", node.pos);
   }
+  const left = evaluate(node.left) as PySet;
+  const right = evaluate(node.right) as PySet;
   const items = [...left.items];
   for (const v of right.items) addToSet(items, v);
   return { kind: "set", items };

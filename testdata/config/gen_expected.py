@@ -163,12 +163,14 @@ LITERALS = [
     # not literals
     "foo", "foo bar", "foo()", "[x for x in y]", "a.b", "x[0]", "lambda: 1", "1 if 2 else 3", "not 1",
     "1 < 2", "{**a}", "[*a]", "1\n2", "1;2", "x = 1", "$", "1 # trailing comment", "\n\n1\n\n", "\n  1",
-    "{[1]}", "{[1], foo}", "{1: [], []: 2}", "{{}: 1}", "{(1, [2])}",
+    "1if 1 else 2", "1in x", "1abc", "x[,]", "x[]", "+lambda", "lambda", "lambda x: 1", "x.if", "1\n ",
+    "1\n  \n", "1\\\n", "'\\N{BULLET}' 1",
+    "{'x'} | [1]", "{'x'} | 'y'", "1 | 2", "{[1]}", "{[1], foo}", "{1: [], []: 2}", "{{}: 1}", "{(1, [2])}",
 ]
 # Set union: not in ast.literal_eval, but the toolbox evaluates [restrictions] with eval().
 UNION_LITERALS = [
     "{'a', 'b'} | {'c'}", "{'nest', 'brian'} | {'INI', 'brian'}", "{1} | {2} | {1, 3}", "set() | {'x'}",
-    "{'a'} | {'b'}, {'c'}", "{'x'} | [1]",
+    "{'a'} | {'b'}, {'c'}", "{'a'} | {'b', [1]}",
 ]
 
 
