@@ -88,6 +88,11 @@ Deno.test("custom activation strings", () => {
     maxValue: null,
   });
   assertEquals(parseCustomActivation("noisy_softplus_0.17_1"), { kind: "noisy_softplus", k: 0.17, sigma: 1 });
+  assertEquals(
+    parseCustomActivation("relu__q1.4"),
+    { kind: "quantized_relu", m: 1, f: 4 },
+    "TF.js snake_case form",
+  );
   assertEquals(parseCustomActivation("relu"), undefined);
 });
 

@@ -1082,7 +1082,10 @@ export function createParsedLayer(attrs: LayerAttributes): tf.layers.Layer {
     );
   }
   const args: Record<string, unknown> = { ...attrs.config, name: attrs.name };
-  if (attrs.activation !== undefined) args.activation = attrs.activation;
+  if (attrs.activation !== undefined) {
+    registerCustomActivation(attrs.activation);
+    args.activation = attrs.activation;
+  }
   if (attrs.layerType in PARAMETRIC) args.useBias = true;
   if (attrs.layerType === "DepthwiseConv2D") args.depthMultiplier ??= 1;
   return factory(args);

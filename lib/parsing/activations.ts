@@ -42,7 +42,8 @@ function pyNumber(text: string, what: string, activation: string): number | null
  */
 export function parseCustomActivation(activation: string): CustomActivationSpec | undefined {
   if (activation === "binary_sigmoid" || activation === "binary_tanh") return { kind: activation };
-  const q = /_Q(\d+)\.(\d+)$/.exec(activation);
+  // `relu__q1.4` is how TF.js's serializer snake-cases `relu_Q1.4`.
+  const q = /_+Q(\d+)\.(\d+)$/i.exec(activation);
   if (q) return { kind: "quantized_relu", m: Number(q[1]), f: Number(q[2]) };
   if (activation.includes("clamped_relu")) {
     const parts = activation.split("_");
