@@ -413,3 +413,12 @@ Deno.test("missing config file and INI syntax errors are ConfigErrors", async ()
   );
   assertEquals((e2 as PythonConfigError).pythonError, "DuplicateOptionError");
 });
+
+Deno.test("derived paths keep a literal '%' (escaped for interpolation)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "snntb_100%_" });
+  for (const f of ["model.h5", ...DATA_FILES]) await Deno.writeTextFile(`${dir}/${f}`, "x");
+  await Deno.writeTextFile(`${dir}/experiment.ini`, BASE);
+  const config = await updateSetup(`${dir}/experiment.ini`, { createLogDir: false });
+  assertEquals(config.get("paths", "path_wd"), dir);
+  assertEquals(config.get("paths", "log_dir_of_current_run"), `${dir}/log/gui/test`);
+});

@@ -64,7 +64,7 @@ const OPTION_RE = /^(.*?)\s*(=|:)\s*(.*)$/s;
 const KEY_RE = /^%\(([^)]+)\)s/;
 const COMMENT_PREFIXES = ["#", ";"];
 
-/** Python `repr()` of a plain string (for messages that quote values like Python does). */
+/** A string quoted for an error message (JSON escapes make control characters visible). */
 function quote(s: string): string {
   return JSON.stringify(s);
 }
@@ -150,7 +150,7 @@ export class ConfigParser implements ToolboxConfig {
     let sectname = "";
     let optname: string | undefined;
     let indentLevel = 0;
-    let parseErrors: { line: number; text: string }[] = [];
+    const parseErrors: { line: number; text: string }[] = [];
     try {
       for (let i = 0; i < lines.length; i++) {
         const lineno = i + 1;
@@ -227,14 +227,12 @@ export class ConfigParser implements ToolboxConfig {
       this.#joinMultilineValues();
     }
     if (parseErrors.length) {
-      const first = parseErrors[0];
+      // Like Python, bad lines are collected and reported together after the whole file is read.
       const listing = parseErrors.map((e) => `line ${e.line}: ${quote(e.text)}`).join("; ");
-      const errors = parseErrors;
-      parseErrors = [];
       throw this.#error(
         "ParsingError",
         `expected 'key = value', 'key: value', a '[section]' header or a comment; found ${listing}`,
-        { file: sourceName, line: errors[0] === first ? first.line : undefined },
+        { file: sourceName, line: parseErrors[0].line },
       );
     }
   }
@@ -296,7 +294,10 @@ export class ConfigParser implements ToolboxConfig {
     return state;
   }
 
-  /** `getint`: the value as Python's `int()` reads it (surrounding whitespace, `_` separators, sign). */
+  /**
+   * `getint`: the value as Python's `int()` reads it (surrounding whitespace, `_` separators, sign).
+   * Values beyond ±2^53 lose precision (JS number); read them with `get` and `BigInt` when that matters.
+   */
   getInt(section: string, option: string): number {
     const value = this.get(section, option);
     const n = parsePyInt(value);

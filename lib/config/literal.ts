@@ -7,8 +7,9 @@
  * escapes, adjacent-string concatenation), ints (`_` separators,
  * `0x`/`0o`/`0b`; beyond 2^53 as `bigint`), floats (`1e-3`, `.5`, `5.`),
  * `True`/`False`/`None`, lists, tuples, sets, `set()`, dicts, nesting, unary
- * `+`/`-` on numbers, and, beyond `ast.literal_eval`, set union `a | b` (the
- * toolbox's `[restrictions]` section uses it). Errors are
+ * `+`/`-` on numbers, and, beyond `ast.literal_eval`, set union `a | b`
+ * between set displays or `set()` (the toolbox's `[restrictions]` section
+ * uses it; the Python toolbox evaluates those values with `eval`). Errors are
  * {@linkcode PythonConfigError}s whose `pythonError` is the class Python
  * raises (`SyntaxError`, `ValueError`, `TypeError`) and whose message names
  * the text and the position.

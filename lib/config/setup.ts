@@ -351,7 +351,10 @@ function literalValue(s: string): string {
  * `onnx` (the port loads PyTorch models from ONNX files); Keras models may be
  * `.h5`, `.keras` or `.json`; an empty `dataset_path` means the config's
  * folder; boolean, numeric and literal settings are checked up front; keys of
- * the user file that the defaults do not have are reported in `warnings`.
+ * the user file that the defaults do not have are reported in `warnings`;
+ * `%` in derived paths is escaped so interpolation leaves it alone. As in the
+ * toolbox, keys are case-sensitive and relative paths in the file are relative
+ * to the current directory (an empty `path_wd` is the config file's folder).
  *
  * @throws {PythonConfigError} (a `ConfigError`) for a missing file, bad INI
  * syntax, or any invalid setting; the message names file, section, key,
