@@ -176,6 +176,19 @@ export class SpikingNetwork {
     return this.#nodes.reduce((s, n) => s + (n.op?.neuronsWithBias ?? 0), 0);
   }
 
+  /**
+   * Fan-out (outgoing synapses) of every neuron of the input (`""`) or of a
+   * spiking layer, flat in the layer's shape; zeros when it feeds no spiking layer.
+   */
+  fanout(layerName: string): Float32Array {
+    const i = layerName === "" ? 0 : this.#nodes.findIndex((n) => n.name === layerName);
+    if (i < 0) throw new RangeError(`no layer '${layerName}' in the spiking network`);
+    const f = this.#fanout.get(i);
+    return f
+      ? (f.dataSync() as Float32Array).slice()
+      : new Float32Array(this.#nodes[i].shape.reduce((a, b) => a * b, 1));
+  }
+
   /** Number of synapses (connections) leaving each neuron, summed over the network. */
   get numSynapses(): number {
     let total = 0;
