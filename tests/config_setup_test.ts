@@ -422,3 +422,22 @@ Deno.test("derived paths keep a literal '%' (escaped for interpolation)", async 
   assertEquals(config.get("paths", "path_wd"), dir);
   assertEquals(config.get("paths", "log_dir_of_current_run"), `${dir}/log/gui/test`);
 });
+
+Deno.test("getStringSet reads sets like the toolbox; a filename_ann with extension gets a hint", async () => {
+  const config = await updateSetup(
+    await experiment(BASE + "[output]\nplot_vars = ['v_mem', 'v_mem', 'spikerates']\n"),
+    {
+      createLogDir: false,
+    },
+  );
+  assertEquals(config.getStringSet("output", "plot_vars"), ["v_mem", "spikerates"]);
+  assertEquals(config.getStringSet("output", "log_vars"), []); // `{}` is an empty dict: no keys
+  assertEquals(config.getStringSet("restrictions", "simulators").length, 8);
+  const err = await assertRejects(
+    async () =>
+      updateSetup(await experiment("[paths]\nfilename_ann = model.h5\n", ["model.h5", ...DATA_FILES])),
+    ConfigError,
+    /model\.h5\.h5 .*does not exist \(give filename_ann without the extension '\.h5'\)/,
+  );
+  assertEquals((err as PythonConfigError).option, "filename_ann");
+});

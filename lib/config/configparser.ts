@@ -18,7 +18,7 @@
 import type { PyValue, ToolboxConfig } from "./types.ts";
 import { type ConfigErrorDetails, locationPrefix, PythonConfigError } from "./errors.ts";
 import { firstNonSpace, parsePyFloat, parsePyInt, pyRstrip, pyStrip } from "./pytext.ts";
-import { literalEval } from "./literal.ts";
+import { literalEval, pyIterable, pyStr } from "./literal.ts";
 
 /** Python's `configparser.MAX_INTERPOLATION_DEPTH`. */
 export const MAX_INTERPOLATION_DEPTH = 10;
@@ -336,6 +336,25 @@ export class ConfigParser implements ToolboxConfig {
         },
       );
     }
+  }
+
+  /**
+   * The value as a set of strings, like the toolbox's `config_string_to_set_of_strings`
+   * (`{str(s) for s in set(eval(value))}`): a set, list, tuple or dict literal (its keys);
+   * items in first-seen order, duplicates dropped. Anything else is a `TypeError`.
+   */
+  getStringSet(section: string, option: string): string[] {
+    const items = pyIterable(this.getLiteral(section, option));
+    if (!items) {
+      const value = this.get(section, option);
+      throw this.#error("TypeError", `expected a set, list or dict literal, found ${quote(value)}`, {
+        ...this.#where(section, this.#xform(option)),
+        section,
+        option: this.#xform(option),
+        value,
+      });
+    }
+    return [...new Set(items.map(pyStr))];
   }
 
   /** Interpolated options of `section` (default section merged in) as a record. */

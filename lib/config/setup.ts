@@ -21,7 +21,7 @@ import type { PyValue, ToolboxConfig } from "./types.ts";
 import { ConfigParser, type GetOptions } from "./configparser.ts";
 import { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE } from "./defaults.ts";
 import { type ConfigErrorDetails, locationPrefix, PythonConfigError } from "./errors.ts";
-import { pyFloatRepr, pyIterable, pyRepr, pyStr } from "./literal.ts";
+import { pyFloatRepr, pyIterable, pyRepr } from "./literal.ts";
 import { MODEL_LIBS } from "../parsing/input_model.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 
@@ -73,6 +73,11 @@ export class ResolvedConfig implements ToolboxConfig {
   /** The value as a Python literal. */
   getLiteral(section: string, option: string): PyValue {
     return this.#parser.getLiteral(section, option);
+  }
+
+  /** The value as a set of strings (the toolbox's `config_string_to_set_of_strings`), e.g. `plot_vars`. */
+  getStringSet(section: string, option: string): string[] {
+    return this.#parser.getStringSet(section, option);
   }
 
   /** Whether `section` has `option`. */
@@ -211,18 +216,7 @@ class Checker {
   }
 
   stringSet(section: string, key: string): string[] {
-    const items = pyIterable(this.parser.getLiteral(section, key));
-    if (!items) {
-      throw this.fail(
-        section,
-        key,
-        `expected a set, list or dict literal, found ${quote(this.raw(section, key))}`,
-        {
-          pythonError: "TypeError",
-        },
-      );
-    }
-    return [...new Set(items.map(pyStr))];
+    return this.parser.getStringSet(section, key);
   }
 
   raw(section: string, key: string): string {
@@ -465,10 +459,12 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
     for (const group of MODEL_FILES[modelLib] ?? []) {
       const candidates = group.map((ext) => pyJoin(pathWd, filenameAnn + ext));
       if (!candidates.some(isFile)) {
+        const ext = Object.values(MODEL_FILES).flat(2).find((e) => filenameAnn.endsWith(e));
+        const hint = ext ? ` (give filename_ann without the extension '${ext}')` : "";
         throw checker.fail(
           "paths",
           "filename_ann",
-          `model_lib '${modelLib}' needs the file ${candidates.join(" or ")}, which does not exist`,
+          `model_lib '${modelLib}' needs the file ${candidates.join(" or ")}, which does not exist${hint}`,
           { value: filenameAnn, allowed: candidates, pythonError: "FileNotFoundError" },
         );
       }
