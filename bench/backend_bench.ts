@@ -4,6 +4,8 @@
  * in one run: `deno bench -A bench/backend_bench.ts`. Each thread count runs
  * in its own module worker (the backend initialises once per realm); the
  * summary prints the threaded/single-threaded speed ratio per batch size.
+ * A third variant splits each batch across one single-threaded worker per
+ * core ({@linkcode DataParallelModel}).
  *
  * This file is also the worker's program (it checks where it runs).
  *
@@ -11,6 +13,7 @@
  */
 import { tf } from "../deps.ts";
 import { type BackendInfo, initBackend } from "../lib/backend/mod.ts";
+import { DataParallelModel } from "../lib/backend/workers.ts";
 
 /** A request to the bench worker. */
 type Request = { kind: "init"; threads: number } | { kind: "infer"; batch: number };
@@ -87,15 +90,24 @@ if (inWorker) {
   const cores = navigator.hardwareConcurrency;
   const single = await startWorker(1);
   const threaded = await startWorker(cores);
+  await initBackend({ threads: 1 }); // this realm only feeds the data-parallel workers
+  const parallel = await DataParallelModel.create(convNet(), { workers: cores });
+  const batches = new Map<number, { data: Float32Array; shape: number[]; dtype: "float32" }>();
+  for (const batch of [1, 32]) {
+    const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, "float32", batch);
+    batches.set(batch, { data: x.dataSync() as Float32Array, shape: x.shape, dtype: "float32" });
+  }
   console.log(
     `bench backends: single ${JSON.stringify(single.info)}, threaded ${JSON.stringify(threaded.info)} ` +
       `(${cores} cores; other processes share them: numbers are tentative)`,
   );
   for (const batch of [1, 32]) {
+    const x = batches.get(batch)!;
     // Warm up (kernel setup, XNNPACK operator caches).
     for (let i = 0; i < 3; i++) {
       await call(single.worker, { kind: "infer", batch });
       await call(threaded.worker, { kind: "infer", batch });
+      await parallel.predict(x);
     }
     Deno.bench({
       name: `conv net, batch ${batch}, 1 thread`,
@@ -112,6 +124,14 @@ if (inWorker) {
       n: batch === 1 ? 200 : 30,
       fn: async () => {
         await call(threaded.worker, { kind: "infer", batch });
+      },
+    });
+    Deno.bench({
+      name: `conv net, batch ${batch}, ${parallel.workers} data-parallel workers`,
+      group: `batch ${batch}`,
+      n: batch === 1 ? 200 : 30,
+      fn: async () => {
+        await parallel.predict(x);
       },
     });
   }
