@@ -112,6 +112,7 @@ export { readIdx, type ReadIdxOptions } from "./lib/io/idx.ts";
 
 // --- parsing (lib/parsing) ---
 export {
+  type AbsorbBnOptions,
   absorbBnParameters,
   AbstractModelParser,
   type BatchNormParameters,
@@ -128,6 +129,7 @@ export {
   guessModelLibrary,
   hasStrideUnity,
   KerasModelParser,
+  type KernelKind,
   type LayerAttributes,
   type LoadedModel,
   loadInputModel,
@@ -137,6 +139,7 @@ export {
   type ParserOptions,
   parserOptionsFromConfig,
   predictModel,
+  type PredictOptions,
   registerCustomActivation,
   saveParsedModel,
   SUPPORTED_LAYERS,

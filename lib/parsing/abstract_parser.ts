@@ -376,6 +376,7 @@ export abstract class AbstractModelParser<L> {
     return this.layerList;
   }
 
+  /** Throw one UnsupportedLayerError naming every unsupported layer (or record them when skipping). */
   private checkSupported(layers: L[]): void {
     const bad = layers.filter((l) => !SUPPORTED_LAYERS.has(this.getType(l)));
     if (bad.length === 0) return;
@@ -393,10 +394,12 @@ export abstract class AbstractModelParser<L> {
     );
   }
 
+  /** Pass a progress note to `options.log`. */
   private log(line: string): void {
     this.options.log?.(line);
   }
 
+  /** Dispatch one input-model layer to its parse rule; returns the tensor it produces. */
   private parseLayer(layer: L, type: string, ins: TensorRef[]): TensorRef {
     const exclusive = this.getOutboundLayers(layer).length === 1;
     if (this.layersToSkip.has(type) || !SUPPORTED_LAYERS.has(type)) {
@@ -419,6 +422,7 @@ export abstract class AbstractModelParser<L> {
 
   // ---- emitting parsed layers -------------------------------------------------
 
+  /** Append a parsed layer made by the parser itself (not read from a source layer). */
   private emit(
     layerType: string,
     config: Record<string, unknown>,
@@ -441,6 +445,7 @@ export abstract class AbstractModelParser<L> {
     return attrs;
   }
 
+  /** The tensor reference for the output of a parsed layer. */
   private refFor(
     attrs: LayerAttributes,
     srcShape: number[],
@@ -456,6 +461,7 @@ export abstract class AbstractModelParser<L> {
     };
   }
 
+  /** Shape of a tensor in the parsed (channels-last) model. */
   private parsedShape(ref: TensorRef): number[] {
     return permuteShape(ref.srcShape, ref.perm);
   }
@@ -506,6 +512,7 @@ export abstract class AbstractModelParser<L> {
     return activation;
   }
 
+  /** The activation string an Activation/ReLU/Softmax layer applies. */
   private activationOfLayer(layer: L, type: string): string {
     if (type === "Softmax") return "softmax";
     if (type === "ReLU") {
@@ -517,6 +524,7 @@ export abstract class AbstractModelParser<L> {
     return this.getActivation(layer);
   }
 
+  /** Absorb an activation layer into the layer that owns its input, else keep it as an Activation layer. */
   private parseActivationLayer(layer: L, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
     const activation = this.resolveActivation(this.activationOfLayer(layer, type));
     const name = this.getLayerName(layer);
@@ -536,6 +544,7 @@ export abstract class AbstractModelParser<L> {
     return { ...this.refFor(attrs, ref.srcShape, ref.perm, exclusive), rowMap: ref.rowMap };
   }
 
+  /** `append_softmax`: give linear Dense output layers a softmax. */
   private applyAppendSoftmax(outputs: TensorRef[]): void {
     if (!this.options.appendSoftmax) return;
     for (const r of outputs) {
@@ -549,15 +558,18 @@ export abstract class AbstractModelParser<L> {
 
   // ---- batch normalization ------------------------------------------------------------
 
+  /** The channel axis (batch = 0) of a tensor in the source layout. */
   private channelAxis(ref: TensorRef, format: DataFormat | undefined): number {
     const rank = ref.srcShape.length + 1;
     return format === "channels_first" && rank > 2 ? 1 : rank - 1;
   }
 
+  /** Source data format of the tensor a layer produced. */
   private producerFormat(ref: TensorRef): DataFormat {
     return ref.perm && ref.srcShape.length >= 2 ? "channels_first" : "channels_last";
   }
 
+  /** Fold a BatchNormalization into the layer before it, else keep it as a per-channel affine layer. */
   private parseBatchNorm(layer: L, ref: TensorRef, exclusive: boolean): TensorRef {
     const bn = this.getBatchnormParameters(layer);
     const name = this.getLayerName(layer);
@@ -658,10 +670,12 @@ export abstract class AbstractModelParser<L> {
 
   // ---- parametric layers ------------------------------------------------------------------
 
+  /** The parsed layout a layer with a data format needs its input in. */
   private wantedPerm(layer: L, ref: TensorRef): number[] | undefined {
     return this.getDataFormat(layer) === "channels_first" ? channelsLastPerm(ref.srcShape.length) : undefined;
   }
 
+  /** Fresh parsed attributes for a source layer. */
   private newAttributes(layer: L, type: string, ref: TensorRef, outShape: number[]): LayerAttributes {
     const cfg = this.initializeAttributes(layer);
     return {
@@ -684,6 +698,7 @@ export abstract class AbstractModelParser<L> {
     return this.flattenRef(ref, undefined, [layer], this.getLayerName(layer));
   }
 
+  /** Parse a Dense/Conv1D/Conv2D/Conv2DTranspose/DepthwiseConv2D layer. */
   private parseParametric(layer: L, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
     const kind = PARAMETRIC[type];
     let want: number[] | undefined;
@@ -718,6 +733,7 @@ export abstract class AbstractModelParser<L> {
     return this.push(attrs, srcOut, outPerm, exclusive);
   }
 
+  /** Append parsed attributes built from a source layer. */
   private push(
     attrs: LayerAttributes,
     srcShape: number[],
@@ -756,6 +772,7 @@ export abstract class AbstractModelParser<L> {
     delete attrs.qmf;
   }
 
+  /** Split a SeparableConv2D into DepthwiseConv2D + 1×1 Conv2D. */
   private parseSeparable(layer: L, ref: TensorRef, exclusive: boolean): TensorRef {
     const want = this.wantedPerm(layer, ref);
     ref = this.ensurePerm(ref, want);
@@ -807,6 +824,7 @@ export abstract class AbstractModelParser<L> {
 
   // ---- layers without parameters -------------------------------------------------------------
 
+  /** Parse pooling, padding, cropping and upsampling layers. */
   private parseSpatial(layer: L, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
     const want = this.wantedPerm(layer, ref);
     ref = this.ensurePerm(ref, want);
@@ -820,6 +838,7 @@ export abstract class AbstractModelParser<L> {
     return this.push(attrs, srcOut, want, exclusive);
   }
 
+  /** Global pooling → pooling over the whole map + Flatten. */
   private parseGlobalPooling(layer: L, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
     const want = this.wantedPerm(layer, ref);
     ref = this.ensurePerm(ref, want);
@@ -865,6 +884,7 @@ export abstract class AbstractModelParser<L> {
     return { consumers, isOutput };
   }
 
+  /** Parse a Flatten layer (Keras ≥ 2.2 channels_first semantics or as laid out). */
   private parseFlatten(layer: L, ref: TensorRef, exclusive: boolean): TensorRef {
     const cfFlatten = this.getDataFormat(layer) === "channels_first";
     const order = cfFlatten ? channelsLastPerm(ref.srcShape.length) : undefined;
@@ -907,6 +927,7 @@ export abstract class AbstractModelParser<L> {
     return this.refFor(attrs, [n], undefined, ref.exclusive);
   }
 
+  /** Parse Reshape/Permute in the source layout. */
   private parseReshape(layer: L, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
     ref = this.ensurePerm(ref, undefined);
     const srcOut = this.getOutputShape(layer);
@@ -915,12 +936,14 @@ export abstract class AbstractModelParser<L> {
     return this.push(attrs, srcOut, undefined, exclusive);
   }
 
+  /** Bring several tensors to one layout (for Concatenate/Add). */
   private commonLayout(ins: TensorRef[]): TensorRef[] {
     const flat = ins.map((r) => this.materializeFlat(r));
     if (flat.every((r) => samePerm(r.perm, flat[0].perm))) return flat;
     return flat.map((r) => this.ensurePerm(r, undefined));
   }
 
+  /** Parse a Concatenate layer, mapping its axis to channels-last. */
   private parseConcatenateLayer(layer: L, ins: TensorRef[], exclusive: boolean): TensorRef {
     ins = this.commonLayout(ins);
     const srcOut = this.getOutputShape(layer);
@@ -936,6 +959,7 @@ export abstract class AbstractModelParser<L> {
     return this.push(attrs, srcOut, perm, exclusive);
   }
 
+  /** Add → Concatenate + identity-sum layer (1×1 convolution or Dense). */
   private parseAdd(layer: L, ins: TensorRef[], exclusive: boolean): TensorRef {
     ins = this.commonLayout(ins);
     const name = this.getLayerName(layer);
@@ -971,6 +995,7 @@ export abstract class AbstractModelParser<L> {
     return this.refFor(sum, srcOut, perm, exclusive);
   }
 
+  /** Give every parsed layer its `<idx><Type>_<shape>` name and rewrite references. */
   private finalizeNames(): void {
     const rename = new Map<string, string>([["input", "input"]]);
     this.layerList.forEach((a, i) => {

@@ -42,10 +42,12 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
     return this.inputModel.model;
   }
 
+  /** Whether a layer is a nested model. */
   private static isNested(layer: Layer): layer is tf.LayersModel {
     return layer instanceof tf.LayersModel;
   }
 
+  /** Expand nested models into their leaf layers. */
   private flatten(layers: Layer[], top: boolean): Layer[] {
     return layers.flatMap((l) => {
       if (KerasModelParser.isNested(l)) {
@@ -66,6 +68,7 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
     return layers;
   }
 
+  /** Build the layer index on first use. */
   private ensureIndex(): void {
     if (!this.layerSet) this.getLayerIterable();
   }
@@ -190,6 +193,7 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
     return this.concrete(this.model.inputs[0].shape.slice(1), "the model input");
   }
 
+  /** A shape without undefined dimensions, or a ModelFormatError. */
   private concrete(shape: (number | null)[], what: string): number[] {
     if (shape.some((d) => d === null || d === undefined)) {
       throw new ModelFormatError(
@@ -221,6 +225,7 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
     return typeof a === "string" ? a : "linear";
   }
 
+  /** The layer's weights with a zero bias appended when it has none. */
   private weightsWithBias(layer: Layer, nOut: number): Float32NDArray[] {
     const ws = layer.getWeights().map(toNDArray);
     if (ws.length === 1) ws.push(zeros(nOut));
