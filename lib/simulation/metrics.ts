@@ -1,8 +1,8 @@
 /**
  * Classification and correlation measures of a simulation run, with the
  * Python toolbox's conventions: a sample with no output spike yet is
- * undecided (counts as wrong for top-1); top-k follows `np.argsort` (ties go
- * to the higher class index); Pearson correlation of spike rates with ANN
+ * undecided (wrong for top-1 and top-k); ties in top-k rank the lower class
+ * index first; Pearson correlation of spike rates with ANN
  * activations per sample, ignoring in hidden layers the neurons silent in
  * both and those whose activation is at or above the maximum rate `1 / dt`.
  *
@@ -21,17 +21,20 @@ export function decide(row: ArrayLike<number>): number {
 }
 
 /**
- * Whether `target` is among the `k` largest of `row`, ordering ties by index
- * as `np.argsort(row)[-k:]` does for short rows (stable sort: the higher
- * index ranks higher).
+ * Whether `target` is among the `k` largest of `row`. Ties rank the lower
+ * class index first (so top-1 agrees with {@linkcode decide}); a row with no
+ * spike at all is undecided, hence wrong. (The toolbox's
+ * `np.argsort(row)[-k:]` orders ties arbitrarily.)
  */
 export function inTopK(row: ArrayLike<number>, target: number, k: number): boolean {
   const v = row[target];
   let above = 0;
+  let any = false;
   for (let j = 0; j < row.length; j++) {
-    if (row[j] > v || (row[j] === v && j > target)) above++;
+    if (row[j] !== 0) any = true;
+    if (row[j] > v || (row[j] === v && j < target)) above++;
   }
-  return above < k;
+  return any && above < k;
 }
 
 /** Pearson correlation coefficient of two equally long samples (NaN when either is constant). */

@@ -3,7 +3,7 @@ toolbox's data-based normalization (snntoolbox.conversion.utils:
 normalize_parameters / get_scale_fac / apply_normalization_schedule) for a
 small ReLU MLP, 8 -> 6 (relu) -> 5 (relu) -> 3 (softmax).
 
-Run: python3 testdata/simulation/gen_normalization.py  (writes normalization_ref.json)
+Run: /usr/bin/python3 testdata/simulation/gen_normalization.py  (writes normalization_ref.json)
 """
 import json
 import os
