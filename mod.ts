@@ -171,3 +171,7 @@ export {
 // --- conversion (lib/conversion) ---
 
 // --- simulation (lib/simulation) ---
+
+// --- backend (lib/backend) ---
+export { MAX_WASM_THREADS } from "./lib/backend/mod.ts";
+export { DataParallelModel, type DataParallelOptions } from "./lib/backend/workers.ts";
