@@ -1,0 +1,191 @@
+/**
+ * The pipeline after parsing (`runSnnStages`) on a small hand-set CNN on a
+ * synthetic 4-class task: SNN accuracy close to the ANN's, correlations,
+ * SOPs against a count from the logged spike trains, the files of a run,
+ * the parameter sweep, Poisson input, and configuration errors.
+ */
+import { tf } from "../deps.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+import { ConfigParser } from "../lib/config/configparser.ts";
+import { DEFAULT_CONFIG } from "../lib/config/defaults.ts";
+import { ConfigError, NotAvailableError } from "../lib/errors.ts";
+import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
+import { readNpz } from "../lib/io/npz.ts";
+import { runSnnStages } from "../lib/simulation/pipeline.ts";
+import { assertClose, assertEquals, assertRejects, assertTrue } from "./_assert.ts";
+
+await initBackend();
+
+/** 6x6 images; class c has a bright 3x3 quadrant c, plus noise. */
+function dataset(n: number, seed: number): { x: NDArray; y: NDArray } {
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const x = new Float32Array(n * 36);
+  const y = new Float32Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    const c = i % 4;
+    y[i * 4 + c] = 1;
+    for (let p = 0; p < 36; p++) {
+      const r = Math.floor(p / 6), col = p % 6;
+      const q = (r < 3 ? 0 : 2) + (col < 3 ? 0 : 1);
+      x[i * 36 + p] = (q === c ? 0.6 + 0.4 * rnd() : 0) + 0.25 * rnd();
+    }
+  }
+  return { x: float32Array(x, [n, 6, 6, 1]), y: float32Array(y, [n, 4]) };
+}
+
+/** Conv (brightness detectors) → average pool (one cell per quadrant) → Dense voting for the quadrant. */
+function handSetModel(): tf.LayersModel {
+  const input = tf.input({ shape: [6, 6, 1], name: "input" });
+  const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: "relu", name: "00Conv2D_4x4x4" });
+  const pool = tf.layers.averagePooling2d({ poolSize: 2, name: "01AveragePooling2D_2x2x4" });
+  const dense = tf.layers.dense({ units: 4, activation: "softmax", name: "03Dense_4" });
+  const flat = tf.layers.flatten({ name: "02Flatten_16" }).apply(pool.apply(conv.apply(input))) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: dense.apply(flat) as tf.SymbolicTensor });
+  const k = new Float32Array(9 * 4).map((_, i) => (1 + 0.1 * (i % 4)) / 9);
+  conv.setWeights([tf.tensor(k, [3, 3, 1, 4]), tf.tensor([-0.1, -0.1, -0.15, -0.2])]);
+  const w = new Float32Array(16 * 4).map((_, i) => (Math.floor(i / 16) === i % 4 ? 3 : -1));
+  dense.setWeights([tf.tensor(w, [16, 4]), tf.zeros([4])]);
+  return model;
+}
+
+function config(overrides: string): ConfigParser {
+  const c = new ConfigParser();
+  c.readString(DEFAULT_CONFIG, "<defaults>");
+  c.readString(overrides, "<test>");
+  return c;
+}
+
+const model = handSetModel();
+const test = dataset(40, 99);
+const norm = dataset(40, 5);
+
+Deno.test("runSnnStages: accuracy, correlation, SOPs from logged spikes, files, model untouched", async () => {
+  const logDir = await Deno.makeTempDir();
+  try {
+    const before = model.getWeights().map((w) => w.dataSync().slice());
+    let lastProgress = [0, 0];
+    const res = await runSnnStages({
+      parsedModel: model,
+      config: config(`[simulation]
+duration = 60
+batch_size = 10
+num_to_test = 40
+top_k = 2
+[output]
+log_vars = {'spiketrains_n_b_l_t', 'activations_n_b_l', 'synaptic_operations_b_t'}
+plot_vars = {'error_t', 'correlation', 'operations'}
+`),
+      dataset: { xTest: test.x, yTest: test.y, xNorm: norm.x },
+      logDir,
+      progress: (done, total) => (lastProgress = [done, total]),
+    });
+    assertEquals(lastProgress, [240, 240]);
+    assertTrue(res.annAccuracy! >= 0.95, `ANN accuracy ${res.annAccuracy}`);
+    assertTrue(
+      res.snnAccuracy! >= res.annAccuracy! - 0.05,
+      `SNN ${res.snnAccuracy} vs ANN ${res.annAccuracy}`,
+    );
+    assertEquals(res.snnAccuracyByTime!.length, 60);
+    assertEquals(res.snnAccuracyByTime![59], res.snnAccuracy);
+    assertTrue(res.correlationByLayer!["00Conv2D_4x4x4"] > 0.95, JSON.stringify(res.correlationByLayer));
+    assertTrue(
+      res.correlationByLayer!["01AveragePooling2D_2x2x4"] > 0.95,
+      JSON.stringify(res.correlationByLayer),
+    );
+    // ANN MACs: conv 4x4 outputs x 9 taps x 4 filters, dense 16 x 4.
+    assertEquals(res.macs, 16 * 9 * 4 + 16 * 4);
+    // SOPs from the spike trains: each conv neuron has 1 synapse (into its pool), each pool neuron 4.
+    let sops = 0;
+    for (let b = 0; b < 4; b++) {
+      const v = await readNpz(`${logDir}/log_vars/${b}.npz`);
+      const count = (a: NDArray) => Array.from(a.data as Float32Array).filter((t) => t !== 0).length;
+      sops += count(v["spiketrains_n_b_l_t/00Conv2D_4x4x4"]) +
+        4 * count(v["spiketrains_n_b_l_t/01AveragePooling2D_2x2x4"]);
+      assertEquals(v["spiketrains_n_b_l_t/00Conv2D_4x4x4"].shape, [10, 4, 4, 4, 60]);
+      assertEquals(v.top1err_b_t.shape, [10, 60]);
+      assertEquals(v["activations_n_b_l/03Dense_4"].shape, [10, 4]);
+      const logged = Array.from(v.synaptic_operations_b_t.data as Float32Array).reduce((a, x) => a + x, 0);
+      assertTrue(logged > 0);
+    }
+    assertClose([res.sops!], [sops / 40], { rtol: 1e-6 });
+    for (
+      const f of [
+        "normalization/99.9.json",
+        "accuracy.txt",
+        "report.html",
+        "plots/Error_vs_time.svg",
+        "plots/Pearson.svg",
+      ]
+    ) {
+      assertTrue((await Deno.stat(`${logDir}/${f}`)).isFile, f);
+    }
+    const html = await Deno.readTextFile(`${logDir}/report.html`);
+    assertTrue(html.includes("<svg") && !/(src|href)="https?:/.test(html), "self-contained report");
+    const acc = (await Deno.readTextFile(`${logDir}/accuracy.txt`)).trim().split("\n");
+    assertEquals(acc.length, 5);
+    model.getWeights().forEach((w, i) =>
+      assertEquals(Array.from(w.dataSync()), Array.from(before[i]), "parsed model unchanged")
+    );
+  } finally {
+    await Deno.remove(logDir, { recursive: true });
+  }
+});
+
+Deno.test("runSnnStages: parameter sweep over v_thresh and Poisson input", async () => {
+  const logDir = await Deno.makeTempDir();
+  try {
+    const res = await runSnnStages({
+      parsedModel: model,
+      config: config(`[simulation]
+duration = 40
+batch_size = 20
+num_to_test = 40
+[input]
+poisson_input = True
+[parameter_sweep]
+param_values = [0.5, 1, 4]
+param_name = v_thresh
+`),
+      dataset: { xTest: test.x, yTest: test.y, xNorm: norm.x },
+      logDir,
+    });
+    assertEquals(res.sweep!.values, [0.5, 1, 4]);
+    assertEquals(res.sweep!.accuracies.length, 3);
+    assertTrue(
+      res.sweep!.accuracies[1] >= 0.8,
+      `Poisson accuracy at v_thresh 1: ${res.sweep!.accuracies[1]}`,
+    );
+    // A threshold 4x higher fires less: slower, so no better after 40 steps.
+    assertTrue(res.sweep!.accuracies[2] <= res.sweep!.accuracies[1] + 0.05, JSON.stringify(res.sweep));
+    assertTrue((await Deno.stat(`${logDir}/plots/Accuracy_vs_v_thresh.svg`)).isFile);
+  } finally {
+    await Deno.remove(logDir, { recursive: true });
+  }
+});
+
+Deno.test("runSnnStages: unsupported simulator and bad reset are clear errors", async () => {
+  const data = { xTest: test.x, yTest: test.y, xNorm: norm.x };
+  await assertRejects(
+    () =>
+      runSnnStages({
+        parsedModel: model,
+        config: config("[simulation]\nsimulator = brian2\n"),
+        dataset: data,
+        logDir: "/nonexistent",
+      }),
+    NotAvailableError,
+    /simulator = brian2/,
+  );
+  await assertRejects(
+    () =>
+      runSnnStages({
+        parsedModel: model,
+        config: config("[cell]\nreset = Reset by magic\n"),
+        dataset: data,
+        logDir: "/nonexistent",
+      }),
+    ConfigError,
+    /\[cell\] reset must be one of 'Reset by subtraction'/,
+  );
+});
