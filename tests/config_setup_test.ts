@@ -317,7 +317,6 @@ const BAD: BadCase[] = [
     section: "paths",
     key: "filename_ann",
     message: /model_lib 'keras' needs the file .*model\.h5 or .*model\.keras or .*model\.json/,
-    python: "FileNotFoundError",
   },
   {
     name: "onnx model file",
@@ -325,7 +324,6 @@ const BAD: BadCase[] = [
     section: "paths",
     key: "filename_ann",
     message: /model_lib 'onnx' needs the file .*model\.onnx/,
-    python: "FileNotFoundError",
   },
   {
     name: "caffe weights",
@@ -334,7 +332,6 @@ const BAD: BadCase[] = [
     section: "paths",
     key: "filename_ann",
     message: /needs the file .*model\.caffemodel or .*model\.caffemodel\.h5/,
-    python: "FileNotFoundError",
   },
   {
     name: "lasagne source",
@@ -343,7 +340,6 @@ const BAD: BadCase[] = [
     section: "paths",
     key: "filename_ann",
     message: /model_lib 'lasagne' needs the file .*model\.py/,
-    python: "FileNotFoundError",
   },
   {
     name: "dataset files",

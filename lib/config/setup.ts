@@ -465,7 +465,7 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
           "paths",
           "filename_ann",
           `model_lib '${modelLib}' needs the file ${candidates.join(" or ")}, which does not exist${hint}`,
-          { value: filenameAnn, allowed: candidates, pythonError: "FileNotFoundError" },
+          { value: filenameAnn, allowed: candidates },
         );
       }
     }
