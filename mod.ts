@@ -169,8 +169,64 @@ export {
 } from "./lib/io/onnx_proto.ts";
 
 // --- conversion (lib/conversion) ---
+export {
+  applyNormalizationSchedule,
+  getScaleFactor,
+  normalizationOptionsFromConfig,
+  type NormalizationOptions,
+  type NormalizationResult,
+  normalizeParameters,
+} from "./lib/conversion/normalize.ts";
+export { NonZeroCollector, percentile } from "./lib/conversion/percentile.ts";
 
 // --- simulation (lib/simulation) ---
+export {
+  type CellOptions,
+  cellOptionsFromConfig,
+  DEFAULT_CELL,
+  DEFAULT_SIMULATION,
+  RESET_MODES,
+  type ResetMode,
+  resolveSimulationOptions,
+  type SimulationOptions,
+  simulationOptionsFromConfig,
+} from "./lib/simulation/options.ts";
+export { integrateAndFire, type NeuronState, type NeuronStepInput } from "./lib/simulation/neuron.ts";
+export { gatedMaxPool, type PoolGeometry } from "./lib/simulation/maxpool.ts";
+export { PASS_THROUGH_LAYER_TYPES, SPIKING_LAYER_TYPES } from "./lib/simulation/layers.ts";
+export {
+  SpikingNetwork,
+  type SpikingLayerInfo,
+  type StepOutput,
+  type StepRecording,
+} from "./lib/simulation/network.ts";
+export { decide, inTopK, pearson, sampleCorrelations } from "./lib/simulation/metrics.ts";
+export {
+  type LayerCorrelation,
+  LOG_VARS,
+  type RunOptions,
+  runSimulation,
+  type SimulationResult,
+  type TestData,
+} from "./lib/simulation/run.ts";
+export {
+  type Plot,
+  PLOT_VARS,
+  type ReportOptions,
+  simulationPlots,
+  type SweepResult,
+  sweepPlot,
+  wilsonScore,
+  writeReport,
+} from "./lib/simulation/report.ts";
+export {
+  runParameterSweep,
+  SWEEPABLE_PARAMS,
+  type SweepOptions,
+  sweepOptionsFromConfig,
+  withParam,
+} from "./lib/simulation/sweep.ts";
+export { cloneModel, runSnnStages, type SnnStagesInput, type SnnStagesResult } from "./lib/simulation/pipeline.ts";
 
 // --- backend (lib/backend) ---
 export { MAX_WASM_THREADS } from "./lib/backend/mod.ts";
