@@ -291,3 +291,27 @@ for (const dataFormat of ["channels_last", "channels_first"] as const) {
     assertTrue(parser.layerList[0].absorbed.some((a) => a.startsWith("BatchNormalization")));
   });
 }
+
+Deno.test("Average becomes Concatenate + weighted identity-sum; softmax on channels_first maps keep their axis", async () => {
+  const input = tf.input({ shape: [2, 5, 4] });
+  const a = tf.layers.conv2d({ filters: 3, kernelSize: 1, dataFormat: "channelsFirst" }).apply(
+    input,
+  ) as tf.SymbolicTensor;
+  const b = tf.layers.conv2d({ filters: 3, kernelSize: 1, dataFormat: "channelsFirst" }).apply(
+    input,
+  ) as tf.SymbolicTensor;
+  const c = tf.layers.conv2d({
+    filters: 3,
+    kernelSize: 1,
+    dataFormat: "channelsFirst",
+    activation: "softmax",
+  })
+    .apply(input) as tf.SymbolicTensor;
+  const sum = tf.layers.add().apply([a, b]) as tf.SymbolicTensor;
+  let x = tf.layers.average().apply([sum, a, c]) as tf.SymbolicTensor;
+  x = tf.layers.activation({ activation: "softmax" }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x, name: "merge_softmax_cf" });
+  randomizeWeights(model, 15);
+  const parser = await parseAndCompare(model, "channels_first");
+  assertEquals(parser.layerList.filter((l) => l.layerType === "Concatenate").length, 2);
+});

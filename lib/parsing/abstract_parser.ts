@@ -89,6 +89,12 @@ interface TensorRef {
   exclusive: boolean;
 }
 
+/** Input weights of the linear merge layers rewritten as Concatenate + identity-sum: Add, Average. */
+const MERGE_WEIGHTS: Record<string, (i: number, n: number) => number> = {
+  Add: () => 1,
+  Average: (_i, n) => 1 / n,
+};
+
 /** Layers that do nothing at inference time. */
 export const NOOP_LAYERS: ReadonlySet<string> = new Set([
   "Dropout",
@@ -130,6 +136,7 @@ export const SUPPORTED_LAYERS: ReadonlySet<string> = new Set([
   "Permute",
   "Concatenate",
   "Add",
+  "Average",
   "BatchNormalization",
   ...ACTIVATION_LAYERS,
   ...NOOP_LAYERS,
@@ -416,7 +423,7 @@ export abstract class AbstractModelParser<L> {
     if (type === "Flatten") return this.parseFlatten(layer, ins[0], exclusive);
     if (type === "Reshape" || type === "Permute") return this.parseReshape(layer, type, ins[0], exclusive);
     if (type === "Concatenate") return this.parseConcatenateLayer(layer, ins, exclusive);
-    if (type === "Add") return this.parseAdd(layer, ins, exclusive);
+    if (type in MERGE_WEIGHTS) return this.parseAdd(layer, type, ins, exclusive);
     throw new UnsupportedLayerError(`${this.inputModel.path}: no parse rule for layer type ${type}`);
   }
 
@@ -529,6 +536,8 @@ export abstract class AbstractModelParser<L> {
     const activation = this.resolveActivation(this.activationOfLayer(layer, type));
     const name = this.getLayerName(layer);
     if (activation === "linear") return { ...ref, exclusive: ref.exclusive && exclusive };
+    // Softmax normalizes the last axis as the source lays it out.
+    if (activation === "softmax" && !isIdentity(ref.perm)) ref = this.ensurePerm(ref, undefined);
     const prod = ref.producer;
     if (
       prod && ref.exclusive && prod.activation === "linear" && prod.layerType in PARAMETRIC && !ref.rowMap
@@ -730,6 +739,16 @@ export abstract class AbstractModelParser<L> {
     attrs.inbound = [ref.id];
     this.modifyParameterPrecision(attrs);
     attrs.activation = this.resolveActivation(this.getActivation(layer));
+    if (attrs.activation === "softmax" && !isIdentity(outPerm)) {
+      // Softmax normalizes the last axis as the source lays it out: apply it after a layout change.
+      attrs.activation = "linear";
+      const out = this.ensurePerm(this.push(attrs, srcOut, outPerm, true), undefined);
+      const act = this.emit("Activation", { activation: "softmax" }, [out], srcOut, {
+        activation: "softmax",
+        sourceName: attrs.sourceName,
+      });
+      return this.refFor(act, srcOut, undefined, exclusive);
+    }
     return this.push(attrs, srcOut, outPerm, exclusive);
   }
 
@@ -959,8 +978,11 @@ export abstract class AbstractModelParser<L> {
     return this.push(attrs, srcOut, perm, exclusive);
   }
 
-  /** Add → Concatenate + identity-sum layer (1×1 convolution or Dense). */
-  private parseAdd(layer: L, ins: TensorRef[], exclusive: boolean): TensorRef {
+  /**
+   * Add/Average → Concatenate + a 1×1 convolution (Dense for flat tensors)
+   * whose kernel sums the inputs channel by channel with weights 1 / 1/n.
+   */
+  private parseAdd(layer: L, mergeType: string, ins: TensorRef[], exclusive: boolean): TensorRef {
     ins = this.commonLayout(ins);
     const name = this.getLayerName(layer);
     const srcOut = this.getOutputShape(layer);
@@ -969,11 +991,12 @@ export abstract class AbstractModelParser<L> {
     const c = shape[shape.length - 1];
     const k = ins.length;
     const concat = this.emit("Concatenate", { axis: -1 }, ins, [...shape.slice(0, -1), k * c], {
-      absorbed: [`Add(${name}) → Concatenate + identity-sum`],
+      absorbed: [`${mergeType}(${name}) → Concatenate + identity-sum`],
       sourceName: name,
     });
+    const weight = MERGE_WEIGHTS[mergeType];
     const kernel = new Float32Array(k * c * c);
-    for (let i = 0; i < k; i++) for (let ch = 0; ch < c; ch++) kernel[(i * c + ch) * c + ch] = 1;
+    for (let i = 0; i < k; i++) for (let ch = 0; ch < c; ch++) kernel[(i * c + ch) * c + ch] = weight(i, k);
     const spatial = shape.length - 1;
     const type = spatial === 0 ? "Dense" : spatial === 1 ? "Conv1D" : "Conv2D";
     const kshape = [...new Array(spatial).fill(1), k * c, c];
@@ -989,7 +1012,7 @@ export abstract class AbstractModelParser<L> {
         { data: new Float32Array(c), shape: [c], dtype: "float32" },
       ],
       activation: "linear",
-      absorbed: [`Add(${name}): identity-sum of ${k} inputs`],
+      absorbed: [`${mergeType}(${name}): identity-sum of ${k} inputs`],
       sourceName: name,
     });
     return this.refFor(sum, srcOut, perm, exclusive);
