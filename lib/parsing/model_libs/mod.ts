@@ -15,6 +15,7 @@ import { KerasModelParser, load as loadKeras } from "./keras.ts";
 import { loadOnnxModel, OnnxModelParser } from "./onnx.ts";
 import { loadPytorchModel, PytorchModelParser } from "./pytorch.ts";
 import { CaffeModelParser, loadCaffeModel } from "./caffe.ts";
+import { LasagneModelParser, loadLasagneModel } from "./lasagne.ts";
 
 /** One input library: a loader and a parser factory. */
 export interface ModelLibrary {
@@ -46,6 +47,11 @@ export const MODEL_LIBRARIES: Partial<Record<ModelLib, ModelLibrary>> = {
     load: loadCaffeModel,
     createParser: (m, c) => new CaffeModelParser(m, c) as unknown as AbstractModelParser<unknown>,
     extensions: [".prototxt"],
+  },
+  lasagne: {
+    load: loadLasagneModel,
+    createParser: (m, c) => new LasagneModelParser(m, c) as unknown as AbstractModelParser<unknown>,
+    extensions: [".py"],
   },
 };
 
