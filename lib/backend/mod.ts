@@ -118,7 +118,8 @@ async function tryWasm(threads: number): Promise<number> {
   );
   if (!ok) throw new Error(failureText(lines, "tf.setBackend('wasm') returned false"));
   await tf.ready();
-  return tfwasm.getThreadsCount();
+  // -1 when XNNPACK's thread pool could not be created: it then computes on the calling thread.
+  return Math.max(1, tfwasm.getThreadsCount());
 }
 
 async function selectWasm(requested: number): Promise<BackendInfo> {

@@ -64,8 +64,9 @@ export class PthreadWorker {
   #terminated = false;
   readonly #eager: boolean;
 
-  /** The glue passes the Blob URL of its own worker script; it is not used. */
-  constructor(_url?: unknown) {
+  /** The glue passes the Blob URL of its own worker script: it is not used (only revoked). */
+  constructor(url?: unknown) {
+    if (typeof url === "string" && url.startsWith("blob:")) URL.revokeObjectURL(url);
     liveWorkers.add(this);
     this.#eager = watch !== undefined && watch.created++ >= watch.eagerFrom;
   }
