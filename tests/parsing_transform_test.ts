@@ -3,7 +3,8 @@ import { assertClose, assertEquals, assertMatch, assertRejects, assertTrue } fro
 import { asInputModel, parseAndCompare, randomInput, randomizeWeights } from "./_parsing_helpers.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
-import { UnsupportedLayerError } from "../lib/errors.ts";
+import { ConfigError, UnsupportedLayerError } from "../lib/errors.ts";
+import { binarize, reducePrecision } from "../lib/parsing/activations.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 
 await initBackend();
@@ -314,4 +315,32 @@ Deno.test("Average becomes Concatenate + weighted identity-sum; softmax on chann
   randomizeWeights(model, 15);
   const parser = await parseAndCompare(model, "channels_first");
   assertEquals(parser.layerList.filter((l) => l.layerType === "Concatenate").length, 2);
+});
+
+Deno.test("[cell] binarize_weights / quantize_weights + weight_precision act on Dense/Conv kernels", async () => {
+  const input = tf.input({ shape: [4, 4, 1] });
+  let x = tf.layers.conv2d({ filters: 2, kernelSize: 2 }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 3 }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x });
+  randomizeWeights(model, 16);
+  const kernels = [model.layers[1], model.layers[3]].map((l) =>
+    Float32Array.from(l.getWeights()[0].dataSync())
+  );
+
+  const pb = new KerasModelParser(asInputModel(model), { binarizeWeights: true });
+  pb.parse();
+  const parametric = pb.layerList.filter((l) => l.parameters);
+  parametric.forEach((l, i) =>
+    assertEquals(Array.from(l.parameters![0].data), Array.from(binarize(kernels[i])))
+  );
+
+  const pq = new KerasModelParser(asInputModel(model), { quantizeWeights: true, weightPrecision: "Q1.4" });
+  pq.parse();
+  pq.layerList.filter((l) => l.parameters).forEach((l, i) =>
+    assertEquals(Array.from(l.parameters![0].data), Array.from(reducePrecision(kernels[i], 1, 4)))
+  );
+
+  const missing = new KerasModelParser(asInputModel(model), { quantizeWeights: true });
+  await assertRejects(() => missing.parse(), ConfigError, /weight_precision/);
 });
