@@ -122,3 +122,20 @@ Deno.test("toJson gives a plain JSON view", () => {
     f: "Infinity",
   });
 });
+
+Deno.test("unquoted names get a hint", () => {
+  const message = (text: string): string => {
+    try {
+      literalEval(text);
+    } catch (err) {
+      if (err instanceof PythonConfigError) return err.message;
+    }
+    throw new Error(`no PythonConfigError for ${text}`);
+  };
+  assertEquals(
+    message("{spikerates}"),
+    `the name 'spikerates' is not a literal; strings need quotes, e.g. 'spikerates' (column 2 of "{spikerates}")`,
+  );
+  assertTrue(message("[true]").includes("write True"));
+  assertTrue(message("none").includes("write None"));
+});

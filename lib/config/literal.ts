@@ -351,7 +351,7 @@ type Node =
   | { n: "unary"; op: string; operand: Node; pos: number }
   | { n: "binop"; op: string; left: Node; right: Node; pos: number }
   | { n: "call"; fn: Node; args: number; pos: number }
-  | { n: "other"; what: string; pos: number };
+  | { n: "other"; what: string; name?: string; pos: number };
 
 const COMPARISONS = new Set(["<", ">", "==", ">=", "<=", "!="]);
 const BINARY_LEVELS: string[][] = [["|"], ["^"], ["&"], ["<<", ">>"], ["+", "-"], ["*", "/", "//", "%", "@"]];
@@ -687,7 +687,7 @@ class Parser {
     if (t.v === "True") return { n: "const", v: true, pos: t.pos };
     if (t.v === "False") return { n: "const", v: false, pos: t.pos };
     if (t.v === "None") return { n: "const", v: null, pos: t.pos };
-    return { n: "other", what: `the name '${t.v}'`, pos: t.pos };
+    return { n: "other", what: `the name '${t.v}'`, name: t.v, pos: t.pos };
   }
 
   #strings(): Node {
@@ -817,6 +817,12 @@ class Parser {
 // ------------------------------------------------------------ evaluation --
 
 function malformed(node: Node): LiteralFailure {
+  if (node.n === "other" && node.name !== undefined) {
+    const hint = ["true", "false", "none"].includes(node.name.toLowerCase())
+      ? `; write ${node.name[0].toUpperCase()}${node.name.slice(1).toLowerCase()}`
+      : `; strings need quotes, e.g. '${node.name}'`;
+    return new LiteralFailure("ValueError", `${node.what} is not a literal${hint}`, node.pos);
+  }
   const what = node.n === "other"
     ? node.what
     : node.n === "call"
@@ -898,7 +904,7 @@ function evaluate(node: Node): PyValue {
       return { kind: "dict", entries } satisfies PyDict;
     }
     case "call":
-      if (node.fn.n === "other" && node.fn.what === "the name 'set'" && node.args === 0) {
+      if (node.fn.n === "other" && node.fn.name === "set" && node.args === 0) {
         return { kind: "set", items: [] } satisfies PySet;
       }
       throw malformed(node);
@@ -918,7 +924,7 @@ function evaluate(node: Node): PyValue {
 /** Whether `node` is written as a set: a display `{a, b}`, `set()`, or a union of those. */
 function isSetNode(node: Node): boolean {
   if (node.n === "set") return true;
-  if (node.n === "call") return node.fn.n === "other" && node.fn.what === "the name 'set'" && node.args === 0;
+  if (node.n === "call") return node.fn.n === "other" && node.fn.name === "set" && node.args === 0;
   return node.n === "binop" && node.op === "|" && isSetNode(node.left) && isSetNode(node.right);
 }
 
@@ -968,7 +974,7 @@ export function literalEval(text: string): PyValue {
     if (!(err instanceof LiteralFailure)) throw err;
     const [line, col] = lineCol(text, err.pos + offset);
     const where = text.includes("\n") ? `line ${line}, column ${col}` : `column ${col}`;
-    throw new PythonConfigError(`${err.message} at ${where} of ${excerpt(text)}`, {
+    throw new PythonConfigError(`${err.message} (${where} of ${excerpt(text)})`, {
       pythonError: err.kind,
       value: text,
     });
