@@ -5,6 +5,9 @@ import { predictModel } from "../lib/parsing/evaluate.ts";
 import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
 import { ConfigError, UnsupportedLayerError } from "../lib/errors.ts";
 import { binarize, reducePrecision } from "../lib/parsing/activations.ts";
+import { ConfigParser } from "../lib/config/configparser.ts";
+import { DEFAULT_CONFIG } from "../lib/config/defaults.ts";
+import { parserOptionsFromConfig } from "../lib/parsing/options.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 
 await initBackend();
@@ -343,4 +346,49 @@ Deno.test("[cell] binarize_weights / quantize_weights + weight_precision act on 
 
   const missing = new KerasModelParser(asInputModel(model), { quantizeWeights: true });
   await assertRejects(() => missing.parse(), ConfigError, /weight_precision/);
+});
+
+Deno.test("the parser reads its settings from a ToolboxConfig (INI) as well as from plain options", async () => {
+  const config = new ConfigParser();
+  config.readString(DEFAULT_CONFIG, "<defaults>");
+  config.readString(
+    "[conversion]\nmax2avg_pool = True\nsoftmax_to_relu = yes\n[cell]\nquantize_weights = 1\n" +
+      "weight_precision = Q2.6\n",
+    "<experiment>",
+  );
+  const opts = parserOptionsFromConfig(config);
+  assertEquals([opts.max2avgPool, opts.softmaxToRelu, opts.quantizeWeights, opts.binarizeWeights], [
+    true,
+    true,
+    true,
+    false,
+  ]);
+  assertEquals(opts.weightPrecision, "Q2.6");
+  const input = tf.input({ shape: [4, 4, 1] });
+  let x = tf.layers.maxPooling2d({ poolSize: 2 }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 2, activation: "softmax" }).apply(x) as tf.SymbolicTensor;
+  const p = new KerasModelParser(asInputModel(tf.model({ inputs: input, outputs: x })), config);
+  p.parse();
+  assertEquals(p.layerList.map((l) => l.layerType), ["AveragePooling2D", "Flatten", "Dense"]);
+  assertEquals(p.layerList[2].activation, "relu");
+  assertTrue(p.layerList[2].absorbed.includes("weights quantized to Q2.6"));
+});
+
+Deno.test("skip_unsupported_layers passes unsupported layers through and lists them", async () => {
+  const input = tf.input({ shape: [3] });
+  let x = tf.layers.dense({ units: 4 }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.leakyReLU({ name: "leaky" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 2 }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x });
+  await assertRejects(
+    () => new KerasModelParser(asInputModel(model)).parse(),
+    UnsupportedLayerError,
+    /'leaky'/,
+  );
+  const p = new KerasModelParser(asInputModel(model), { skipUnsupported: true });
+  p.parse();
+  assertEquals(p.skippedLayers, ["leaky"]);
+  assertEquals(p.layerList.map((l) => l.layerType), ["Dense", "Dense"]);
+  assertEquals(p.layerList[1].inbound, [p.layerList[0].name]);
 });
