@@ -145,6 +145,21 @@ export class PthreadWorker {
   }
 }
 
+/**
+ * The `Worker` constructor seen while the backend starts: the glue's call
+ * (one argument, a Blob URL) gets a {@linkcode PthreadWorker}; any other
+ * caller meanwhile gets the runtime's own `Worker`.
+ */
+function workerForGlue(original: unknown): unknown {
+  return function Worker(url: unknown, options?: unknown): object {
+    if (typeof url === "string" && url.startsWith("blob:") && options === undefined) {
+      return new PthreadWorker(url);
+    }
+    if (typeof original !== "function") throw new TypeError("Worker is not available in this runtime");
+    return Reflect.construct(original, options === undefined ? [url] : [url, options]);
+  };
+}
+
 function fakeCpu(): ReturnType<typeof os.cpus>[number] {
   return { model: "", speed: 0, times: { user: 0, nice: 0, sys: 0, idle: 0, irq: 0 } };
 }
@@ -176,9 +191,10 @@ export async function withDenoPthreads<T>(threads: number, init: () => Promise<T
       START_TIMEOUT_MS,
     );
   });
+  const glueWorker = workerForGlue(workerDescriptor?.value);
   Object.defineProperty(globalThis, "Worker", {
     configurable: true,
-    get: () => PthreadWorker,
+    get: () => glueWorker,
     set: () => {}, // the glue's `global.Worker = worker_threads.Worker`
   });
   // The glue only counts the entries (and the real call needs --allow-sys).
