@@ -57,10 +57,15 @@ Deno.test("literal corpus covers many cases", () => {
   assertTrue(cases.length >= 100, `${cases.length} cases`);
 });
 
-Deno.test("literalEval matches ast.literal_eval (value or error class)", () => {
+const random = JSON.parse(
+  await Deno.readTextFile(new URL("../testdata/config/expected/literals_random.json", import.meta.url)),
+).cases as LiteralCase[];
+
+/** Compare literalEval with Python on `list`; returns the mismatches and the number checked. */
+function compareAll(list: LiteralCase[]): { failures: string[]; checked: number } {
   const failures: string[] = [];
   let checked = 0;
-  for (const c of cases) {
+  for (const c of list) {
     if (c.unsupported) continue; // bytes: Python succeeds, we refuse on purpose (checked below)
     const got = evalOutcome(c.text);
     const want = c.error ? { error: c.error } : { value: c.value };
@@ -71,14 +76,25 @@ Deno.test("literalEval matches ast.literal_eval (value or error class)", () => {
       failures.push(`${JSON.stringify(c.text)}: got ${JSON.stringify(got)}, Python ${JSON.stringify(want)}`);
     }
   }
+  return { failures, checked };
+}
+
+Deno.test("literalEval matches ast.literal_eval (value or error class)", () => {
+  const { failures, checked } = compareAll(cases);
   assertEquals(failures, []);
   assertTrue(checked >= 140, `${checked} checked`);
+});
+
+Deno.test("literalEval matches ast.literal_eval on 1,200 seeded random texts", () => {
+  const { failures, checked } = compareAll(random);
+  assertEquals(failures, []);
+  assertTrue(checked >= 1190, `${checked} checked`);
 });
 
 Deno.test("pyRepr matches Python repr where repr is deterministic", () => {
   const failures: string[] = [];
   let checked = 0;
-  for (const c of cases) {
+  for (const c of [...cases, ...random]) {
     if (c.repr === undefined || c.repr === null || c.error || c.unsupported) continue;
     const got = pyRepr(literalEval(c.text));
     if (got !== c.repr) failures.push(`${JSON.stringify(c.text)}: ${got} vs Python ${c.repr}`);

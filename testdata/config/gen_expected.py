@@ -19,14 +19,17 @@ Run from anywhere with the system Python (3.11 here):
    written to ``expected/toolbox_style.json`` as ``{section: {key: value}}``.
 3. Literal corpus: evaluates the texts in ``LITERALS`` with ``ast.literal_eval``
    (texts using set union ``|``, which the toolbox evaluates with ``eval``,
-   with a builtins-free ``eval``) and writes ``expected/literals.json``.
+   with a builtins-free ``eval``) and writes ``expected/literals.json``; plus
+   1,200 seeded random texts (``expected/literals_random.json``).
 """
 import ast
 import configparser
 import glob
 import json
 import os
+import random
 import sys
+import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_SAFE = 2 ** 53 - 1
@@ -176,6 +179,7 @@ UNION_LITERALS = [
 
 def literal_case(text, uses_union):
     try:
+        warnings.simplefilter("ignore", SyntaxWarning)  # e.g. for '1if 1 else 2'
         if uses_union:
             v = eval(text, {"__builtins__": {}, "set": set})  # noqa: S307 - set-union cases only, fixed texts
         else:
@@ -197,6 +201,48 @@ def toolbox_style():
     return {s: dict(cp.items(s)) for s in cp.sections()}
 
 
+RANDOM_TOKENS = [
+    "1", "0", "-", "+", "2.5", ".5", "1e3", "0x1f", "007", "1_0", "'a'", '"b"', "'''c\nd'''", r"r'\n'", r"'\x41'",
+    "True", "None", "false", "foo", "(", ")", "[", "]", "{", "}", ",", ":", " ", " ", "\n", "#x\n", "|", "*", "set",
+    "()", "not", "if", "else", "for", "in", ".", "lambda", "b'x'", "\\\n", r"'\q'", "~", "**", "9007199254740993",
+]
+RANDOM_ATOMS = [
+    "1", "-2", "0.5", "1e-3", "'s'", '"d"', "True", "None", "x", "()", "[]", "{}", "set()", "1_000", "0b11", "-0.0",
+    "1e400", "'a' 'b'", "2**3", "[1]", "(1,)",
+]
+
+
+def random_nested(rng, depth=0):
+    """A random, mostly well-formed nesting of literals (and a few non-literals)."""
+    r = rng.random()
+    if depth > 3 or r < 0.35:
+        return rng.choice(RANDOM_ATOMS)
+
+    def items(lo, hi):
+        return [random_nested(rng, depth + 1) for _ in range(rng.randint(lo, hi))]
+
+    if r < 0.5:
+        return "[" + ", ".join(items(0, 3)) + rng.choice(["", ","]) + "]"
+    if r < 0.65:
+        return "(" + ", ".join(items(0, 3)) + rng.choice(["", ","]) + ")"
+    if r < 0.78:
+        return "{" + ", ".join(items(1, 3)) + "}"
+    if r < 0.9:
+        pairs = [random_nested(rng, depth + 1) + ": " + random_nested(rng, depth + 1) for _ in range(rng.randint(1, 3))]
+        return "{" + ", ".join(pairs) + "}"
+    if r < 0.95:
+        return "-" + rng.choice(RANDOM_ATOMS)
+    return random_nested(rng, depth + 1) + rng.choice([" + ", " ", ",", "\n"]) + random_nested(rng, depth + 1)
+
+
+def random_literals(n, seed=20261128):
+    """Texts for the random literal corpus: token soup (mostly errors) and nested literals (mostly values)."""
+    rng = random.Random(seed)
+    soup = ["".join(rng.choice(RANDOM_TOKENS) for _ in range(rng.randint(1, 9))) for _ in range(n)]
+    nested = [random_nested(rng) for _ in range(n)]
+    return soup + nested
+
+
 def main():
     out_dir = os.path.join(HERE, "expected")
     os.makedirs(out_dir, exist_ok=True)
@@ -213,6 +259,10 @@ def main():
         json.dump(toolbox_style(), f, indent=1, ensure_ascii=False)
         f.write("\n")
     lits = [literal_case(t, False) for t in LITERALS] + [literal_case(t, True) for t in UNION_LITERALS]
+    randoms = [literal_case(t, False) for t in random_literals(600)]
+    with open(os.path.join(out_dir, "literals_random.json"), "w", encoding="utf-8") as f:
+        json.dump({"python": sys.version.split()[0], "cases": randoms}, f, indent=0, ensure_ascii=False)
+        f.write("\n")
     with open(os.path.join(out_dir, "literals.json"), "w", encoding="utf-8") as f:
         json.dump({"python": sys.version.split()[0], "cases": lits}, f, indent=1, ensure_ascii=False)
         f.write("\n")
