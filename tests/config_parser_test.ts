@@ -77,38 +77,58 @@ for (const name of names) {
     const cp = new ConfigParser(expected.keepcase ? { optionxform: (s) => s } : {});
     const paths = expected.files.map((f) => new URL(f, CASES).pathname);
     const read = outcome(() => cp.readSync(paths));
-    if (expected.error) {
-      assertEquals(read, { error: expected.error }, `${name}: read error class`);
-      return;
-    }
-    assertEquals(read, paths);
-    assertEquals(cp.sections(), expected.sections);
-    for (const section of ["DEFAULT", ...cp.sections()]) {
-      const keys = section === "DEFAULT" ? Object.keys(cp.defaults()) : cp.options(section);
-      const itemsOrder = [...(expected.keys?.[section] ?? [])];
-      // Python's items() order: DEFAULT keys first, then the section's own.
-      const ours = outcome(() => cp.entries(section).map(([k]) => k));
-      if (expected.items_error?.[section]) {
-        assertEquals(ours, { error: expected.items_error[section] }, `${name}: items(${section}) error`);
-      } else {
-        assertEquals(ours, itemsOrder, `${name}: items(${section}) order`);
-      }
-      assertEquals([...keys].sort(), [...itemsOrder].sort(), `${name}: options of [${section}]`);
-      for (const key of itemsOrder) {
-        assertEquals(
-          conversions(cp, section, key),
-          expected.values?.[section][key],
-          `${name}: [${section}] ${key}`,
-        );
-      }
-    }
-    for (const probe of expected.probes ?? []) {
-      const got = conversions(cp, probe.section, probe.option);
-      const want = probe.get;
-      assertEquals(got, want, `${name}: probe get([${probe.section}] ${probe.option})`);
-      assertEquals(cp.hasOption(probe.section, probe.option), probe.has, `${name}: hasOption probe`);
-    }
+    if (!expected.error) assertEquals(read, paths);
+    compareWithPython(name, cp, read, expected);
   });
+}
+
+Deno.test("random INI texts vs Python configparser (seeded, 400 cases)", async () => {
+  const cases: { text: string; result: Expected }[] = JSON.parse(
+    await Deno.readTextFile(new URL("ini_random.json", EXPECTED)),
+  ).cases;
+  assertTrue(cases.length >= 400);
+  cases.forEach(({ text, result }, i) => {
+    const cp = new ConfigParser();
+    compareWithPython(
+      `random #${i} ${JSON.stringify(text)}`,
+      cp,
+      outcome(() => cp.readString(text, "r.ini")),
+      result,
+    );
+  });
+});
+
+/** Assert that `cp` (after a read whose outcome is `read`) holds what Python's configparser gave. */
+function compareWithPython(name: string, cp: ConfigParser, read: unknown, expected: Expected): void {
+  if (expected.error) {
+    assertEquals(read, { error: expected.error }, `${name}: read error class`);
+    return;
+  }
+  assertEquals(cp.sections(), expected.sections, `${name}: sections`);
+  for (const section of ["DEFAULT", ...cp.sections()]) {
+    const keys = section === "DEFAULT" ? Object.keys(cp.defaults()) : cp.options(section);
+    const itemsOrder = [...(expected.keys?.[section] ?? [])];
+    // Python's items() order: DEFAULT keys first, then the section's own.
+    const ours = outcome(() => cp.entries(section).map(([k]) => k));
+    if (expected.items_error?.[section]) {
+      assertEquals(ours, { error: expected.items_error[section] }, `${name}: items(${section}) error`);
+    } else {
+      assertEquals(ours, itemsOrder, `${name}: items(${section}) order`);
+    }
+    assertEquals([...keys].sort(), [...itemsOrder].sort(), `${name}: options of [${section}]`);
+    for (const key of itemsOrder) {
+      assertEquals(
+        conversions(cp, section, key),
+        expected.values?.[section][key],
+        `${name}: [${section}] ${key}`,
+      );
+    }
+  }
+  for (const probe of expected.probes ?? []) {
+    const got = conversions(cp, probe.section, probe.option);
+    assertEquals(got, probe.get, `${name}: probe get([${probe.section}] ${probe.option})`);
+    assertEquals(cp.hasOption(probe.section, probe.option), probe.has, `${name}: hasOption probe`);
+  }
 }
 
 Deno.test("the embedded defaults are the corpus case 00_toolbox_defaults.ini", async () => {

@@ -17,6 +17,7 @@ Run from anywhere with the system Python (3.11 here):
    the defaults (``cases/00_toolbox_defaults.ini``) with ``optionxform = str``,
    as the toolbox's ``update_setup`` reads them, before its derived values;
    written to ``expected/toolbox_style.json`` as ``{section: {key: value}}``.
+   Also 400 seeded random INI texts, same checks (``expected/ini_random.json``).
 3. Literal corpus: evaluates the texts in ``LITERALS`` with ``ast.literal_eval``
    (texts using set union ``|``, which the toolbox evaluates with ``eval``,
    with a builtins-free ``eval``) and writes ``expected/literals.json``; plus
@@ -29,6 +30,7 @@ import json
 import os
 import random
 import sys
+import tempfile
 import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -243,6 +245,25 @@ def random_literals(n, seed=20261128):
     return soup + nested
 
 
+INI_PIECES = [
+    "[s]", "[t]", "[DEFAULT]", "[S]", "  [s]", "a = 1", "A=2", "b: %(a)s", "c = %(b)s%(a)s", "d = %%", "e = 50%",
+    "f = %(zz)s", "  cont", "\tcont2", "", "   ", "# c", "; c", "  # ic", "g = yes", "h = 1e3", "i = _1", "j :",
+    "k = =v", "=v", "noline", "l = %(l)s", "m = [1,", "    2]", "n = x # y", "[]", "[a]]", " o = p", "p=%(a)s%%",
+    "q = True", "r = \t", "s = a:b=c", "x= %(DEFAULT_KEY)s", "default_key = dk", "u = -0x10", "v = 1_000",
+    "w =  Off ", "y = %(A)s",
+]
+
+
+def random_inis(n, seed=1128):
+    """Random INI texts assembled from lines that exercise the parser's corner cases."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(n):
+        lines = [rng.choice(INI_PIECES) for _ in range(rng.randint(1, 12))]
+        texts.append("\n".join(lines) + rng.choice(["", "\n", "\n\n"]))
+    return texts
+
+
 def main():
     out_dir = os.path.join(HERE, "expected")
     os.makedirs(out_dir, exist_ok=True)
@@ -255,6 +276,17 @@ def main():
             json.dump(result, f, indent=1, ensure_ascii=False)
             f.write("\n")
         count += 1
+    randoms = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, text in enumerate(random_inis(400)):
+            path = os.path.join(tmp, "random_%03d.ini" % i)
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+            _, result = ini_case(path)
+            randoms.append({"text": text, "result": result})
+    with open(os.path.join(out_dir, "ini_random.json"), "w", encoding="utf-8") as f:
+        json.dump({"python": sys.version.split()[0], "cases": randoms}, f, indent=0, ensure_ascii=False)
+        f.write("\n")
     with open(os.path.join(out_dir, "toolbox_style.json"), "w", encoding="utf-8") as f:
         json.dump(toolbox_style(), f, indent=1, ensure_ascii=False)
         f.write("\n")
