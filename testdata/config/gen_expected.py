@@ -259,7 +259,9 @@ def random_inis(n, seed=1128):
     rng = random.Random(seed)
     texts = []
     for _ in range(n):
-        lines = [rng.choice(INI_PIECES) for _ in range(rng.randint(1, 12))]
+        # Most texts start with a header; otherwise nearly all would be MissingSectionHeaderError.
+        head = [rng.choice(["[s]", "[DEFAULT]", "[t]"])] if rng.random() < 0.9 else []
+        lines = head + [rng.choice(INI_PIECES) for _ in range(rng.randint(1, 12))]
         texts.append("\n".join(lines) + rng.choice(["", "\n", "\n\n"]))
     return texts
 
