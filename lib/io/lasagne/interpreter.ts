@@ -22,6 +22,8 @@ export interface LasagneLayer {
   id: number;
   /** The `name=` argument, if given. */
   name?: string;
+  /** The first dict key the layer was stored under (a readable name when it has none). */
+  hint?: string;
   /** Input layers, in order. */
   incoming: LasagneLayer[];
   /** Bound arguments (defaults filled in), by Lasagne parameter name. */
@@ -269,6 +271,7 @@ class Interpreter {
       const key = this.eval(target.index, scope);
       if (isDict(obj) && (typeof key === "string" || typeof key === "number")) {
         obj.map.set(key, value);
+        if (isLayer(value) && typeof key === "string") value.hint ??= key;
         return;
       }
       if (Array.isArray(obj) && typeof key === "number") {

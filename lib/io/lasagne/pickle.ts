@@ -78,6 +78,8 @@ const ALLOWED_GLOBALS = new Set([
   "numpy.dtype",
   "numpy.core.multiarray.scalar",
   "numpy._core.multiarray.scalar",
+  "numpy.core.numeric._frombuffer",
+  "numpy._core.numeric._frombuffer",
   "_codecs.encode",
   "collections.OrderedDict",
 ]);
@@ -268,6 +270,17 @@ export function readPickle(bytes: Uint8Array, source = "<pickle>"): PickleValue 
           : fail("bad scalar data");
         const arr = decodeArray(data as Uint8Array, dt, [], source);
         return { data: arr, shape: [], dtype: dtypeInfo(dt, source).dtype };
+      }
+      case "numpy.core.numeric._frombuffer": {
+        // Protocol 5: (buffer, dtype, shape, order).
+        const [buf, dt, shapeV, order] = a;
+        if (!(buf instanceof Uint8Array) || !isDType(dt) || !isTuple(shapeV)) {
+          return fail("bad _frombuffer arguments");
+        }
+        const shape = shapeV.items.map(Number);
+        let arr = decodeArray(buf, dt, shape, source);
+        if (order === "F" && shape.length > 1) arr = fortranToC(arr, shape);
+        return { data: arr, shape, dtype: dtypeInfo(dt, source).dtype };
       }
       case "_codecs.encode": {
         const [s] = a;
@@ -510,6 +523,10 @@ export function readPickle(bytes: Uint8Array, source = "<pickle>"): PickleValue 
         build(top(), state);
         break;
       }
+      case 0x98: // READONLY_BUFFER
+        break;
+      case 0x97: // NEXT_BUFFER
+        return fail("out-of-band buffers (protocol 5 with buffer_callback) cannot be read from a file");
       case 0x30: // POP
         stack.pop();
         break;

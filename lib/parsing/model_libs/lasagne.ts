@@ -151,7 +151,10 @@ export function buildLasagneModel(
     const unsupported = (msg: string): never => {
       throw new UnsupportedLayerError(`${file}: ${label}: ${msg}`, { file });
     };
-    const name = sanitize(layer.name ?? `${layer.type.replace(/Layer$/, "").toLowerCase()}${idx}`, used);
+    const name = sanitize(
+      layer.name ?? layer.hint ?? `${layer.type.replace(/Layer$/, "").toLowerCase()}${idx}`,
+      used,
+    );
     const a = layer.args;
     const x = layer.incoming.map((l) => tensors.get(l)!);
     const take = (what: string, shape: number[]): Float32Array | undefined => {
