@@ -870,8 +870,36 @@ function checkHashable(v: PyValue, pos: number): void {
   }
 }
 
-function addToSet(items: PyValue[], v: PyValue): void {
-  if (!items.some((x) => pyEquals(x, v))) items.push(v);
+/**
+ * A string that is equal for two hashable values exactly when Python's `==`
+ * holds (`1`, `1.0`, `True` and `1n` share one key), for O(1) set and dict
+ * lookups.
+ */
+function hashKey(v: PyValue): string {
+  return JSON.stringify(hashShape(v));
+}
+
+function hashShape(v: PyValue): unknown {
+  if (typeof v === "string") return ["s", v];
+  if (v === null) return ["n"];
+  if (typeof v === "boolean") return ["#", v ? "1" : "0"];
+  if (typeof v === "bigint") return ["#", v.toString()];
+  if (typeof v === "number") return ["#", Number.isInteger(v) ? BigInt(v).toString() : String(v)];
+  if (!Array.isArray(v) && v.kind === "tuple") return ["t", v.items.map(hashShape)];
+  throw new Error(`unhashable value reached hashKey: ${typeName(v)}`);
+}
+
+/** A set under construction: first-seen items, deduplicated by Python equality. */
+class SetBuilder {
+  readonly items: PyValue[] = [];
+  readonly #seen = new Set<string>();
+
+  add(v: PyValue): void {
+    const key = hashKey(v);
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    this.items.push(v);
+  }
 }
 
 function evaluate(node: Node): PyValue {
@@ -883,23 +911,28 @@ function evaluate(node: Node): PyValue {
     case "list":
       return node.items.map(evaluate);
     case "set": {
-      const items: PyValue[] = [];
+      const set = new SetBuilder();
       for (const item of node.items) {
         const v = evaluate(item);
         checkHashable(v, item.pos);
-        addToSet(items, v);
+        set.add(v);
       }
-      return { kind: "set", items } satisfies PySet;
+      return { kind: "set", items: set.items } satisfies PySet;
     }
     case "dict": {
+      // Python keeps the first key object and the last value of equal keys.
       const entries: [PyValue, PyValue][] = [];
+      const index = new Map<string, number>();
       node.keys.forEach((keyNode, j) => {
         const k = evaluate(keyNode);
         const v = evaluate(node.values[j]);
         checkHashable(k, keyNode.pos);
-        const existing = entries.find((e) => pyEquals(e[0], k));
-        if (existing) existing[1] = v;
-        else entries.push([k, v]);
+        const key = hashKey(k);
+        const at = index.get(key);
+        if (at === undefined) {
+          index.set(key, entries.length);
+          entries.push([k, v]);
+        } else entries[at][1] = v;
       });
       return { kind: "dict", entries } satisfies PyDict;
     }
@@ -935,9 +968,9 @@ function union(node: Extract<Node, { n: "binop" }>): PySet {
   }
   const left = evaluate(node.left) as PySet;
   const right = evaluate(node.right) as PySet;
-  const items = [...left.items];
-  for (const v of right.items) addToSet(items, v);
-  return { kind: "set", items };
+  const set = new SetBuilder();
+  for (const v of [...left.items, ...right.items]) set.add(v);
+  return { kind: "set", items: set.items };
 }
 
 /** Line and column (1-based) of offset `pos` in `text`. */
