@@ -276,7 +276,8 @@ class Checker {
           const lo = rule.min === undefined ? "" : `${rule.exclusiveMin ? ">" : ">="} ${rule.min}`;
           const hi = rule.max === undefined ? "" : `<= ${rule.max}`;
           throw bad(
-            `${rule.kind === "int" ? "an integer" : "a number"} ${[lo, hi].filter(Boolean).join(" and ")}`,
+            `${rule.kind === "int" ? "an integer" : "a number"} ${[lo, hi].filter(Boolean).join(" and ")}`
+              .trimEnd(),
           );
         }
         return;
