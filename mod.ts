@@ -168,12 +168,82 @@ export {
   readOnnxModel,
 } from "./lib/io/onnx_proto.ts";
 
+export {
+  buildCaffeModel,
+  type CaffeBuildOptions,
+  type CaffeBuildResult,
+  type CaffeLoadOptions,
+  CaffeModelParser,
+  findCaffeWeights,
+  loadCaffeModel,
+  readCaffeWeights,
+} from "./lib/parsing/model_libs/caffe.ts";
+export {
+  type CaffeBlob,
+  type CaffeLayer,
+  type CaffeNet,
+  type CaffeNetInput,
+  normalizeNet as normalizeCaffeNet,
+  readCaffemodel,
+  readCaffemodelH5,
+  readPrototxt,
+} from "./lib/io/caffe/net.ts";
+export { type PbMessage, type PbValue } from "./lib/io/caffe/message.ts";
+export { parseTextFormat } from "./lib/io/caffe/text_format.ts";
+export { caffePoolOutputSize, inferCaffeShapes } from "./lib/io/caffe/shapes.ts";
+export {
+  applyCaffePreprocessing,
+  type CaffeInput,
+  type CaffePreprocessing,
+  caffePreprocessing,
+  resolveCaffeInputs,
+} from "./lib/io/caffe/inputs.ts";
+export {
+  buildLasagneModel,
+  findLasagneParameters,
+  type LasagneBuildOptions,
+  type LasagneBuildResult,
+  type LasagneLoadOptions,
+  LasagneModelParser,
+  loadLasagneModel,
+  readLasagneParameters,
+} from "./lib/parsing/model_libs/lasagne.ts";
+export {
+  type DictValue,
+  getAllLayers as getAllLasagneLayers,
+  interpretLasagneScript,
+  LASAGNE_LAYER_TYPES,
+  type LasagneLayer,
+  type LasagneScript,
+  layerParamNames as lasagneParamNames,
+  type Opaque,
+  type RangeValue,
+  type Ref,
+  type ScriptValue,
+  type TupleValue,
+  type UserFunction,
+} from "./lib/io/lasagne/interpreter.ts";
+export {
+  type Expr as PythonExpr,
+  parsePythonScript,
+  type Stmt as PythonStmt,
+} from "./lib/io/lasagne/python_syntax.ts";
+export {
+  type NumpyDType,
+  type PendingArray,
+  type PickleDict,
+  type PickleGlobal,
+  type PickleTuple,
+  type PickleValue,
+  readPickle,
+} from "./lib/io/lasagne/pickle.ts";
+
 // --- conversion (lib/conversion) ---
 export {
   applyNormalizationSchedule,
   getScaleFactor,
-  normalizationOptionsFromConfig,
   type NormalizationOptions,
+  normalizationOptionsFromConfig,
   type NormalizationResult,
   normalizeParameters,
 } from "./lib/conversion/normalize.ts";
@@ -195,8 +265,8 @@ export { integrateAndFire, type NeuronState, type NeuronStepInput } from "./lib/
 export { gatedMaxPool, type PoolGeometry } from "./lib/simulation/maxpool.ts";
 export { PASS_THROUGH_LAYER_TYPES, SPIKING_LAYER_TYPES } from "./lib/simulation/layers.ts";
 export {
-  SpikingNetwork,
   type SpikingLayerInfo,
+  SpikingNetwork,
   type StepOutput,
   type StepRecording,
 } from "./lib/simulation/network.ts";
@@ -214,8 +284,8 @@ export {
   PLOT_VARS,
   type ReportOptions,
   simulationPlots,
-  type SweepResult,
   sweepPlot,
+  type SweepResult,
   wilsonScore,
   writeReport,
 } from "./lib/simulation/report.ts";
@@ -226,7 +296,12 @@ export {
   sweepOptionsFromConfig,
   withParam,
 } from "./lib/simulation/sweep.ts";
-export { cloneModel, runSnnStages, type SnnStagesInput, type SnnStagesResult } from "./lib/simulation/pipeline.ts";
+export {
+  cloneModel,
+  runSnnStages,
+  type SnnStagesInput,
+  type SnnStagesResult,
+} from "./lib/simulation/pipeline.ts";
 
 // --- backend (lib/backend) ---
 export { MAX_WASM_THREADS } from "./lib/backend/mod.ts";

@@ -12,6 +12,7 @@ export type PbValue = string | number | boolean | PbMessage | Float32Array | Flo
 
 /** A decoded message: field name → values in file order. */
 export interface PbMessage {
+  /** The values of field `field`, in file order. */
   [field: string]: PbValue[];
 }
 

@@ -64,15 +64,23 @@ export interface DictValue {
   readonly map: Map<string | number, ScriptValue>;
 }
 
-interface UserFunction {
+/** A function defined by the script. */
+export interface UserFunction {
+  /** Discriminator. */
   readonly kind: "function";
+  /** Its definition. */
   readonly def: Extract<Stmt, { t: "def" }>;
+  /** Default values of its parameters (`undefined`: none). */
   readonly defaults: (ScriptValue | undefined)[];
-  readonly closure: Scope;
+  /** The scope it was defined in. */
+  readonly closure: Map<string, ScriptValue>;
 }
 
-interface RangeValue {
+/** The value of `range(...)`. */
+export interface RangeValue {
+  /** Discriminator. */
   readonly kind: "range";
+  /** The numbers. */
   readonly items: number[];
 }
 

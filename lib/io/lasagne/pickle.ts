@@ -66,8 +66,9 @@ export interface PickleGlobal {
   readonly name: string;
 }
 
-/** An ndarray created by `_reconstruct`, waiting for its state (BUILD). */
-interface PendingArray {
+/** An ndarray created by `_reconstruct` while reading, waiting for its state (never returned by {@linkcode readPickle}). */
+export interface PendingArray {
+  /** Discriminator. */
   readonly kind: "pending-array";
 }
 
