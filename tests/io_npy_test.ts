@@ -7,7 +7,7 @@ import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { DatasetError } from "../lib/errors.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from "../lib/io/npy.ts";
-import { readNpz, readNpzArray, writeNpz } from "../lib/io/npz.ts";
+import { encodeNpz, readNpz, readNpzArray, writeNpz } from "../lib/io/npz.ts";
 import { numpyAvailable, runPython } from "./_io_python.ts";
 
 const DIR = new URL("../testdata/io/", import.meta.url).pathname;
@@ -147,6 +147,19 @@ print(json.dumps(res))
       await Deno.remove(tmp, { recursive: true });
     }
   },
+});
+
+Deno.test("encodeNpz: member timestamps are fixed, so the same arrays always give the same bytes", () => {
+  const bytes = encodeNpz({ a: { data: new Float32Array(3), shape: [3], dtype: "float32" } }, {
+    compressed: true,
+  });
+  const view = new DataView(bytes.buffer);
+  assertEquals(view.getUint32(0, true), 0x04034b50, "local file header signature");
+  assertEquals(
+    [view.getUint16(10, true), view.getUint16(12, true)],
+    [0, (0 << 9) | (1 << 5) | 1],
+    "DOS time/date",
+  );
 });
 
 Deno.test("readNpy: truncated, garbled and oversized files are DatasetErrors naming the file", async () => {

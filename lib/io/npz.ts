@@ -91,12 +91,15 @@ function listNpzKeys(bytes: Uint8Array, path: string): string[] {
   return names;
 }
 
+/** Member timestamp (the DOS epoch, 1980-01-01): the same arrays always give the same bytes. */
+const FIXED_MTIME = new Date(1980, 0, 1, 0, 0, 0);
+
 /** Encode arrays as `.npz` bytes (members `<key>.npy`). */
 export function encodeNpz(arrays: Record<string, NDArray>, options: WriteNpzOptions = {}): Uint8Array {
   const level = options.compressed ? 6 : 0;
   const members: fflate.Zippable = {};
   for (const [key, arr] of Object.entries(arrays)) {
-    members[`${key}.npy`] = [encodeNpy(arr), { level }];
+    members[`${key}.npy`] = [encodeNpy(arr), { level, mtime: FIXED_MTIME }];
   }
   return fflate.zipSync(members);
 }
