@@ -17,8 +17,12 @@ async function run(argv: string[]): Promise<{ code: number; out: string[]; err: 
   }
 }
 
+/** Temp folders made by this file; removed by the last test. */
+const tempDirs: string[] = [];
+
 async function experiment(ini: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "snntb_cli_config_" });
+  tempDirs.push(dir);
   for (const f of ["net.h5", "x_test.npz", "y_test.npz", "x_norm.npz"]) {
     await Deno.writeTextFile(`${dir}/${f}`, "x");
   }
@@ -99,4 +103,8 @@ Deno.test("snntoolbox config prints warnings on stderr, not with --quiet", async
   const quiet = await run(["-q", "config", cfg]);
   assertEquals(quiet.err, []);
   assertEquals(quiet.code, 0);
+});
+
+Deno.test("(cleanup) remove the temp experiment folders", async () => {
+  for (const dir of tempDirs.splice(0)) await Deno.remove(dir, { recursive: true });
 });

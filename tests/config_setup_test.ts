@@ -12,9 +12,18 @@ import { ConfigParser } from "../lib/config/configparser.ts";
 
 const DATA_FILES = ["x_test.npz", "y_test.npz", "x_norm.npz"];
 
+/** Temp folders made by this file; removed by the last test. */
+const tempDirs: string[] = [];
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix });
+  tempDirs.push(dir);
+  return dir;
+}
+
 /** A temp experiment folder with `files` (empty) and `experiment.ini` holding `ini`; returns the config path. */
 async function experiment(ini: string, files: string[] = ["model.h5", ...DATA_FILES]): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "snntb_config_" });
+  const dir = await tempDir("snntb_config_");
   for (const f of files) await Deno.writeFile(`${dir}/${f}`, new Uint8Array([1]));
   await Deno.writeTextFile(`${dir}/experiment.ini`, ini);
   return `${dir}/experiment.ini`;
@@ -389,7 +398,7 @@ for (const c of BAD) {
 
 Deno.test("validation error: empty data set folder", async () => {
   const cfgPath = await experiment(BASE, ["model.h5"]);
-  const dataDir = await Deno.makeTempDir({ prefix: "snntb_empty_" });
+  const dataDir = await tempDir("snntb_empty_");
   await Deno.writeTextFile(cfgPath, `${BASE}dataset_path = ${dataDir}\n`);
   await assertRejects(() => updateSetup(cfgPath, { createLogDir: false }), ConfigError, /is empty/);
 });
@@ -411,7 +420,7 @@ Deno.test("missing config file and INI syntax errors are ConfigErrors", async ()
 });
 
 Deno.test("derived paths keep a literal '%' (escaped for interpolation)", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "snntb_100%_" });
+  const dir = await tempDir("snntb_100%_");
   for (const f of ["model.h5", ...DATA_FILES]) await Deno.writeTextFile(`${dir}/${f}`, "x");
   await Deno.writeTextFile(`${dir}/experiment.ini`, BASE);
   const config = await updateSetup(`${dir}/experiment.ini`, { createLogDir: false });
@@ -436,4 +445,8 @@ Deno.test("getStringSet reads sets like the toolbox; a filename_ann with extensi
     /model\.h5\.h5 .*does not exist \(give filename_ann without the extension '\.h5'\)/,
   );
   assertEquals((err as PythonConfigError).option, "filename_ann");
+});
+
+Deno.test("(cleanup) remove the temp experiment folders", async () => {
+  for (const dir of tempDirs.splice(0)) await Deno.remove(dir, { recursive: true });
 });
