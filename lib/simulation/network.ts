@@ -284,12 +284,14 @@ export class SpikingNetwork {
     const packed = tf.tidy(() => {
       const v: tf.Tensor[] = [input];
       let sops = tf.zeros([this.#batch]);
-      const countSops = (spikes: tf.Tensor, fanout: tf.Tensor | undefined) => {
+      const countSops = (fired: tf.Tensor, fanout: tf.Tensor | undefined) => {
         if (!fanout) return;
-        const axes = spikes.shape.map((_, a) => a).slice(1);
-        sops = tf.add(sops, tf.sum(tf.mul(tf.cast(tf.notEqual(spikes, 0), "float32"), fanout), axes));
+        const axes = fired.shape.map((_, a) => a).slice(1);
+        sops = tf.add(sops, tf.sum(tf.mul(fired, fanout), axes));
       };
-      if (this.#options.poissonInput) countSops(input, this.#fanout.get(0));
+      if (this.#options.poissonInput) {
+        countSops(tf.cast(tf.notEqual(input, 0), "float32"), this.#fanout.get(0));
+      }
       for (let i = 1; i < this.#nodes.length; i++) {
         const node = this.#nodes[i];
         const op = node.op!;
@@ -319,8 +321,8 @@ export class SpikingNetwork {
           cell: this.#options.cell,
           seed: this.#options.seed * 1_000_003 + stepIdx * 7919 + i,
         });
-        countSops(out.spikes, this.#fanout.get(i));
-        const counts = tf.add(s.counts, tf.cast(tf.notEqual(out.spikes, 0), "float32"));
+        countSops(out.fired, this.#fanout.get(i));
+        const counts = tf.add(s.counts, out.fired);
         states[i] = { mem: out.mem, refracUntil: out.refracUntil, memInput, counts };
         for (const t of [out.mem, out.refracUntil, memInput, counts]) if (t) tf.keep(t);
         v[i] = out.spikes;

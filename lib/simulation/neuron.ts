@@ -42,11 +42,16 @@ export interface NeuronStepInput {
   seed: number;
 }
 
+/** Output of {@linkcode integrateAndFire}: the new state, the spikes and where they occurred. */
+export interface NeuronStepOutput extends NeuronState {
+  /** Output spikes: 0 or ±v_thresh. */
+  spikes: tf.Tensor;
+  /** 1 where a neuron spiked, else 0 (float32). */
+  fired: tf.Tensor;
+}
+
 /** Advance one layer of neurons by one time step; returns the output spikes (0 or ±v_thresh) and the new state. */
-export function integrateAndFire(
-  state: NeuronState,
-  input: NeuronStepInput,
-): NeuronState & { spikes: tf.Tensor } {
+export function integrateAndFire(state: NeuronState, input: NeuronStepInput): NeuronStepOutput {
   const { cell, time, activation } = input;
   const vt = cell.vThresh;
   let current = input.current;
@@ -55,31 +60,34 @@ export function integrateAndFire(
   }
   let mem = tf.add(state.mem, current);
   if (cell.leak) mem = tf.where(tf.greater(mem, 0), tf.sub(mem, 0.1 * input.dt), mem);
+  let fired: tf.Tensor;
   let spikes: tf.Tensor;
   if (activation === "softmax") {
     const u = tf.randomUniform(mem.shape, 0, 1, "float32", input.seed);
-    spikes = tf.mul(tf.cast(tf.lessEqual(u, tf.softmax(mem)), "float32"), vt);
+    fired = tf.cast(tf.lessEqual(u, tf.softmax(mem)), "float32");
   } else if (activation === "binary_sigmoid") {
-    spikes = tf.mul(tf.cast(tf.greater(mem, 0), "float32"), vt);
+    fired = tf.cast(tf.greater(mem, 0), "float32");
   } else if (activation === "binary_tanh") {
-    spikes = tf.mul(tf.sub(tf.cast(tf.greater(mem, 0), "float32"), tf.cast(tf.less(mem, 0), "float32")), vt);
+    const signed = tf.sub(tf.cast(tf.greater(mem, 0), "float32"), tf.cast(tf.less(mem, 0), "float32"));
+    fired = tf.abs(signed);
+    spikes = vt === 1 ? signed : tf.mul(signed, vt);
   } else {
-    spikes = tf.mul(tf.cast(tf.greaterEqual(mem, vt), "float32"), vt);
+    fired = tf.cast(tf.greaterEqual(mem, vt), "float32");
   }
-  const fired = tf.notEqual(spikes, 0);
+  spikes ??= vt === 1 ? fired : tf.mul(fired, vt);
   let next = mem;
   if (activation !== "softmax") {
     if (cell.reset === "Reset by subtraction") {
-      next = tf.where(tf.greater(spikes, 0), tf.sub(mem, vt), mem);
-      next = tf.where(tf.less(spikes, 0), tf.add(next, vt), next);
+      // mem - v_thresh where a positive spike, mem + v_thresh where a negative one, else mem.
+      next = tf.sub(mem, spikes);
     } else if (cell.reset === "Reset by modulo") {
-      next = tf.where(fired, tf.mod(mem, tf.scalar(vt)), mem);
+      next = tf.where(tf.cast(fired, "bool"), tf.mod(mem, tf.scalar(vt)), mem);
     } else {
-      next = tf.where(fired, tf.fill(mem.shape, cell.vReset), mem);
+      next = tf.where(tf.cast(fired, "bool"), tf.fill(mem.shape, cell.vReset), mem);
     }
   }
   const refracUntil = cell.tauRefrac > 0 && state.refracUntil
-    ? tf.where(fired, tf.fill(mem.shape, time + cell.tauRefrac), state.refracUntil)
+    ? tf.where(tf.cast(fired, "bool"), tf.fill(mem.shape, time + cell.tauRefrac), state.refracUntil)
     : undefined;
-  return { spikes, mem: next, refracUntil };
+  return { spikes, fired, mem: next, refracUntil };
 }
