@@ -224,3 +224,22 @@ Deno.test("caffe preprocessing: transform_param scale and mean_value reported an
   const msg = parseTextFormat("a: 1");
   assertMatch(JSON.stringify(msg), /"a":\[1\]/);
 });
+
+Deno.test("caffe small2: Data layer + input shape, depthwise dilated conv, Scale, BatchNorm, Split, padded AVE pooling, Reshape", async () => {
+  await initBackend();
+  await assertRejects(() => loadCaffeModel(`${dir}small2.prototxt`), ConfigError, /--input-shape/);
+  const m = await loadCaffeModel(`${dir}small2.prototxt`, { inputShape: [2, 5, 5] });
+  assertEquals(m.metadata.weights, `${dir}small2.caffemodel.h5`);
+  assertEquals(m.metadata.preprocessing_scale, "0.5");
+  assertEquals(m.metadata.preprocessing_mean_file, "no_such_mean.binaryproto");
+  assertEquals(m.metadata.preprocessing_mean_file_missing, "true");
+  assertEquals(m.metadata.notes, "loss: SoftmaxWithLoss layer ignored for inference");
+  assertEquals(m.model.getLayer("dw").getClassName(), "DepthwiseConv2D");
+  const x = await readNpy(`${dir}small2_x.npy`);
+  const t = tf.tensor(x.data as Float32Array, x.shape);
+  const y = m.model.predict(t) as tf.Tensor;
+  const expected = (await readNpy(`${dir}small2_y.npy`)).data as Float32Array;
+  assertClose(y.dataSync(), expected, { rtol: 1e-4, atol: 1e-5 });
+  tf.dispose([t, y]);
+  m.model.dispose();
+});

@@ -263,3 +263,76 @@ np.save(os.path.join(HERE, "small_x.npy"), x)
 np.save(os.path.join(HERE, "small_y.npy"), prob.astype(f32))
 np.save(os.path.join(HERE, "small_ip1.npy"), ip.astype(f32))
 print("shapes: conv1", a.shape, "pool1", p1.shape, "cat", cat.shape, "pool2", p2.shape, "prob", prob.shape)
+
+# ---------------------------------------------------------------------------
+# small2: Data layer (shape from the caller), missing mean_file, depthwise
+# (group = channels, multiplier 2) dilated convolution, standalone Scale,
+# BatchNorm without Scale, Split, TanH/Sigmoid, AVE pooling with pad,
+# Reshape, Flatten; weights only as small2.caffemodel.h5 (found beside it).
+PROTOTXT2 = '''name: "small2"
+layer { name: "data" type: "Data" top: "data" top: "label"
+        include { phase: TEST }
+        transform_param { scale: 0.5 mean_file: "no_such_mean.binaryproto" } }
+layer { name: "dw" type: "Convolution" bottom: "data" top: "dw"
+        convolution_param { num_output: 4 group: 2 kernel_size: 3 dilation: 2 pad: 2 } }
+layer { name: "sc" type: "Scale" bottom: "dw" top: "dw" scale_param { bias_term: true } }
+layer { name: "bn" type: "BatchNorm" bottom: "dw" top: "bn" }
+layer { name: "split" type: "Split" bottom: "bn" top: "s1" top: "s2" }
+layer { name: "th" type: "TanH" bottom: "s1" top: "th" }
+layer { name: "sg" type: "Sigmoid" bottom: "s2" top: "sg" }
+layer { name: "add" type: "Eltwise" bottom: "th" bottom: "sg" top: "add" }
+layer { name: "ap" type: "Pooling" bottom: "add" top: "ap"
+        pooling_param { pool: AVE kernel_size: 3 stride: 2 pad: 1 } }
+layer { name: "rs" type: "Reshape" bottom: "ap" top: "rs" reshape_param { shape { dim: 0 dim: -1 dim: 3 } } }
+layer { name: "fl" type: "Flatten" bottom: "rs" top: "fl" }
+layer { name: "ip" type: "InnerProduct" bottom: "fl" top: "ip" inner_product_param { num_output: 3 } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+'''
+with open(os.path.join(HERE, "small2.prototxt"), "w") as f:
+    f.write(PROTOTXT2)
+text_format.Parse(PROTOTXT2.replace('group: 2 ', '').replace('dilation: 2 ', '')
+                  .replace('reshape_param { shape { dim: 0 dim: -1 dim: 3 } }', '')
+                  .replace('include { phase: TEST }', '')
+                  .replace('transform_param { scale: 0.5 mean_file: "no_such_mean.binaryproto" }', ''),
+                  NetParameter())  # sanity: the rest is valid text format for the subset
+
+dw_W = rng.normal(0, 0.5, (4, 1, 3, 3)).astype(f32)
+dw_b = rng.normal(0, 0.1, 4).astype(f32)
+sc_g = rng.uniform(0.5, 1.5, 4).astype(f32)
+sc_b = rng.normal(0, 0.2, 4).astype(f32)
+bn2_mean = rng.normal(0, 0.3, 4).astype(f32)
+bn2_var = rng.uniform(0.5, 2.0, 4).astype(f32)
+bn2_s = f32(0.5)
+ip2_W = rng.normal(0, 0.5, (3, 4 * 3 * 3)).astype(f32)
+ip2_b = rng.normal(0, 0.1, 3).astype(f32)
+P2 = {
+    "dw": [dw_W, dw_b],
+    "sc": [sc_g, sc_b],
+    "bn": [(bn2_mean * bn2_s).astype(f32), (bn2_var * bn2_s).astype(f32), np.array([bn2_s], f32)],
+    "ip": [ip2_W, ip2_b],
+}
+with h5py.File(os.path.join(HERE, "small2.caffemodel.h5"), "w") as h:
+    g = h.create_group("data")
+    for name, arrs in P2.items():
+        lg = g.create_group(name)
+        for i, arr in enumerate(arrs):
+            lg.create_dataset(str(i), data=arr)
+
+x2 = rng.uniform(-1, 1, (2, 2, 5, 5)).astype(f32)  # C=2, H=W=5 (given as inputShape)
+# depthwise dilated conv: output o uses input channel o // 2 (group g has 2 outputs, 1 input)
+xp = np.pad(x2.astype(np.float64), ((0, 0), (0, 0), (2, 2), (2, 2)))
+y = np.zeros((2, 4, 5, 5))
+for o in range(4):
+    for i in range(5):
+        for j in range(5):
+            patch = xp[:, o // 2, i:i + 5:2, j:j + 5:2]
+            y[:, o, i, j] = (patch * dw_W[o, 0]).sum(axis=(1, 2)) + dw_b[o]
+y = y * sc_g[None, :, None, None] + sc_b[None, :, None, None]
+y = (y - bn2_mean[None, :, None, None]) / np.sqrt(bn2_var[None, :, None, None] + 1e-5)
+y = np.tanh(y) + 1 / (1 + np.exp(-y))
+ap = caffe_pool(y, 3, 2, 1, "AVE")  # (2, 4, 3, 3); last window ends inside the pad: exact
+fl = ap.reshape(2, -1)
+ip2 = fl @ ip2_W.T + ip2_b
+np.save(os.path.join(HERE, "small2_x.npy"), x2)
+np.save(os.path.join(HERE, "small2_y.npy"), ip2.astype(f32))
+print("small2: ap", ap.shape, "ip", ip2.shape)

@@ -161,6 +161,21 @@ export function channelsFirstBatchNorm(args: { epsilon: number; name: string }):
   return layer;
 }
 
+/** An `[o, i, kh, kw]` kernel with `dilation - 1` zeros between taps (same result as dilated convolution). */
+function dilateKernel(w: Float32Array, shape: readonly number[], [dh, dw]: readonly number[]): Float32Array {
+  if (dh === 1 && dw === 1) return w;
+  const [o, i, kh, kw] = shape;
+  const eh = dh * (kh - 1) + 1;
+  const ew = dw * (kw - 1) + 1;
+  const out = new Float32Array(o * i * eh * ew);
+  for (let a = 0; a < o * i; a++) {
+    for (let y = 0; y < kh; y++) {
+      for (let x = 0; x < kw; x++) out[a * eh * ew + y * dh * ew + x * dw] = w[a * kh * kw + y * kw + x];
+    }
+  }
+  return out;
+}
+
 /** Padding that makes a valid/same TF.js pooling reproduce Caffe's ceil-mode window placement, per dimension. */
 interface DimPadding {
   before: number;
@@ -302,12 +317,19 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
           }
         } else if (g.group === inC && g.numOutput % inC === 0) {
           const m = g.numOutput / inC;
-          const conv = tf.layers.depthwiseConv2d({ ...common, depthMultiplier: m });
+          // TF.js DepthwiseConv2D ignores dilationRate: spread the kernel out with zeros instead (exact).
+          const conv = tf.layers.depthwiseConv2d({
+            ...common,
+            kernelSize: [kh, kw],
+            dilationRate: [1, 1],
+            depthMultiplier: m,
+          });
           setTop(layer.tops[0], conv.apply(input) as tf.SymbolicTensor, layer.type);
           if (blobsWanted) {
             pending.push([conv, () => {
               const w = blobOf(net, layer, 0, g.numOutput * ksize, "weights");
-              const out = [depthwiseKernelToTf(w, [g.numOutput, 1, ...g.kernel], inC, flip)];
+              const dilated = dilateKernel(w, [g.numOutput, 1, ...g.kernel], [dh, dw]);
+              const out = [depthwiseKernelToTf(dilated, [g.numOutput, 1, kh, kw], inC, flip)];
               if (g.biasTerm) {
                 out.push(float32Array(blobOf(net, layer, 1, g.numOutput, "bias"), [g.numOutput]));
               }
