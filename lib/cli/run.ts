@@ -1,17 +1,97 @@
 /**
- * `snntoolbox run`.
+ * `snntoolbox run CONFIG [--json]` (also `snntoolbox -t CONFIG`): run the
+ * pipeline stages the configuration's `[tools]` section asks for.
  *
  * @module
  */
-import type { Command } from "./command.ts";
-import { NotAvailableError } from "../errors.ts";
+import { parseArgs } from "node:util";
+import type { Command, CommandContext } from "./command.ts";
+import { UsageError } from "../errors.ts";
+import { updateSetup } from "../config/setup.ts";
+import { type PipelineResult, runPipeline } from "../pipeline.ts";
+import { createProgress, type Progress } from "./progress.ts";
 
-/** The `run` command (not implemented yet). */
+const USAGE = `Usage: snntoolbox run CONFIG [--json]
+       snntoolbox -t CONFIG
+
+Run the stages the [tools] section of the INI file CONFIG asks for, in the
+Python toolbox's order: evaluate_ann (accuracy of the input model), parse
+(write <filename_ann>_parsed.h5 and its accuracy), normalize (data-based
+weight normalization), convert and simulate (the built-in spiking
+simulator). Settings not in CONFIG take the toolbox's defaults; see them
+with 'snntoolbox config CONFIG'.
+
+Options:
+  --json   print the results as one JSON object on the last line
+           (ann_accuracy, parsed_accuracy, snn_accuracy, snn_accuracy_by_time,
+           correlation_by_layer, ...)`;
+
+function parseCliArgs(args: string[]): { config: string; json: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: "boolean", default: false } },
+    });
+  } catch (err) {
+    throw new UsageError(`${err instanceof Error ? err.message : err}\n${USAGE}`, { cause: err });
+  }
+  const [config, ...extra] = parsed.positionals;
+  if (config === undefined) throw new UsageError(`missing the CONFIG argument\n${USAGE}`);
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'\n${USAGE}`);
+  return { config, json: parsed.values.json ?? false };
+}
+
+/** The `--json` summary of a pipeline run (snake_case keys, like the toolbox's logs). */
+export function resultJson(result: PipelineResult): Record<string, unknown> {
+  const sim = result.simulation;
+  return {
+    stages: result.stages,
+    ann_accuracy: result.annAccuracy?.top1 ?? null,
+    ann_top_k_accuracy: result.annAccuracy?.topK ?? null,
+    parsed_accuracy: result.parsedAccuracy?.top1 ?? null,
+    parsed_top_k_accuracy: result.parsedAccuracy?.topK ?? null,
+    num_tested: result.parsedAccuracy?.count ?? result.annAccuracy?.count ?? sim?.numSamples ?? null,
+    parsed_model: result.parsedModelPath ?? null,
+    scale_factors: result.scaleFactors ?? null,
+    snn_accuracy: sim?.snnAccuracy ?? null,
+    snn_top_k_accuracy: sim?.snnTopKAccuracy ?? null,
+    snn_ann_accuracy: sim?.annAccuracy ?? null,
+    snn_accuracy_by_time: sim?.snnAccuracyByTime ?? null,
+    correlation_by_layer: sim
+      ? Object.fromEntries(sim.correlationByLayer.map((c) => [c.layer, c.correlation]))
+      : null,
+    sops: sim?.sops ?? null,
+    macs: sim?.macs ?? null,
+    files: sim?.files ?? [],
+  };
+}
+
+async function run(args: string[], ctx: CommandContext): Promise<number> {
+  const { config: path, json } = parseCliArgs(args);
+  const config = await updateSetup(path);
+  if (!ctx.quiet) { for (const w of config.warnings) ctx.err(`warning: ${w}`); }
+  const bars = new Map<string, Progress>();
+  const result = await runPipeline(config, {
+    log: (line) => {
+      if (!ctx.quiet) (json ? ctx.err : ctx.out)(line);
+    },
+    progress: (label, done, total) => {
+      let bar = bars.get(label);
+      if (!bar) bars.set(label, bar = createProgress(label, total, !ctx.quiet));
+      bar.update(done);
+      if (done >= total) bar.done();
+    },
+  });
+  if (json) ctx.out(JSON.stringify(resultJson(result)));
+  return 0;
+}
+
+/** The `run` command. */
 export const runCommand: Command = {
   name: "run",
-  summary: "(run: not available yet)",
-  usage: "Usage: snntoolbox run ...",
-  run(): Promise<number> {
-    return Promise.reject(new NotAvailableError("'snntoolbox run' is not available yet"));
-  },
+  summary: "run the pipeline [tools] asks for (evaluate, parse, normalize, simulate)",
+  usage: USAGE,
+  run,
 };

@@ -445,9 +445,22 @@ function adjustForSimulator(parser: ConfigParser, checker: Checker, warnings: st
 
 /** `path_wd`, model files, `dataset_path` and data files, `log_dir_of_current_run`, file names. */
 function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string): void {
+  // Relative paths are taken relative to the config file's folder (the Python
+  // toolbox takes them relative to the current directory): a config then runs
+  // the same from anywhere.
+  const configDir = path.dirname(path.resolve(configPath));
+  const fromConfigDir = (key: string) => {
+    const value = parser.get("paths", key);
+    if (value !== "" && !path.isAbsolute(value)) {
+      parser.set("paths", key, literalValue(path.resolve(configDir, value)));
+    }
+  };
   if (parser.get("paths", "path_wd") === "") {
-    parser.set("paths", "path_wd", literalValue(path.dirname(configPath)));
+    parser.set("paths", "path_wd", literalValue(configDir));
   }
+  fromConfigDir("path_wd");
+  fromConfigDir("dataset_path");
+  fromConfigDir("log_dir_of_current_run");
   const pathWd = parser.get("paths", "path_wd");
   if (!exists(pathWd)) {
     throw checker.fail("paths", "path_wd", `working directory ${quote(pathWd)} does not exist`, {
@@ -472,7 +485,7 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
     }
   }
   if (parser.get("paths", "dataset_path") === "") {
-    parser.set("paths", "dataset_path", literalValue(path.dirname(configPath)));
+    parser.set("paths", "dataset_path", literalValue(configDir));
   }
   const datasetPath = path.resolve(parser.get("paths", "dataset_path"));
   parser.set("paths", "dataset_path", literalValue(datasetPath));
