@@ -109,6 +109,7 @@ export {
   type TestSet,
 } from "./lib/io/dataset.ts";
 export { readIdx, type ReadIdxOptions } from "./lib/io/idx.ts";
+export { exceedsCeiling, maxArrayBytes, setMaxArrayBytes } from "./lib/io/limits.ts";
 
 // --- parsing (lib/parsing) ---
 export {

@@ -15,6 +15,7 @@ import {
   readStringAttr,
   writeHdf5Atomic,
 } from "../lib/io/hdf5.ts";
+import { setMaxArrayBytes } from "../lib/io/limits.ts";
 import { pythonHas, runPython } from "./_io_python.ts";
 
 const DIR = new URL("../testdata/io/", import.meta.url).pathname;
@@ -187,5 +188,18 @@ Deno.test("writeHdf5Atomic: a failing writer leaves neither the target nor a tem
     assertEquals([...Deno.readDirSync(tmp)].length, 0);
   } finally {
     await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("loadParameters: a dataset larger than the memory ceiling is refused before it is read", async () => {
+  setMaxArrayBytes(40);
+  try {
+    await assertRejects(
+      () => loadParameters(`${DIR}params_h5py.h5`),
+      ModelFormatError,
+      /params_h5py\.h5: dataset '\/param_000' of shape \[2, 3, 1, 4\] declares 96 bytes exceed the limit of 40 bytes/,
+    );
+  } finally {
+    setMaxArrayBytes(undefined);
   }
 });

@@ -65,7 +65,13 @@ Deno.test("readIdx: wrong magic, unknown type and truncated data are DatasetErro
     await assertRejects(
       () => readIdx(`${dir}/short`),
       DatasetError,
-      /short: .*file ends after 3 of the 8 bytes/,
+      /short: .*4 items of shape \[4, 2\] need 8 bytes, the file has 3/,
+    );
+    await Deno.writeFile(`${dir}/huge`, idx(0x0d, [100000, 100000, 100000], [], 4));
+    await assertRejects(
+      () => readIdx(`${dir}/huge`),
+      DatasetError,
+      /huge: .*need 4000000000000000 bytes, the file has 0/,
     );
     await assertRejects(() => readIdx(`${dir}/missing`), DatasetError, /missing: cannot open IDX file/);
   } finally {

@@ -8,6 +8,7 @@ import { DatasetError } from "../lib/errors.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from "../lib/io/npy.ts";
 import { encodeNpz, readNpz, readNpzArray, writeNpz } from "../lib/io/npz.ts";
+import { setMaxArrayBytes } from "../lib/io/limits.ts";
 import { numpyAvailable, runPython } from "./_io_python.ts";
 
 const DIR = new URL("../testdata/io/", import.meta.url).pathname;
@@ -213,5 +214,41 @@ Deno.test("writeNpy: data that does not fit its shape is refused and nothing is 
     assertEquals([...Deno.readDirSync(tmp)].length, 0);
   } finally {
     await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+/** A version 1.0 `.npy` with the given header dict and data bytes. */
+function rawNpy(dict: string, data = new Uint8Array(0)): Uint8Array {
+  const header = dict.padEnd(117, " ") + "\n";
+  const out = new Uint8Array(10 + header.length + data.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length, 0]);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(data, 10 + header.length);
+  return out;
+}
+
+Deno.test("readNpy/readNpz: declared sizes beyond the memory ceiling are refused at once", async () => {
+  const start = performance.now();
+  const huge = rawNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }");
+  await assertRejects(
+    () => readNpy(huge),
+    DatasetError,
+    /shape \[1000000, 1000000\] of '<f8' declares 8000000000000 bytes exceed the limit of \d+ bytes/,
+  );
+  assertTrue(performance.now() - start < 1000);
+  const ok = rawNpy(
+    "{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }",
+    Uint8Array.of(1, 0, 255, 255),
+  );
+  assertEquals(await readNpy(ok), { data: Int16Array.of(1, -1), shape: [2], dtype: "int16" });
+  setMaxArrayBytes(100);
+  try {
+    await assertRejects(
+      () => readNpz(`${DIR}savez.npz`),
+      DatasetError,
+      /savez\.npz: member '.*\.npy' declares \d+ bytes exceed the limit of 100 bytes/,
+    );
+  } finally {
+    setMaxArrayBytes(undefined);
   }
 });

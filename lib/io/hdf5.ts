@@ -11,6 +11,7 @@ import { h5wasm } from "../../deps.ts";
 import { ModelFormatError } from "../errors.ts";
 import type { DType, NDArray, TypedArray } from "./ndarray.ts";
 import { withAtomicOutput } from "./atomic.ts";
+import { exceedsCeiling } from "./limits.ts";
 
 /** An open HDF5 file (h5wasm). Close it with `file.close()`. */
 export type Hdf5File = InstanceType<typeof h5wasm.File>;
@@ -202,6 +203,13 @@ export function datasetToNDArray(ds: Hdf5Dataset, source = "<HDF5 file>"): NDArr
       );
     }
     const shape = ds.shape ?? [];
+    const tooBig = exceedsCeiling(shape.reduce((a, b) => a * b, 1) * meta.size);
+    if (tooBig) {
+      throw new ModelFormatError(
+        `${source}: dataset '${ds.path}' of shape [${shape.join(", ")}] declares ${tooBig}`,
+        { file: source },
+      );
+    }
     const value = ds.value;
     let data: TypedArray;
     if (ArrayBuffer.isView(value) && !(value instanceof DataView)) data = value as TypedArray;

@@ -7,6 +7,7 @@
  */
 import { DatasetError } from "../errors.ts";
 import type { NDArray } from "./ndarray.ts";
+import { exceedsCeiling } from "./limits.ts";
 
 interface IdxType {
   dtype: NDArray["dtype"];
@@ -78,6 +79,17 @@ export async function readIdx(path: string, options: ReadIdxOptions = {}): Promi
     const items = options.limit === undefined ? dims[0] : Math.min(dims[0], Math.max(0, options.limit));
     const shape = [items, ...dims.slice(1)];
     const count = shape.reduce((a, b) => a * b, 1);
+    const available = (await file.stat()).size - 4 - 4 * rank;
+    if (count * type.size > available) {
+      fail(
+        path,
+        `${items} items of shape [${dims.join(", ")}] need ${
+          count * type.size
+        } bytes, the file has ${available}`,
+      );
+    }
+    const tooBig = exceedsCeiling(count * type.size);
+    if (tooBig) fail(path, `shape [${dims.join(", ")}] declares ${tooBig}`);
     const body = await readExactly(
       file,
       count * type.size,

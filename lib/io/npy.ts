@@ -9,6 +9,7 @@
 import { DatasetError } from "../errors.ts";
 import { type DType, type NDArray, sizeOf, type TypedArray } from "./ndarray.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import { exceedsCeiling } from "./limits.ts";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 const HEADER_ALIGN = 64;
@@ -178,6 +179,8 @@ export function decodeNpy(bytes: Uint8Array, source = "<npy bytes>"): NDArray {
   const count = sizeOf(header.shape);
   const expected = count * info.itemsize;
   const found = bytes.length - header.dataOffset;
+  const tooBig = exceedsCeiling(expected);
+  if (tooBig) fail(source, `shape [${header.shape.join(", ")}] of '${header.descr}' declares ${tooBig}`);
   if (found !== expected) {
     fail(
       source,

@@ -10,6 +10,7 @@ import { DatasetError } from "../errors.ts";
 import type { NDArray } from "./ndarray.ts";
 import { decodeNpy, encodeNpy } from "./npy.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import { exceedsCeiling } from "./limits.ts";
 
 /** Options of {@linkcode writeNpz}. */
 export interface WriteNpzOptions {
@@ -33,9 +34,16 @@ function unzip(
   path: string,
   keep?: (name: string) => boolean,
 ): Record<string, Uint8Array> {
+  const filter = (f: fflate.UnzipFileInfo): boolean => {
+    if (keep && !keep(f.name)) return false;
+    const tooBig = exceedsCeiling(f.originalSize);
+    if (tooBig) throw new DatasetError(`${path}: member '${f.name}' declares ${tooBig}`, { file: path });
+    return true;
+  };
   try {
-    return fflate.unzipSync(bytes, keep ? { filter: (f) => keep(f.name) } : undefined);
+    return fflate.unzipSync(bytes, { filter });
   } catch (err) {
+    if (err instanceof DatasetError) throw err;
     throw new DatasetError(
       `${path}: not a valid .npz (ZIP) archive: ${err instanceof Error ? err.message : err}`,
       { file: path, cause: err },
