@@ -243,3 +243,17 @@ Deno.test("caffe small2: Data layer + input shape, depthwise dilated conv, Scale
   tf.dispose([t, y]);
   m.model.dispose();
 });
+
+Deno.test("caffe small3: grouped convolution (group 2) and InnerProduct transpose: true", async () => {
+  await initBackend();
+  const m = await loadCaffeModel(`${dir}small3.prototxt`);
+  const x = await readNpy(`${dir}small3_x.npy`);
+  const t = tf.tensor(x.data as Float32Array, x.shape);
+  const y = m.model.predict(t) as tf.Tensor;
+  assertClose(y.dataSync(), (await readNpy(`${dir}small3_y.npy`)).data as Float32Array, {
+    rtol: 1e-4,
+    atol: 1e-5,
+  });
+  tf.dispose([t, y]);
+  m.model.dispose();
+});

@@ -336,3 +336,36 @@ ip2 = fl @ ip2_W.T + ip2_b
 np.save(os.path.join(HERE, "small2_x.npy"), x2)
 np.save(os.path.join(HERE, "small2_y.npy"), ip2.astype(f32))
 print("small2: ap", ap.shape, "ip", ip2.shape)
+
+# ---------------------------------------------------------------------------
+# small3: grouped convolution (group 2, not depthwise) and InnerProduct with
+# transpose: true (weights stored [in, out]).
+PROTOTXT3 = '''name: "small3"
+input: "x" input_dim: 1 input_dim: 4 input_dim: 4 input_dim: 4
+layer { name: "gc" type: "Convolution" bottom: "x" top: "gc"
+        convolution_param { num_output: 6 group: 2 kernel_size: 2 stride: 2 } }
+layer { name: "ipt" type: "InnerProduct" bottom: "gc" top: "ipt"
+        inner_product_param { num_output: 3 transpose: true } }
+'''
+with open(os.path.join(HERE, "small3.prototxt"), "w") as f:
+    f.write(PROTOTXT3)
+gc_W = rng.normal(0, 0.5, (6, 2, 2, 2)).astype(f32)
+gc_b = rng.normal(0, 0.1, 6).astype(f32)
+ipt_W = rng.normal(0, 0.5, (6 * 2 * 2, 3)).astype(f32)  # transpose: true → [in, out]
+ipt_b = rng.normal(0, 0.1, 3).astype(f32)
+w3 = NetParameter(name="small3")
+for name, typ, arrs in [("gc", "Convolution", [gc_W, gc_b]), ("ipt", "InnerProduct", [ipt_W, ipt_b])]:
+    out = w3.layer.add(name=name, type=typ)
+    for arr in arrs:
+        b = out.blobs.add()
+        b.shape.dim.extend(arr.shape)
+        b.data.extend(arr.ravel().tolist())
+with open(os.path.join(HERE, "small3.caffemodel"), "wb") as f:
+    f.write(w3.SerializeToString())
+x3 = rng.uniform(-1, 1, (2, 4, 4, 4)).astype(f32)
+g0 = conv(x3[:, :2].astype(np.float64), gc_W[:3], gc_b[:3], 0, 2)
+g1 = conv(x3[:, 2:].astype(np.float64), gc_W[3:], gc_b[3:], 0, 2)
+gc = np.concatenate([g0, g1], axis=1)
+y3 = gc.reshape(2, -1) @ ipt_W + ipt_b
+np.save(os.path.join(HERE, "small3_x.npy"), x3)
+np.save(os.path.join(HERE, "small3_y.npy"), y3.astype(f32))

@@ -161,6 +161,30 @@ export function channelsFirstBatchNorm(args: { epsilon: number; name: string }):
   return layer;
 }
 
+/** A grouped kernel `[out, in / groups, kh, kw]` as a full `[out, in, kh, kw]` kernel, zero across groups. */
+function blockDiagonalKernel(
+  w: Float32Array,
+  out: number,
+  inC: number,
+  groups: number,
+  ksize: number,
+): Float32Array {
+  if (groups === 1) return w;
+  const inPer = inC / groups;
+  const outPer = out / groups;
+  const full = new Float32Array(out * inC * ksize);
+  for (let o = 0; o < out; o++) {
+    const g = Math.floor(o / outPer);
+    for (let i = 0; i < inPer; i++) {
+      full.set(
+        w.subarray((o * inPer + i) * ksize, (o * inPer + i + 1) * ksize),
+        (o * inC + g * inPer + i) * ksize,
+      );
+    }
+  }
+  return full;
+}
+
 /** An `[o, i, kh, kw]` kernel with `dilation - 1` zeros between taps (same result as dilated convolution). */
 function dilateKernel(w: Float32Array, shape: readonly number[], [dh, dw]: readonly number[]): Float32Array {
   if (dh === 1 && dw === 1) return w;
@@ -302,13 +326,16 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
           name: name(),
         };
         const ksize = g.kernel[0] * g.kernel[1];
-        if (g.group === 1) {
+        const grouped = g.group > 1 && inC % g.group === 0 && g.numOutput % g.group === 0;
+        if (g.group === 1 || (grouped && g.group !== inC)) {
+          // Grouped convolution (e.g. CaffeNet's group 2): one Conv2D with a block-diagonal kernel (exact).
           const conv = tf.layers.conv2d({ ...common, filters: g.numOutput });
           setTop(layer.tops[0], conv.apply(input) as tf.SymbolicTensor, layer.type);
           if (blobsWanted) {
             pending.push([conv, () => {
-              const w = blobOf(net, layer, 0, g.numOutput * inC * ksize, "weights");
-              const out = [convKernelToTf(w, [g.numOutput, inC, ...g.kernel], flip)];
+              const w = blobOf(net, layer, 0, (g.numOutput * inC * ksize) / g.group, "weights");
+              const full = blockDiagonalKernel(w, g.numOutput, inC, g.group, ksize);
+              const out = [convKernelToTf(full, [g.numOutput, inC, ...g.kernel], flip)];
               if (g.biasTerm) {
                 out.push(float32Array(blobOf(net, layer, 1, g.numOutput, "bias"), [g.numOutput]));
               }
@@ -341,7 +368,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
             net,
             layer,
             `group ${g.group} with ${inC} input and ${g.numOutput} output channels; ` +
-              `supported: group 1, or depthwise (group = input channels)`,
+              `the group count must divide both channel counts`,
           );
         }
         break;
