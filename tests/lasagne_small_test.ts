@@ -105,12 +105,14 @@ Deno.test("lasagne interpreter: small_net.py layers in get_all_layers order with
   ]);
 });
 
-Deno.test("lasagne small_net: outputs equal the numpy Lasagne forward pass with .pkl, list .pkl and .npz", async () => {
+Deno.test("lasagne small_net: outputs equal the numpy Lasagne forward pass with .pkl (protocol 2, 4, Python-2 strings) and .npz", async () => {
   await initBackend();
   assertEquals(await findLasagneParameters(`${dir}small_net.py`), `${dir}small_net.pkl`);
   const x = await readNpy(`${dir}small_x.npy`);
   const expected = (await readNpy(`${dir}small_y.npy`)).data as Float32Array;
-  for (const weights of [undefined, `${dir}small_net_list.pkl`, `${dir}small_net.npz`]) {
+  for (
+    const weights of [undefined, `${dir}small_net_list.pkl`, `${dir}small_net_py2.pkl`, `${dir}small_net.npz`]
+  ) {
     const m = await loadLasagneModel(`${dir}small_net.py`, { weights });
     assertEquals(m.dataFormat, "channels_first");
     const t = tf.tensor(x.data as Float32Array, x.shape);

@@ -151,6 +151,31 @@ with open(os.path.join(HERE, "pickle_cases.json"), "w") as f:
     json.dump(expected, f, indent=1)
 
 
+class Py2StylePickler(pickle._Pickler):
+    """Writes str and bytes as Python 2 `str` (BINSTRING opcodes), as Lasagne-era pickles are."""
+
+    def _binstring(self, data):
+        if len(data) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(data)]) + data)
+        else:
+            self.write(pickle.BINSTRING + len(data).to_bytes(4, "little") + data)
+        self.memoize(data)
+
+    def save_bytes(self, obj):
+        self._binstring(obj)
+
+    def save_str(self, obj):
+        self._binstring(obj.encode("latin1"))
+
+    dispatch = dict(pickle._Pickler.dispatch)
+    dispatch[bytes] = save_bytes
+    dispatch[str] = save_str
+
+
+with open(os.path.join(HERE, "small_net_py2.pkl"), "wb") as f:
+    Py2StylePickler(f, protocol=2).dump({"param values": params})
+
+
 class Evil:
     def __reduce__(self):
         return (os.system, ("echo pwned",))
