@@ -11,6 +11,7 @@ import type { InputModel, LoadOptions, ModelLib } from "../input_model.ts";
 import { MODEL_LIBS } from "../input_model.ts";
 import type { AbstractModelParser } from "../abstract_parser.ts";
 import type { ParserOptions } from "../options.ts";
+import { applyTfjsFixes } from "../tfjs_fixes.ts";
 import { KerasModelParser, load as loadKeras } from "./keras.ts";
 import { loadOnnxModel, OnnxModelParser } from "./onnx.ts";
 import { loadPytorchModel, PytorchModelParser } from "./pytorch.ts";
@@ -30,26 +31,39 @@ export interface ModelLibrary {
 const kerasParser = (m: InputModel, c?: ToolboxConfig | ParserOptions): AbstractModelParser<unknown> =>
   new KerasModelParser(m, c) as unknown as AbstractModelParser<unknown>;
 
+/** Wrap a loader so every input model gets the TF.js corrections of `tfjs_fixes.ts`. */
+function fixed(load: ModelLibrary["load"]): ModelLibrary["load"] {
+  return async (path, options) => {
+    const input = await load(path, options);
+    applyTfjsFixes(input.model);
+    return input;
+  };
+}
+
 /** Registered libraries. Other libraries add one line here. */
 export const MODEL_LIBRARIES: Partial<Record<ModelLib, ModelLibrary>> = {
-  keras: { load: loadKeras, createParser: kerasParser, extensions: [".h5", ".hdf5", ".keras", ".json"] },
+  keras: {
+    load: fixed(loadKeras),
+    createParser: kerasParser,
+    extensions: [".h5", ".hdf5", ".keras", ".json"],
+  },
   onnx: {
-    load: loadOnnxModel,
+    load: fixed(loadOnnxModel),
     createParser: (m, c) => new OnnxModelParser(m, c) as unknown as AbstractModelParser<unknown>,
     extensions: [".onnx"],
   },
   pytorch: {
-    load: loadPytorchModel,
+    load: fixed(loadPytorchModel),
     createParser: (m, c) => new PytorchModelParser(m, c) as unknown as AbstractModelParser<unknown>,
     extensions: [".pth", ".pt"],
   },
   caffe: {
-    load: loadCaffeModel,
+    load: fixed(loadCaffeModel),
     createParser: (m, c) => new CaffeModelParser(m, c) as unknown as AbstractModelParser<unknown>,
     extensions: [".prototxt"],
   },
   lasagne: {
-    load: loadLasagneModel,
+    load: fixed(loadLasagneModel),
     createParser: (m, c) => new LasagneModelParser(m, c) as unknown as AbstractModelParser<unknown>,
     extensions: [".py"],
   },

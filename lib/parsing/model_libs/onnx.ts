@@ -15,6 +15,7 @@
  * @module
  */
 import { tf } from "../../../deps.ts";
+import { applyTfjsFixes } from "../tfjs_fixes.ts";
 import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../errors.ts";
 import { sizeOf } from "../../io/ndarray.ts";
 import {
@@ -382,29 +383,6 @@ function fixChannelsFirstConv1D(
       return tf.transpose(tf.add(y, bias), [0, 2, 1]);
     });
   return layer;
-}
-
-/**
- * TF.js computes BatchNormalization on a non-last axis of a rank > 2 input
- * wrongly (its kernels broadcast the statistics along the last axis), so an
- * NCHW BatchNormalization layer computes `x·scale + shift` with explicitly
- * broadcast `[1, C, 1, 1]` factors instead. The layer keeps its class and
- * weights (gamma, beta, moving mean, moving variance) for the parser.
- */
-function fixChannelsFirstBatchNorm(layer: tf.layers.Layer): void {
-  const original = layer.call.bind(layer);
-  const epsilon = (layer.getConfig() as { epsilon?: number }).epsilon ?? 1e-3;
-  layer.call = (inputs, kwargs) => {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (x.rank <= 2) return original(inputs, kwargs);
-    return tf.tidy(() => {
-      const [gamma, beta, mean, variance] = layer.weights.map((w) => w.read());
-      const shape = [1, -1, ...new Array<number>(x.rank - 2).fill(1)];
-      const scale = tf.div(gamma, tf.sqrt(tf.add(variance, epsilon)));
-      const shift = tf.sub(beta, tf.mul(mean, scale));
-      return tf.add(tf.mul(x, tf.reshape(scale, shape)), tf.reshape(shift, shape));
-    });
-  };
 }
 
 /** Make a valid, unique TF.js layer name from an ONNX node name. */
@@ -876,7 +854,6 @@ class GraphBuilder {
       momentum: floatAttr(this.node, "momentum", 0.9),
       name: this.layerName(),
     });
-    fixChannelsFirstBatchNorm(layer);
     const sym = this.apply(layer, x);
     this.tensorOut(sym, false, x.ones);
     const w = (v: ConstValue) => ({ data: Float32Array.from(v.data), shape: [c] });
@@ -1474,6 +1451,7 @@ export function buildOnnxInputModel(model: OnnxModel, options: LoadOptions = {})
   let tfModel: tf.LayersModel;
   try {
     tfModel = tf.model({ inputs, outputs, name: "onnx_model" });
+    applyTfjsFixes(tfModel); // BN on axis 1
     for (const rec of b.records.values()) {
       const ts = rec.weights.map((w) => tf.tensor(w.data, w.shape, "float32"));
       rec.layer.setWeights(ts);
