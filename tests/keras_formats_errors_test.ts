@@ -134,3 +134,35 @@ Deno.test({
       input.model.dispose();
     }),
 });
+
+Deno.test("loadKerasModel: a Functional config referring to a missing layer or node fails instead of hanging", () =>
+  withTmp(async (dir) => {
+    const layer = (cls: string, name: string, config: Record<string, unknown>, inbound: unknown[]) => ({
+      class_name: cls,
+      name,
+      config: { name, ...config },
+      inbound_nodes: inbound,
+    });
+    const doc = {
+      class_name: "Functional",
+      config: {
+        name: "broken",
+        layers: [
+          layer("InputLayer", "x", { batch_input_shape: [null, 4] }, []),
+          layer("Dense", "a", { units: 3 }, [[["x", 0, 0, {}]]]),
+          layer("Dense", "b", { units: 2 }, [[["ghost", 0, 0, {}]]]),
+          layer("Dense", "c", { units: 2 }, [[["a", 3, 0, {}]]]),
+        ],
+        input_layers: [["x", 0, 0]],
+        output_layers: [["b", 0, 0], ["c", 0, 0]],
+      },
+    };
+    await Deno.writeTextFile(`${dir}/graph.json`, JSON.stringify(doc));
+    await Deno.copyFile(`${DIR}keras1_th_cnn_weights.h5`, `${dir}/graph.h5`);
+    const err = await assertRejects(
+      () => loadKerasModel(`${dir}/graph.json`),
+      ModelFormatError,
+      /graph\.json: the model graph is broken: layer 'b' refers to layer 'ghost', which does not exist/,
+    );
+    assertMatch(err.message, /layer 'c' refers to node 3 of layer 'a', which has 1/);
+  }));

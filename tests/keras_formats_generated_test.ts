@@ -82,3 +82,9 @@ Deno.test("loadKerasModel: deflate-compressed Keras 3 Sequential archive with an
   assertEquals(input.metadata.modelClass, "Sequential");
   assertClose(out, expected, { rtol: 1e-4, atol: 1e-6 });
 });
+
+Deno.test("loadKerasModel: Keras 3 Functional with a nested Sequential (BatchNorm inside) matches torch", async () => {
+  const { input, out, expected } = await run("keras3_nested.keras", "keras3_nested", "keras3_nested.out");
+  assertEquals(input.model.layers.map((l) => l.name), ["features", "block", "act", "head"]);
+  assertClose(out, expected, { rtol: 1e-4, atol: 1e-6 });
+});

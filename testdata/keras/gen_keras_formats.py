@@ -20,6 +20,9 @@ Writes, beside this script:
   the `name` attribute. keras3_functional.in.npy (NHWC) and .out.npy.
 - keras3_sequential.keras: a deflate-compressed Keras 3 Sequential
   (InputLayer, Dense relu, Dense softmax); keras3_sequential.in.npy, .out.npy.
+- keras3_nested.keras: a Keras 3 Functional holding a nested Sequential
+  (Dense, BatchNormalization), weights under layers/sequential/layers/...;
+  keras3_nested.in.npy, .out.npy.
 """
 import io
 import json
@@ -226,7 +229,69 @@ def keras3_sequential():
     np.save(os.path.join(HERE, "keras3_sequential.out.npy"), out.astype(np.float32))
 
 
+def keras3_nested():
+    """Functional: Input(6) -> nested Sequential "block" (Dense 5 -> BatchNormalization) -> relu -> Dense 2."""
+    W1, b1 = f32(6, 5), f32(5)
+    gamma, beta, mean, var = f32(5) + 1.0, f32(5), f32(5), np.abs(f32(5)) + 0.5
+    W2, b2 = f32(5, 2), f32(2)
+    x = f32(4, 6, scale=1.0)
+    h = t(x) @ t(W1) + t(b1)
+    h = (h - t(mean)) / torch.sqrt(t(var) + 1e-3) * t(gamma) + t(beta)
+    out = (F.relu(h) @ t(W2) + t(b2)).numpy()
+
+    block = {"module": "keras", "class_name": "Sequential", "config": {
+        "name": "block", "trainable": True, "dtype": policy(), "layers": [
+            {"module": "keras.layers", "class_name": "InputLayer",
+             "config": {"batch_shape": [None, 6], "dtype": "float32", "sparse": False, "name": "block_in"},
+             "registered_name": None},
+            {"module": "keras.layers", "class_name": "Dense", "config": {
+                "name": "inner_fc", "trainable": True, "dtype": policy(), "units": 5, "activation": "linear",
+                "use_bias": True, "kernel_initializer": initializer("GlorotUniform"),
+                "bias_initializer": initializer("Zeros")}, "registered_name": None},
+            {"module": "keras.layers", "class_name": "BatchNormalization", "config": {
+                "name": "inner_bn", "trainable": True, "dtype": policy(), "axis": -1, "momentum": 0.99,
+                "epsilon": 0.001, "center": True, "scale": True}, "registered_name": None}]},
+        "registered_name": None, "build_config": {"input_shape": [None, 6]},
+        "name": "block", "inbound_nodes": [{"args": [ktensor("features", [None, 6])], "kwargs": {}}]}
+    layers = [
+        {"module": "keras.layers", "class_name": "InputLayer",
+         "config": {"batch_shape": [None, 6], "dtype": "float32", "sparse": False, "name": "features"},
+         "registered_name": None, "name": "features", "inbound_nodes": []},
+        block,
+        k3layer("Activation", "act", {"activation": "relu"}, [ktensor("block", [None, 5])]),
+        k3layer("Dense", "head", {"units": 2, "activation": "linear", "use_bias": True,
+                                  "kernel_initializer": initializer("GlorotUniform"),
+                                  "bias_initializer": initializer("Zeros")}, [ktensor("act", [None, 5])], [None, 5]),
+    ]
+    config = {"module": "keras.src.models.functional", "class_name": "Functional",
+              "config": {"name": "outer", "trainable": True, "layers": layers,
+                         "input_layers": [["features", 0, 0]], "output_layers": [["head", 0, 0]]},
+              "registered_name": "Functional"}
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        top = f.create_group("layers")
+        seq = top.create_group("sequential")
+        seq.create_group("vars").attrs["name"] = "block"
+        inner = seq.create_group("layers")
+        for key, name, arrays in [("dense", "inner_fc", [W1, b1]),
+                                  ("batch_normalization", "inner_bn", [gamma, beta, mean, var])]:
+            v = inner.create_group(key).create_group("vars")
+            v.attrs["name"] = name
+            for i, a in enumerate(arrays):
+                v.create_dataset(str(i), data=a)
+        top.create_group("activation").create_group("vars").attrs["name"] = "act"
+        v = top.create_group("dense").create_group("vars")
+        v.attrs["name"] = "head"
+        v.create_dataset("0", data=W2)
+        v.create_dataset("1", data=b2)
+        f.create_group("vars")
+    write_archive(os.path.join(HERE, "keras3_nested.keras"), config, buf.getvalue(), zipfile.ZIP_STORED)
+    np.save(os.path.join(HERE, "keras3_nested.in.npy"), x)
+    np.save(os.path.join(HERE, "keras3_nested.out.npy"), out.astype(np.float32))
+
+
 if __name__ == "__main__":
     keras1_th_cnn()
     keras3_functional()
     keras3_sequential()
+    keras3_nested()

@@ -106,6 +106,27 @@ function convert(
 }
 
 /**
+ * The layers to fill: every layer with weights, except that a nested model
+ * the file does not store as one group (Keras 3 stores each of its layers)
+ * is replaced by its own layers.
+ */
+function assignmentUnits(layers: Layer[], table: WeightTable): Layer[] {
+  const out: Layer[] = [];
+  for (const layer of layers) {
+    if (layer.weights.length === 0) continue;
+    if (
+      isContainer(layer) && !table.layers.has(layer.name) &&
+      layer.layers.some((l) => table.layers.has(l.name))
+    ) {
+      out.push(...assignmentUnits(layer.layers, table));
+    } else {
+      out.push(layer);
+    }
+  }
+  return out;
+}
+
+/**
  * Assign the weights in `table` to every layer of `model` that has weights.
  * Throws {@linkcode ModelFormatError} naming the file, the layer and the
  * expected vs found count or shape when anything does not fit. Returns the
@@ -113,7 +134,7 @@ function convert(
  */
 export function assignWeights(model: tf.LayersModel, table: WeightTable, opts: AssignOptions): number {
   const file = table.file;
-  const withWeights = model.layers.filter((l) => l.weights.length > 0);
+  const withWeights = assignmentUnits(model.layers, table);
   const storedWithWeights = [...table.layers.entries()].filter(([, w]) => w.length > 0);
   const anyNameMatches = withWeights.some((l) => table.layers.has(l.name));
   const allByName = new Map<string, StoredWeight>();

@@ -38,6 +38,8 @@ export interface NormalizedConfig {
   dataFormat: DataFormat;
   /** Reshape layers added for `keepdims` pooling whose channel count is still `-1` (see {@linkcode resolveKeepdims}). */
   keepdims: { reshape: string; pool: string }[];
+  /** Broken graph references (a layer or node that does not exist); empty when the graph is sound. */
+  problems: string[];
 }
 
 /** Keys Keras 3 adds to every serialized object that Keras 2 does not know. */
@@ -171,6 +173,9 @@ interface Walk {
   theanoOrdering: boolean;
   dataFormat?: DataFormat;
   keepdims: { reshape: string; pool: string }[];
+  /** How many models enclose the layer being normalized. */
+  depth: number;
+  problems: string[];
 }
 
 /**
@@ -184,7 +189,15 @@ export function normalizeModelConfig(
   generation: KerasGeneration,
   backend = "",
 ): NormalizedConfig {
-  const walk: Walk = { generation, backend, unbuildable: [], theanoOrdering: false, keepdims: [] };
+  const walk: Walk = {
+    generation,
+    backend,
+    unbuildable: [],
+    theanoOrdering: false,
+    keepdims: [],
+    depth: 0,
+    problems: [],
+  };
   const config = normalizeLayer(cloneJson(raw), walk);
   return {
     config,
@@ -193,6 +206,7 @@ export function normalizeModelConfig(
     theanoOrdering: walk.theanoOrdering,
     dataFormat: walk.dataFormat ?? "channels_last",
     keepdims: walk.keepdims,
+    problems: walk.problems,
   };
 }
 
@@ -217,7 +231,10 @@ function normalizeLayer(entry: JsonObject, walk: Walk): JsonObject {
   if ("inbound_nodes" in entry) out.inbound_nodes = normalizeInbound(entry.inbound_nodes, walk);
 
   if (MODEL_CLASSES.has(className)) {
-    out.config = normalizeModelBody(config, walk);
+    walk.depth++;
+    const body = normalizeModelBody(config, walk);
+    walk.depth--;
+    out.config = className === "Sequential" && walk.depth > 0 ? foldInputLayer(body) : body;
   } else if (isObject(config) && isObject(config.layer)) {
     config.layer = normalizeLayer(config.layer, walk); // wrappers: Bidirectional, TimeDistributed
   }
@@ -238,6 +255,87 @@ function normalizeLayer(entry: JsonObject, walk: Walk): JsonObject {
   return out;
 }
 
+/**
+ * A nested Sequential that starts with an InputLayer (tf.keras ≥ 2.4, Keras 3)
+ * cannot be called on an outer tensor in tfjs-layers ("graph disconnected"):
+ * drop the InputLayer and give its shape to the first real layer, as Keras
+ * 2.2 wrote such models.
+ */
+function foldInputLayer(body: JsonObject | unknown[]): JsonObject | unknown[] {
+  const layers = Array.isArray(body) ? body : body.layers;
+  if (!Array.isArray(layers) || layers.length < 2) return body;
+  const [first, second] = layers;
+  if (!isObject(first) || first.class_name !== "InputLayer" || !isObject(first.config)) return body;
+  if (!isObject(second) || !isObject(second.config)) return body;
+  second.config = { ...second.config, batch_input_shape: first.config.batch_input_shape };
+  const rest = layers.slice(1);
+  return Array.isArray(body) ? rest : { ...body, layers: rest };
+}
+
+/**
+ * Check that every inbound node and model input/output names an existing
+ * layer and one of its nodes (tfjs-layers loops forever on a dangling
+ * reference); problems are recorded in `walk`.
+ */
+function checkGraph(body: JsonObject, walk: Walk): void {
+  const layers = Array.isArray(body.layers) ? body.layers.filter(isObject) : [];
+  if (!layers.some((l) => Array.isArray(l.inbound_nodes))) return; // a Sequential: no references
+  const nodes = new Map<string, number>();
+  for (const l of layers) {
+    const calls = Array.isArray(l.inbound_nodes) ? l.inbound_nodes.length : 0;
+    const cls = asString(l.class_name) ?? "";
+    // An InputLayer has one node; a nested model gets an internal node before its calls.
+    const internal = cls === "InputLayer" || MODEL_CLASSES.has(cls) ? 1 : 0;
+    nodes.set(entryName(l) ?? "", Math.max(calls + internal, cls === "InputLayer" ? 1 : 0));
+  }
+  const check = (where: string, ref: unknown): void => {
+    if (!Array.isArray(ref)) return;
+    const [name, index] = ref;
+    const count = nodes.get(String(name));
+    if (count === undefined) {
+      walk.problems.push(`${where} refers to layer '${String(name)}', which does not exist`);
+    } else if (typeof index !== "number" || index < 0 || index >= count) {
+      walk.problems.push(
+        `${where} refers to node ${String(index)} of layer '${String(name)}', which has ${count}`,
+      );
+    }
+  };
+  for (const l of layers) {
+    if (!Array.isArray(l.inbound_nodes)) continue;
+    for (const node of l.inbound_nodes) {
+      if (Array.isArray(node)) { for (const ref of node) check(`layer '${entryName(l) ?? ""}'`, ref); }
+    }
+  }
+  for (const key of ["input_layers", "output_layers"]) {
+    const refs = body[key];
+    if (Array.isArray(refs)) { for (const ref of refs) check(`the model's ${key}`, ref); }
+  }
+}
+
+/**
+ * Keras 3 numbers the calls of a nested Sequential from 0, but tfjs-layers
+ * (like Keras 2) gives a deserialized Sequential an internal node 0 first:
+ * references to a nested Sequential's nodes move up by one.
+ */
+function shiftSequentialNodes(layers: unknown[]): unknown[] {
+  const sequential = new Set(
+    layers.filter((l) => isObject(l) && l.class_name === "Sequential").map((l) => entryName(l) ?? ""),
+  );
+  if (sequential.size === 0) return layers;
+  for (const layer of layers) {
+    if (!isObject(layer) || !Array.isArray(layer.inbound_nodes)) continue;
+    for (const node of layer.inbound_nodes) {
+      if (!Array.isArray(node)) continue;
+      for (const input of node) {
+        if (Array.isArray(input) && sequential.has(String(input[0])) && typeof input[1] === "number") {
+          input[1] += 1;
+        }
+      }
+    }
+  }
+  return layers;
+}
+
 /** The body of a Sequential (list or dict style) or Functional config, with every layer normalized. */
 function normalizeModelBody(config: JsonObject | unknown[], walk: Walk): JsonObject | unknown[] {
   const layers = Array.isArray(config) ? config : config.layers;
@@ -250,6 +348,12 @@ function normalizeModelBody(config: JsonObject | unknown[], walk: Walk): JsonObj
     // Keras 3 writes a single-input model's inputs as one `[name, node, tensor]` triple.
     if (Array.isArray(v) && typeof v[0] === "string") body[key] = [v];
   }
+  if (walk.generation === "3") {
+    // The model's outputs may be a nested Sequential's call too.
+    const outputs = Array.isArray(body.output_layers) ? [{ inbound_nodes: [body.output_layers] }] : [];
+    shiftSequentialNodes([...normalized, ...outputs]);
+  }
+  checkGraph(body, walk);
   return body;
 }
 

@@ -212,6 +212,14 @@ async function build(path: string, source: KerasSource, options: LoadOptions): P
       { file: path },
     );
   }
+  if (norm.problems.length > 0) {
+    throw new ModelFormatError(
+      `${path}: the model graph is broken: ${norm.problems.slice(0, 5).join("; ")}`,
+      {
+        file: path,
+      },
+    );
+  }
   let model: tf.LayersModel;
   try {
     await resolveKeepdims(norm);

@@ -140,31 +140,39 @@ export function readKeras3Weights(root: Hdf5Group, file: string): WeightTable {
   if (!(top instanceof h5wasm.Group)) {
     throw new ModelFormatError(`${file}: no 'layers' group; expected a Keras 3 model.weights.h5`, { file });
   }
-  for (const key of top.keys()) {
-    const g = top.get(key);
-    if (!(g instanceof h5wasm.Group)) continue;
-    const vars = g.get("vars");
-    const name = vars instanceof h5wasm.Group ? readStringAttr(vars, "name", file) ?? key : key;
-    layers.set(name, collectKeras3Vars(g, file));
-  }
+  collectKeras3Layers(top, layers, file);
   return { file, layers };
 }
 
-function collectKeras3Vars(g: Hdf5Group, file: string): StoredWeight[] {
-  const out: StoredWeight[] = [];
-  const vars = g.get("vars");
-  if (vars instanceof h5wasm.Group) {
-    const keys = vars.keys().sort((a, b) => Number(a) - Number(b));
-    for (const k of keys) out.push(datasetWeight(vars, k, `${vars.path}/${k}`, file));
-  }
-  const nested = g.get("layers");
-  if (nested instanceof h5wasm.Group) {
-    for (const key of nested.keys()) {
-      const sub = nested.get(key);
-      if (sub instanceof h5wasm.Group) out.push(...collectKeras3Vars(sub, file));
+/**
+ * File every layer group under `parent` by its name (the `name` attribute
+ * of `vars`, else the group key); the layers of a nested model
+ * (`<key>/layers/...`) are filed under their own names. Returns all
+ * weights found, in order.
+ */
+function collectKeras3Layers(
+  parent: Hdf5Group,
+  into: Map<string, StoredWeight[]>,
+  file: string,
+): StoredWeight[] {
+  const all: StoredWeight[] = [];
+  for (const key of parent.keys()) {
+    const g = parent.get(key);
+    if (!(g instanceof h5wasm.Group)) continue;
+    const vars = g.get("vars");
+    const name = vars instanceof h5wasm.Group ? readStringAttr(vars, "name", file) ?? key : key;
+    const own: StoredWeight[] = [];
+    if (vars instanceof h5wasm.Group) {
+      const keys = vars.keys().sort((a, b) => Number(a) - Number(b));
+      for (const k of keys) own.push(datasetWeight(vars, k, `${vars.path}/${k}`, file));
     }
+    const nested = g.get("layers");
+    const inner = nested instanceof h5wasm.Group ? collectKeras3Layers(nested, into, file) : [];
+    // A nested model is filed through its layers (see assignWeights), a leaf under its name.
+    if (!into.has(name) && (own.length > 0 || inner.length === 0)) into.set(name, own);
+    all.push(...own, ...inner);
   }
-  return out;
+  return all;
 }
 
 /** Bytes per element of a tfjs weight spec's stored dtype. */
