@@ -9,7 +9,7 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
 import { evaluateModel } from "../lib/parsing/evaluate.ts";
 import { LasagneModelParser, loadLasagneModel } from "../lib/parsing/model_libs/lasagne.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { guessModelLibrary } from "../lib/parsing/model_libs/mod.ts";
 import { loadMnist } from "./_mnist.ts";
 
 const fixtures = fixturesDir();
@@ -25,7 +25,7 @@ Deno.test({
     const x: NDArray = float32Array(mnist.x, [mnist.n, 1, 28, 28]);
     const y: NDArray = { data: Int32Array.from(mnist.y), shape: [mnist.n], dtype: "int32" };
     const weights = `${fixtures}lasagne/snn_lasagne_lenet5_mnist_99.02_params.h5`;
-    assertEquals(getModelLibrary("lasagne").load, loadLasagneModel);
+    assertEquals(guessModelLibrary(script), "lasagne");
     const m = await loadLasagneModel(script, { weights });
     assertEquals(m.metadata.kernels_flipped, "conv1,conv2");
     const score = await evaluateModel(m.model, x, y, { batchSize: 500 });

@@ -45,6 +45,7 @@ import { caffePreprocessing, resolveCaffeInputs } from "../../io/caffe/inputs.ts
 import { convKernelToTf, denseKernelToTf, depthwiseKernelToTf } from "../../io/caffe/layout.ts";
 import { KerasModelParser } from "./keras.ts";
 import { initBackend } from "../../backend/mod.ts";
+import { applyTfjsFixes } from "../tfjs_fixes.ts";
 
 /** Options of {@linkcode loadCaffeModel}. */
 export interface CaffeLoadOptions extends LoadOptions {
@@ -134,31 +135,6 @@ function blobOf(net: CaffeNet, layer: CaffeLayer, index: number, size: number, w
     );
   }
   return blob.data;
-}
-
-/**
- * TF.js 4.22 computes BatchNormalization on a non-last axis of a rank > 2
- * input wrongly in inference (the statistics broadcast along the last
- * axis). An NCHW (axis 1) BatchNormalization layer therefore computes
- * `x·scale + shift` with explicitly broadcast `[1, C, 1, 1]` factors; the
- * layer keeps its class, config and weights (gamma, beta, moving mean,
- * moving variance) for the parser. Same fix as the ONNX library's.
- */
-export function channelsFirstBatchNorm(args: { epsilon: number; name: string }): tf.layers.Layer {
-  const layer = tf.layers.batchNormalization({ axis: 1, epsilon: args.epsilon, name: args.name });
-  const original = layer.call.bind(layer);
-  layer.call = (inputs, kwargs) => {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (x.rank <= 2) return original(inputs, kwargs);
-    return tf.tidy(() => {
-      const [gamma, beta, mean, variance] = layer.weights.map((w) => w.read());
-      const shape = [1, -1, ...new Array<number>(x.rank - 2).fill(1)];
-      const scale = tf.div(gamma, tf.sqrt(tf.add(variance, args.epsilon)));
-      const shift = tf.sub(beta, tf.mul(mean, scale));
-      return tf.add(tf.mul(x, tf.reshape(scale, shape)), tf.reshape(shift, shape));
-    });
-  };
-  return layer;
 }
 
 /** A grouped kernel `[out, in / groups, kh, kw]` as a full `[out, in, kh, kw]` kernel, zero across groups. */
@@ -471,7 +447,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
         expectOne();
         const c = x.tensor.shape[1] as number;
         const eps = num(message(layer.param, "batch_norm_param"), "eps", 1e-5);
-        const bnLayer = channelsFirstBatchNorm({ epsilon: eps, name: name() });
+        const bnLayer = tf.layers.batchNormalization({ axis: 1, epsilon: eps, name: name() });
         const weights: BnWeights = {
           gamma: new Float32Array(c).fill(1),
           beta: new Float32Array(c),
@@ -519,7 +495,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
           break;
         }
         const eps = 1e-3;
-        const bnLayer = channelsFirstBatchNorm({ epsilon: eps, name: name() });
+        const bnLayer = tf.layers.batchNormalization({ axis: 1, epsilon: eps, name: name() });
         pending.push([bnLayer, () =>
           [
             float32Array(gamma, [c]),
@@ -624,6 +600,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
       tf.dispose(tensors);
     }
   }
+  applyTfjsFixes(model); // TF.js computes BatchNormalization on axis 1 wrongly
   checkShapes(net, model, caffeShapes);
   return { model, caffeShapes, notes };
 }

@@ -29,7 +29,7 @@ import { loadParameters } from "../../io/parameters.ts";
 import { readNpz } from "../../io/npz.ts";
 import { convKernelToTf } from "../../io/caffe/layout.ts";
 import { initBackend } from "../../backend/mod.ts";
-import { channelsFirstBatchNorm } from "./caffe.ts";
+import { applyTfjsFixes } from "../tfjs_fixes.ts";
 import { KerasModelParser } from "./keras.ts";
 
 /** Options of {@linkcode loadLasagneModel}. */
@@ -334,7 +334,7 @@ export function buildLasagneModel(
         if (a.axes !== "auto") unsupported(`axes=${JSON.stringify(a.axes)}; supported: 'auto' (per channel)`);
         const c = x[0].shape[1] as number;
         const eps = num(a.epsilon, "epsilon", fail);
-        const bn = channelsFirstBatchNorm({ epsilon: eps, name });
+        const bn = tf.layers.batchNormalization({ axis: 1, epsilon: eps, name });
         setOut(bn.apply(x[0]) as tf.SymbolicTensor);
         const names = layerParamNames(layer);
         const got: Record<string, Float32Array | undefined> = {};
@@ -388,6 +388,7 @@ export function buildLasagneModel(
       tf.dispose(ts);
     }
   }
+  applyTfjsFixes(model); // TF.js computes BatchNormalization on axis 1 wrongly
   return { model, flipped };
 }
 
