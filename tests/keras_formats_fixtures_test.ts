@@ -259,3 +259,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "loadKerasModel: each file keeps its Flatten semantics (Keras 2.2 channels_first permutes, Keras 2.0 does not)",
+  ignore: !FIX,
+  fn: async () => {
+    // tfjs-layers' Flatten transposes NCHW to NHWC first only when its dataFormat is channelsFirst.
+    const lenet = await loadKerasModel(`${FIX}keras-h5/snn_lenet5_keras2.2.4_tf_chfirst.h5`);
+    const cifar = await loadKerasModel(`${FIX}keras-h5/snn_cifar10_bn_keras2.0.4_theano.h5`);
+    try {
+      assertEquals(lenet.model.getLayer("flatten_1").getConfig().dataFormat, "channelsFirst");
+      assertTrue(
+        cifar.model.getLayer("flatten_1").getConfig().dataFormat !== "channelsFirst",
+        "Keras 2.0 Flatten",
+      );
+      // Flattening as laid out: output element i of the Keras 2.0 Flatten is input element i in NCHW order.
+      const flatten = cifar.model.getLayer("flatten_1");
+      const x = tf.randomUniform([1, 4, 3, 2], 0, 1, "float32", 3);
+      const y = flatten.apply(x) as InstanceType<typeof tf.Tensor>;
+      assertClose(y.dataSync(), x.dataSync(), { rtol: 0, atol: 0 });
+      const permuted = lenet.model.getLayer("flatten_1").apply(x) as InstanceType<typeof tf.Tensor>;
+      assertClose(permuted.dataSync(), tf.transpose(x, [0, 2, 3, 1]).dataSync(), { rtol: 0, atol: 0 });
+    } finally {
+      lenet.model.dispose();
+      cifar.model.dispose();
+    }
+  },
+});

@@ -17,12 +17,6 @@ export function asString(v: unknown): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-/** `v` as an array of numbers-or-null (a Keras shape), or `undefined`. */
-export function asShape(v: unknown): (number | null)[] | undefined {
-  if (!Array.isArray(v)) return undefined;
-  return v.every((d) => d === null || typeof d === "number") ? v as (number | null)[] : undefined;
-}
-
 /** Deep copy of a JSON value. */
 export function cloneJson<T>(v: T): T {
   return structuredClone(v);
