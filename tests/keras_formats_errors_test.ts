@@ -166,3 +166,28 @@ Deno.test("loadKerasModel: a Functional config referring to a missing layer or n
     );
     assertMatch(err.message, /layer 'c' refers to node 3 of layer 'a', which has 1/);
   }));
+
+Deno.test({
+  name: "loadKerasModel: tfjs weight shard paths may not leave the model's folder; short shards are reported",
+  ignore: !FIX,
+  fn: () =>
+    withTmp(async (dir) => {
+      const doc = JSON.parse(await Deno.readTextFile(`${FIX}tfjs-layers/tfjs-examples-abalone/model.json`));
+      doc.weightsManifest[0].paths = ["../weights.bin"];
+      await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify(doc));
+      await assertRejects(
+        () => loadKerasModel(`${dir}/model.json`),
+        ModelFormatError,
+        /model\.json: weight shard path '\.\.\/weights\.bin' leaves the model's folder/,
+      );
+      doc.weightsManifest[0].paths = ["weights.bin"];
+      await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify(doc));
+      const bin = await Deno.readFile(`${FIX}tfjs-layers/tfjs-examples-abalone/weights.bin`);
+      await Deno.writeFile(`${dir}/weights.bin`, bin.subarray(0, 1000));
+      await assertRejects(
+        () => loadKerasModel(`${dir}/model.json`),
+        ModelFormatError,
+        /model\.json: weight shards of group 0 \(weights\.bin\) hold 1000 bytes; the manifest needs 12204/,
+      );
+    }),
+});

@@ -18,6 +18,9 @@ export interface KerasArchive {
   weightsH5: Uint8Array;
 }
 
+/** Largest archive entry inflated (a typed array's practical limit; guards against zip bombs). */
+const MAX_ENTRY_BYTES = 2 ** 31 - 1;
+
 function parseJsonEntry(bytes: Uint8Array, entry: string, file: string): JsonObject {
   let v: unknown;
   try {
@@ -34,11 +37,25 @@ function parseJsonEntry(bytes: Uint8Array, entry: string, file: string): JsonObj
 /** Read a `.keras` zip archive from `bytes` (read from `file`). */
 export function readKerasArchive(bytes: Uint8Array, file: string): KerasArchive {
   let entries: Record<string, Uint8Array>;
+  let oversized: string | undefined;
   try {
     entries = fflate.unzipSync(bytes, {
-      filter: (f) => ["config.json", "metadata.json", "model.weights.h5"].includes(f.name),
+      filter: (f) => {
+        if (!["config.json", "metadata.json", "model.weights.h5"].includes(f.name)) return false;
+        if (f.originalSize > MAX_ENTRY_BYTES) oversized ??= `${f.name} (${f.originalSize} bytes)`;
+        return oversized === undefined;
+      },
     });
+    if (oversized !== undefined) {
+      throw new ModelFormatError(
+        `${file}: archive entry ${oversized} is larger than ${MAX_ENTRY_BYTES} bytes`,
+        {
+          file,
+        },
+      );
+    }
   } catch (err) {
+    if (err instanceof ModelFormatError) throw err;
     throw new ModelFormatError(
       `${file}: not a readable zip archive (truncated or corrupt): ${
         err instanceof Error ? err.message : err

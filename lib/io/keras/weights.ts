@@ -201,7 +201,14 @@ export async function readTfjsWeights(manifest: unknown, dir: string, file: stri
     const specs = group.weights.filter(isObject);
     const parts: Uint8Array[] = [];
     for (const p of group.paths) {
-      const shard = `${dir}/${String(p)}`;
+      const rel = String(p);
+      if (rel.startsWith("/") || rel.split(/[\\/]/).includes("..") || /^[a-z]+:/i.test(rel)) {
+        throw new ModelFormatError(
+          `${file}: weight shard path '${rel}' leaves the model's folder; expected a file name beside model.json`,
+          { file },
+        );
+      }
+      const shard = `${dir}/${rel}`;
       try {
         parts.push(await Deno.readFile(shard));
       } catch (err) {
