@@ -191,13 +191,22 @@ export function layerOp(layer: tf.layers.Layer, dt: number, max2avgPool: boolean
     }
     case "Flatten":
       return { ...base, spiking: false, apply: ([x]) => tf.reshape(x, [x.shape[0], -1]), fanout: identity };
-    case "Reshape":
+    case "Reshape": {
+      // TF.js keeps a -1 of `targetShape` as null (also in the output shape): infer it from the input size.
+      const target = (Array.isArray(cfg.targetShape) ? cfg.targetShape : []).map((
+        d,
+      ) => (d === null ? -1 : Number(d)));
+      const inSize = sizeOf((layer.input as tf.SymbolicTensor).shape.slice(1).map((d) => d ?? 1));
+      const known = target.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+      const resolved = target.map((d) => (d === -1 ? inSize / known : d));
       return {
         ...base,
+        shape: resolved,
         spiking: false,
-        apply: ([x]) => tf.reshape(x, [x.shape[0], ...shape]),
+        apply: ([x]) => tf.reshape(x, [x.shape[0], ...resolved]),
         fanout: identity,
       };
+    }
     case "Dropout":
       return { ...base, spiking: false, apply: ([x]) => x, fanout: identity };
     case "ZeroPadding2D": {
