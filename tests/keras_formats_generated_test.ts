@@ -88,3 +88,19 @@ Deno.test("loadKerasModel: Keras 3 Functional with a nested Sequential (BatchNor
   assertEquals(input.model.layers.map((l) => l.name), ["features", "block", "act", "head"]);
   assertClose(out, expected, { rtol: 1e-4, atol: 1e-6 });
 });
+
+Deno.test("loadKerasModel: Keras 1.2 functional full model with Merge sum/concat matches torch", async () => {
+  const { input, out, expected } = await run("keras1_merge.h5", "keras1_merge", "keras1_merge.out");
+  assertEquals(input.metadata.format, "keras-h5");
+  assertEquals(input.metadata.kerasVersion, "1.2.2");
+  assertEquals(input.metadata.kerasGeneration, "1");
+  assertEquals(input.model.layers.map((l) => l.getClassName()), [
+    "InputLayer",
+    "Dense",
+    "Dense",
+    "Add",
+    "Concatenate",
+    "Dense",
+  ]);
+  assertClose(out, expected, { rtol: 1e-4, atol: 1e-6 });
+});

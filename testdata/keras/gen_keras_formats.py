@@ -12,6 +12,9 @@ Writes, beside this script:
   keras1_th_cnn.flipped.npy the output of Theano's true convolution,
   keras1_th_cnn.unflipped.npy the output of cross-correlation with the
   kernel as stored.
+- keras1_merge.h5: a Keras 1.2 functional full model (model_config +
+  model_weights, no backend attribute) joining two Dense branches with
+  Merge(mode="sum") and Merge(mode="concat"); keras1_merge.in.npy, .out.npy.
 - keras3_functional.keras: a Keras 3 archive (config.json in the Keras 3
   schema: module/registered_name, DTypePolicy objects, `__keras_tensor__`
   inbound nodes, batch_shape) of Input -> Conv2D -> BatchNormalization ->
@@ -290,7 +293,58 @@ def keras3_nested():
     np.save(os.path.join(HERE, "keras3_nested.out.npy"), out.astype(np.float32))
 
 
+def keras1_merge():
+    """A Keras 1.2 functional full model (HDF5 with model_config): two Dense branches joined by
+    Merge(mode="concat") and Merge(mode="sum"), then a Dense softmax."""
+    W1, b1, W2, b2 = f32(4, 3), f32(3), f32(4, 3), f32(3)
+    W3, b3 = f32(9, 2), f32(2)
+    x = f32(6, 4, scale=1.0)
+    h1 = torch.tanh(t(x) @ t(W1) + t(b1))
+    h2 = F.relu(t(x) @ t(W2) + t(b2))
+    merged = torch.cat([h1, h2, h1 + h2], dim=1)
+    out = torch.softmax(merged @ t(W3) + t(b3), dim=1).numpy()
+
+    def dense(name, dim, act, inbound):
+        return {"class_name": "Dense", "name": name, "inbound_nodes": [[[n, 0, 0] for n in inbound]], "config": {
+            "name": name, "output_dim": dim, "init": "glorot_uniform", "activation": act, "W_regularizer": None,
+            "b_regularizer": None, "activity_regularizer": None, "W_constraint": None, "b_constraint": None,
+            "bias": True, "input_dim": None, "trainable": True}}
+
+    def merge(name, mode, inbound):
+        return {"class_name": "Merge", "name": name, "inbound_nodes": [[[n, 0, 0] for n in inbound]], "config": {
+            "name": name, "mode": mode, "mode_type": "raw", "concat_axis": -1, "dot_axes": -1,
+            "output_shape": None, "output_shape_type": "raw", "output_mask": None, "output_mask_type": "raw",
+            "arguments": {}}}
+
+    config = {"class_name": "Model", "config": {"name": "model_1", "layers": [
+        {"class_name": "InputLayer", "name": "input_1", "inbound_nodes": [], "config": {
+            "batch_input_shape": [None, 4], "input_dtype": "float32", "sparse": False, "name": "input_1"}},
+        dense("dense_1", 3, "tanh", ["input_1"]),
+        dense("dense_2", 3, "relu", ["input_1"]),
+        merge("merge_1", "sum", ["dense_1", "dense_2"]),
+        merge("merge_2", "concat", ["dense_1", "dense_2", "merge_1"]),
+        dense("dense_3", 2, "softmax", ["merge_2"]),
+    ], "input_layers": [["input_1", 0, 0]], "output_layers": [["dense_3", 0, 0]]}}
+    with h5py.File(os.path.join(HERE, "keras1_merge.h5"), "w") as f:
+        f.attrs["keras_version"] = b"1.2.2"
+        f.attrs["model_config"] = json.dumps(config).encode()
+        mw = f.create_group("model_weights")
+        names = ["input_1", "dense_1", "dense_2", "merge_1", "merge_2", "dense_3"]
+        mw.attrs["layer_names"] = [n.encode() for n in names]
+        weights = {"dense_1": [W1, b1], "dense_2": [W2, b2], "dense_3": [W3, b3]}
+        for n in names:
+            g = mw.create_group(n)
+            ws = weights.get(n, [])
+            wn = [f"{n}_{s}".encode() for s in ("W", "b")][:len(ws)]
+            g.attrs["weight_names"] = wn if ws else np.array([])
+            for name, arr in zip(wn, ws):
+                g.create_dataset(name.decode(), data=arr)
+    np.save(os.path.join(HERE, "keras1_merge.in.npy"), x)
+    np.save(os.path.join(HERE, "keras1_merge.out.npy"), out.astype(np.float32))
+
+
 if __name__ == "__main__":
+    keras1_merge()
     keras1_th_cnn()
     keras3_functional()
     keras3_sequential()
