@@ -38,7 +38,7 @@ export async function loadInputModel(
 /** The file name the toolbox gives a parsed model: `<dir>/<name>_parsed.h5`. */
 export function parsedModelPath(modelPath: string, outDir?: string): string {
   const base = modelPath.split(/[\\/]/).pop() ?? modelPath;
-  const stem = base.replace(/\.(h5|hdf5|keras|json|onnx|pth|pt|prototxt|caffemodel|pkl)$/i, "");
+  const stem = base.replace(/\.(h5|hdf5|keras|json|onnx|pth|pt|prototxt|caffemodel|pkl|py|npz)$/i, "");
   const dir = outDir ?? (modelPath.includes("/") ? modelPath.slice(0, modelPath.lastIndexOf("/")) : ".");
   return `${dir}/${stem}_parsed.h5`;
 }
