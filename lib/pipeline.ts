@@ -9,7 +9,7 @@
 import { tf } from "../deps.ts";
 import { initBackend } from "./backend/mod.ts";
 import type { ToolboxConfig } from "./config/types.ts";
-import { DatasetError } from "./errors.ts";
+import { ConfigError, DatasetError } from "./errors.ts";
 import { type NDArray, sizeOf } from "./io/ndarray.ts";
 import { readNpzArray } from "./io/npz.ts";
 import { evaluateModel, type EvaluationScore } from "./parsing/evaluate.ts";
@@ -145,6 +145,25 @@ async function readDatasetArray(dir: string, name: string): Promise<NDArray> {
   return toFloat32(await readNpzArray(path));
 }
 
+/**
+ * Load a model; a net that does not state its input shape (Caffe Data
+ * layers) takes it from the test data, channels first (an `[H, W, C]`
+ * sample with few channels is read as channels-last and reordered).
+ */
+async function loadWithDataShape(library: ModelLibrary, path: string, x?: NDArray): Promise<InputModel> {
+  try {
+    return await library.load(path);
+  } catch (err) {
+    if (!(err instanceof ConfigError) || !/not stated/.test(err.message) || !x) throw err;
+    const sample = x.shape.slice(1);
+    const last = sample[sample.length - 1];
+    const inputShape = sample.length === 3 && last <= 4 && sample[0] > 4
+      ? [last, ...sample.slice(0, -1)]
+      : sample;
+    return await library.load(path, { inputShape });
+  }
+}
+
 function pct(x: number): string {
   return `${(100 * x).toFixed(2)} %`;
 }
@@ -193,7 +212,7 @@ export async function runPipeline(config: ToolboxConfig, hooks: PipelineHooks = 
   if (tools("evaluate_ann") || tools("parse")) {
     const modelPath = resolveModelPath(pathJoin(pathWd, config.get("paths", "filename_ann")), library);
     log(`Loading ${config.get("input", "model_lib")} model ${modelPath}`);
-    inputModel = await library.load(modelPath);
+    inputModel = await loadWithDataShape(library, modelPath, xTestRaw);
     result.stages.push("load");
   }
 

@@ -1,0 +1,82 @@
+import { assertEquals, assertMatch, assertTrue } from "./_assert.ts";
+import { main } from "../cli.ts";
+import { readNpy } from "../lib/io/npy.ts";
+import { readNpzArray } from "../lib/io/npz.ts";
+import { labelIndices } from "../lib/parsing/evaluate.ts";
+
+const DEMO = new URL("../testdata/demo/", import.meta.url).pathname;
+
+async function capture(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+/** A scratch experiment folder holding the PyTorch demo model and the demo data. */
+async function scratchExperiment(tools: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "snn_pipeline_" });
+  await Deno.copyFile(`${DEMO}mnist_torch.onnx`, `${dir}/mnist_torch.onnx`);
+  await Deno.mkdir(`${dir}/data`);
+  for (const f of ["x_test.npz", "y_test.npz", "x_norm.npz"]) {
+    await Deno.copyFile(`${DEMO}data/${f}`, `${dir}/data/${f}`);
+  }
+  await Deno.writeTextFile(
+    `${dir}/exp.ini`,
+    `[paths]\ndataset_path = data\nfilename_ann = mnist_torch\n\n[input]\nmodel_lib = pytorch\n\n[tools]\n${tools}\n\n` +
+      `[simulation]\nnum_to_test = 1000\nbatch_size = 100\n`,
+  );
+  return dir;
+}
+
+Deno.test("run: PyTorch demo model — input and parsed accuracy equal PyTorch's own predictions", async () => {
+  const dir = await scratchExperiment(
+    "evaluate_ann = True\nparse = True\nnormalize = False\nconvert = False\nsimulate = False",
+  );
+  try {
+    const { code, out } = await capture(["run", `${dir}/exp.ini`, "--json", "--quiet"]);
+    assertEquals(code, 0);
+    const result = JSON.parse(out[out.length - 1]);
+    // PyTorch's predictions on the MNIST test set (written by testdata/onnx/train_mnist.py).
+    const torchPreds = await readNpy(
+      new URL("../testdata/onnx/mnist_torch_preds.npy", import.meta.url).pathname,
+    );
+    const labels = labelIndices(await readNpzArray(`${dir}/data/y_test.npz`));
+    let correct = 0;
+    for (let i = 0; i < 1000; i++) if (Number(torchPreds.data[i]) === labels[i]) correct++;
+    assertEquals(result.num_tested, 1000);
+    assertEquals(result.ann_accuracy, correct / 1000);
+    assertEquals(result.parsed_accuracy, correct / 1000);
+    assertEquals(result.stages, ["load", "evaluate_ann", "parse"]);
+    assertTrue((await Deno.stat(`${dir}/mnist_torch_parsed.h5`)).isFile, "parsed model written to path_wd");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run: a missing dataset file is a clear error naming it, exit 2", async () => {
+  const dir = await scratchExperiment("evaluate_ann = True\nparse = False");
+  try {
+    await Deno.remove(`${dir}/data/y_test.npz`);
+    const { code, err } = await capture(["run", `${dir}/exp.ini`]);
+    assertEquals(code, 2);
+    assertMatch(err.join("\n"), /^error: .*y_test\.npz/m);
+    assertTrue(!err.join("\n").includes("    at "), "no stack trace");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run: without CONFIG is a usage error, exit 2", async () => {
+  const { code, err } = await capture(["run"]);
+  assertEquals(code, 2);
+  assertMatch(err.join("\n"), /missing the CONFIG argument/);
+});
