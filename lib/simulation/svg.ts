@@ -36,7 +36,16 @@ export interface Axes {
   xLog?: boolean;
 }
 
-const W = 640, H = 400, L = 70, R = 20, T = 40, B = 60;
+const W = 640, L = 70, R = 20, T = 40;
+
+/** Plot height and bottom margin. */
+interface Dims {
+  H: number;
+  B: number;
+}
+const PLAIN: Dims = { H: 400, B: 60 };
+/** Bar charts: room below for slanted labels. */
+const BARS: Dims = { H: 480, B: 140 };
 
 /** Escape text for XML. */
 export function esc(s: string): string {
@@ -62,7 +71,7 @@ function ticks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
-function frame(axes: Axes, body: string, xTicks: string, yTicks: string): string {
+function frame(axes: Axes, body: string, xTicks: string, yTicks: string, { H, B }: Dims = PLAIN): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" ` +
     `font-family="sans-serif" font-size="12">` +
     `<rect width="${W}" height="${H}" fill="white"/>` +
@@ -77,12 +86,12 @@ function frame(axes: Axes, body: string, xTicks: string, yTicks: string): string
     `${esc(axes.yLabel)}</text></svg>\n`;
 }
 
-function yScale(lo: number, hi: number): (v: number) => number {
+function yScale(lo: number, hi: number, { H, B }: Dims = PLAIN): (v: number) => number {
   return (v) => H - B - ((v - lo) / (hi - lo || 1)) * (H - B - T);
 }
 
-function yTickMarks(lo: number, hi: number): string {
-  const y = yScale(lo, hi);
+function yTickMarks(lo: number, hi: number, dims: Dims = PLAIN): string {
+  const y = yScale(lo, hi, dims);
   return ticks(lo, hi).map((v) =>
     `<line x1="${L - 4}" y1="${y(v)}" x2="${L}" y2="${y(v)}" stroke="black"/>` +
     `<line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#eee"/>` +
@@ -100,6 +109,7 @@ function range(values: number[]): [number, number] {
 
 /** A line chart of `series` (with optional error bars), legend at the top right. */
 export function lineChart(series: Series[], axes: Axes): string {
+  const { H, B } = PLAIN;
   const xs = series.flatMap((s) => s.x);
   const tx = (v: number) => (axes.xLog ? Math.log10(v) : v);
   const [xlo, xhi] = range(xs.map(tx));
@@ -107,9 +117,7 @@ export function lineChart(series: Series[], axes: Axes): string {
     range(series.flatMap((s) => s.y.flatMap((v, i) => [v - (s.yErr?.[i] ?? 0), v + (s.yErr?.[i] ?? 0)])));
   const x = (v: number) => L + ((tx(v) - xlo) / (xhi - xlo || 1)) * (W - L - R);
   const y = yScale(ylo, yhi);
-  const xTickVals = axes.xLog
-    ? ticks(xlo, xhi).filter(Number.isInteger).map((e) => 10 ** e)
-    : ticks(xlo, xhi);
+  const xTickVals = axes.xLog ? [...new Set(xs)].sort((a, b) => a - b) : ticks(xlo, xhi);
   const xTicks = xTickVals.map((v) =>
     `<line x1="${x(v)}" y1="${H - B}" x2="${x(v)}" y2="${H - B + 4}" stroke="black"/>` +
     `<text x="${x(v)}" y="${H - B + 18}" text-anchor="middle">${fmt(v)}</text>`
@@ -143,9 +151,10 @@ export function lineChart(series: Series[], axes: Axes): string {
 
 /** A bar chart of `values` (one bar per label), with optional error bars. */
 export function barChart(labels: string[], values: number[], axes: Axes, errors?: number[]): string {
+  const { H, B } = BARS;
   const [ylo, yhi] = axes.yRange ??
     [Math.min(0, ...values.filter(Number.isFinite)), Math.max(1e-12, ...values.filter(Number.isFinite))];
-  const y = yScale(ylo, yhi);
+  const y = yScale(ylo, yhi, BARS);
   const slot = (W - L - R) / Math.max(1, labels.length);
   const bars = labels.map((label, i) => {
     const v = Number.isFinite(values[i]) ? values[i] : 0;
@@ -161,16 +170,17 @@ export function barChart(labels: string[], values: number[], axes: Axes, errors?
       Math.max(0, H - B - top)
     }" fill="#8aa"/>` + err +
       `<text x="${cx}" y="${top - 4}" text-anchor="middle" font-size="10">${fmt(values[i])}</text>` +
-      `<text x="${cx}" y="${H - B + 12}" text-anchor="end" font-size="10" transform="rotate(-30 ${cx} ${
+      `<text x="${cx}" y="${H - B + 12}" text-anchor="end" font-size="10" transform="rotate(-40 ${cx} ${
         H - B + 12
       })">` +
       `${esc(label)}</text>`;
   }).join("");
-  return frame(axes, bars, "", yTickMarks(ylo, yhi));
+  return frame(axes, bars, "", yTickMarks(ylo, yhi, BARS), BARS);
 }
 
 /** A heat map of a `rows × cols` matrix (row-major), grey scale, values printed when the grid is small. */
 export function heatMap(values: ArrayLike<number>, rows: number, cols: number, axes: Axes): string {
+  const { H, B } = PLAIN;
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < rows * cols; i++) {
     lo = Math.min(lo, values[i]);
