@@ -73,7 +73,7 @@ Deno.test("loadKerasModel: Keras 3 Functional archive (BatchNorm, Add, class-key
   assertClose(out, expected, { rtol: 1e-4, atol: 1e-6 });
 });
 
-Deno.test("loadKerasModel: deflate-compressed Keras 3 Sequential archive with an InputLayer matches torch", async () => {
+Deno.test("loadKerasModel: deflate-compressed Keras 3 Sequential (InputLayer, LecunUniform, L1; MaxNorm not applied on load) matches torch", async () => {
   const { input, out, expected } = await run(
     "keras3_sequential.keras",
     "keras3_sequential",

@@ -22,7 +22,8 @@ Writes, beside this script:
   softmax; weights under layers/<class key>/vars/<i> with the layer name in
   the `name` attribute. keras3_functional.in.npy (NHWC) and .out.npy.
 - keras3_sequential.keras: a deflate-compressed Keras 3 Sequential
-  (InputLayer, Dense relu, Dense softmax); keras3_sequential.in.npy, .out.npy.
+  (InputLayer, Dense relu, Dense softmax; Keras 3 names tfjs spells
+  otherwise: LecunUniform initializer, L1 regularizer); keras3_sequential.in.npy, .out.npy.
 - keras3_nested.keras: a Keras 3 Functional holding a nested Sequential
   (Dense, BatchNormalization), weights under layers/sequential/layers/...;
   keras3_nested.in.npy, .out.npy.
@@ -215,9 +216,14 @@ def keras3_sequential():
     def dense(name, units, act):
         return {"module": "keras.layers", "class_name": "Dense", "config": {
             "name": name, "trainable": True, "dtype": policy(), "units": units, "activation": act,
-            "use_bias": True, "kernel_initializer": initializer("GlorotUniform"),
-            "bias_initializer": initializer("Zeros"), "kernel_regularizer": None, "bias_regularizer": None,
-            "kernel_constraint": None, "bias_constraint": None}, "registered_name": None}
+            "use_bias": True, "kernel_initializer": initializer("LecunUniform"),
+            "bias_initializer": initializer("Zeros"),
+            "kernel_regularizer": {"module": "keras.regularizers", "class_name": "L1", "config": {"l1": 1e-4},
+                                   "registered_name": None},
+            "bias_regularizer": None,
+            "kernel_constraint": {"module": "keras.constraints", "class_name": "MaxNorm",
+                                  "config": {"max_value": 2.0, "axis": 0}, "registered_name": None},
+            "bias_constraint": None}, "registered_name": None}
 
     config = {"module": "keras", "class_name": "Sequential", "config": {
         "name": "sequential", "trainable": True, "dtype": policy(), "layers": [

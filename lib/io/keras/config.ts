@@ -473,6 +473,56 @@ function normalizeArgs(className: string, config: JsonObject, _walk: Walk): void
     config.axis = config.axis[0];
   }
   if (isObject(config.dtype)) config.dtype = "float32";
+  for (const [key, value] of Object.entries(config)) {
+    if (key.endsWith("_initializer")) config[key] = initializerFor(value);
+    else if (key.endsWith("_regularizer")) config[key] = regularizerFor(value);
+    // tfjs-layers applies a constraint whenever a weight is written, setWeights included, so a
+    // MaxNorm would change the stored weights (Keras never applies them on load): drop them.
+    else if (key.endsWith("_constraint")) config[key] = null;
+  }
+}
+
+/** Keras initializer names (Keras 1 strings included) whose tfjs class differs from the PascalCase form. */
+const INITIALIZER_NAMES: Record<string, string> = {
+  zero: "Zeros",
+  one: "Ones",
+  uniform: "RandomUniform",
+  normal: "RandomNormal",
+  LecunNormal: "LeCunNormal",
+  LecunUniform: "LeCunUniform",
+};
+
+function pascalCase(name: string): string {
+  return name.split("_").map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+}
+
+/**
+ * An initializer tfjs-layers can deserialize. Initializers only matter
+ * before weights are loaded, so one tfjs does not know becomes Zeros rather
+ * than stopping the load.
+ */
+function initializerFor(v: unknown): unknown {
+  if (v === null || v === undefined) return v;
+  if (typeof v === "string") {
+    const cls = INITIALIZER_NAMES[v] ?? INITIALIZER_NAMES[pascalCase(v)] ?? pascalCase(v);
+    return { class_name: isBuildable(cls) ? cls : "Zeros", config: {} };
+  }
+  if (!isObject(v)) return { class_name: "Zeros", config: {} };
+  const name = asString(v.class_name) ?? "";
+  const cls = INITIALIZER_NAMES[name] ?? name;
+  return isBuildable(cls) ? { ...v, class_name: cls } : { class_name: "Zeros", config: {} };
+}
+
+/** A regularizer tfjs-layers can deserialize (`L1`/`L2` become `L1L2`), or null: they only matter in training. */
+function regularizerFor(v: unknown): unknown {
+  if (!isObject(v)) return null;
+  const cfg = isObject(v.config) ? v.config : {};
+  const l1 = typeof cfg.l1 === "number" ? cfg.l1 : 0;
+  const l2 = typeof cfg.l2 === "number" ? cfg.l2 : 0;
+  if (v.class_name === "L1" || v.class_name === "L2" || v.class_name === "L1L2") {
+    return { class_name: "L1L2", config: { l1, l2 } };
+  }
+  return null;
 }
 
 /** Rename a Keras 1 layer class and its arguments to Keras 2. */
@@ -513,31 +563,8 @@ function keras1Layer(
     if (ordering === "th") walk.theanoOrdering = true;
     out.data_format = ordering === "th" ? "channels_first" : ordering === "tf" ? "channels_last" : ordering;
   }
-  for (
-    const key of ["kernel_initializer", "recurrent_initializer", "beta_initializer", "gamma_initializer"]
-  ) {
-    if (typeof out[key] === "string") out[key] = keras1Initializer(out[key] as string);
-  }
   if (typeof out.unit_forget_bias === "string") out.unit_forget_bias = out.unit_forget_bias === "one";
   return { className: cls, config: out };
-}
-
-/** A Keras 1 initializer name as a Keras 2 initializer object (only used to build; weights are loaded after). */
-function keras1Initializer(name: string): JsonObject {
-  const known: Record<string, string> = {
-    zero: "Zeros",
-    one: "Ones",
-    uniform: "RandomUniform",
-    normal: "RandomNormal",
-    orthogonal: "Orthogonal",
-    identity: "Identity",
-    glorot_uniform: "GlorotUniform",
-    glorot_normal: "GlorotNormal",
-    he_uniform: "HeUniform",
-    he_normal: "HeNormal",
-    lecun_uniform: "LeCunUniform",
-  };
-  return { class_name: known[name] ?? "GlorotUniform", config: {} };
 }
 
 /** Name of a layer entry (top level or in its config). */
