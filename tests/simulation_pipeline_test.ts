@@ -40,7 +40,9 @@ function handSetModel(): tf.LayersModel {
   const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: "relu", name: "00Conv2D_4x4x4" });
   const pool = tf.layers.averagePooling2d({ poolSize: 2, name: "01AveragePooling2D_2x2x4" });
   const dense = tf.layers.dense({ units: 4, activation: "softmax", name: "03Dense_4" });
-  const flat = tf.layers.flatten({ name: "02Flatten_16" }).apply(pool.apply(conv.apply(input))) as tf.SymbolicTensor;
+  const flat = tf.layers.flatten({ name: "02Flatten_16" }).apply(
+    pool.apply(conv.apply(input)),
+  ) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: dense.apply(flat) as tf.SymbolicTensor });
   const k = new Float32Array(9 * 4).map((_, i) => (1 + 0.1 * (i % 4)) / 9);
   conv.setWeights([tf.tensor(k, [3, 3, 1, 4]), tf.tensor([-0.1, -0.1, -0.15, -0.2])]);
@@ -187,5 +189,16 @@ Deno.test("runSnnStages: unsupported simulator and bad reset are clear errors", 
       }),
     ConfigError,
     /\[cell\] reset must be one of 'Reset by subtraction'/,
+  );
+  await assertRejects(
+    () =>
+      runSnnStages({
+        parsedModel: model,
+        config: config("[cell]\npayloads = True\n"),
+        dataset: data,
+        logDir: "/nonexistent",
+      }),
+    NotAvailableError,
+    /\[cell\] payloads = True is not available/,
   );
 });

@@ -9,10 +9,12 @@
  * `<logDir>/normalization/<percentile>.json` and reused from there when the
  * file exists.
  *
- * Memory: activations are computed layer by layer, in chunks of samples; for
- * each layer only its non-zero activation values are kept (float32), so the
- * peak is one layer's activations over the normalization set plus one chunk
- * of the forward pass — never two layers at once.
+ * Memory: activations are computed layer by layer, in chunks of samples
+ * sized so that a chunk's forward pass stays below about 16 MB; for each
+ * layer only its non-zero activation values are kept (float32), so the peak
+ * is one layer's non-zero activations over the normalization set plus one
+ * chunk's forward pass — never two layers at once. (The price: the layers
+ * before each layer are recomputed for it, as in the toolbox.)
  *
  * @module
  */
@@ -119,10 +121,13 @@ function collectNonZero(
   numSamples: number,
 ): NonZeroCollector {
   const sampleSize = sizeOf(sampleShape);
-  const outShape = sub.outputs[0].shape.slice(1).map((d) => d ?? 1);
-  const outSize = sizeOf(outShape);
-  // Chunk so that one chunk's activations stay below ~16M floats (64 MB).
-  const chunk = Math.max(1, Math.min(256, Math.floor((1 << 24) / Math.max(outSize, sampleSize))));
+  // Footprint of one sample's forward pass: the outputs of every layer of the sub-model.
+  const perSample = sub.layers.reduce((n, l) => {
+    const shapes = (Array.isArray(l.outputShape[0]) ? l.outputShape : [l.outputShape]) as (number | null)[][];
+    return n + shapes.reduce((m, s) => m + sizeOf(s.slice(1).map((d) => d ?? 1)), 0);
+  }, sampleSize);
+  // Chunk so that one chunk's forward pass stays below ~4M floats (16 MB).
+  const chunk = Math.max(1, Math.min(256, Math.floor((1 << 22) / perSample)));
   const collector = new NonZeroCollector();
   for (let start = 0; start < numSamples; start += chunk) {
     const n = Math.min(chunk, numSamples - start);

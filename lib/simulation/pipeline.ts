@@ -84,6 +84,18 @@ function checkSimulator(config: ToolboxConfig): void {
       `[simulation] simulator = ${sim} is not available; this toolbox simulates with 'INI'`,
     );
   }
+  const experimental: [string, string][] = [
+    ["cell", "payloads"],
+    ["cell", "bias_relaxation"],
+    ["normalization", "online_normalization"],
+  ];
+  for (const [section, key] of experimental) {
+    if (config.hasOption(section, key) && config.getBoolean(section, key)) {
+      throw new NotAvailableError(
+        `[${section}] ${key} = True is not available in this INI simulator; set it to False`,
+      );
+    }
+  }
   const code = config.get("conversion", "spike_code").trim();
   if (code !== "temporal_mean_rate") {
     throw new NotAvailableError(
