@@ -40,7 +40,22 @@ function mainHelp(): string {
     "  -V, --version   show version and compute backend",
     "  -q, --quiet     print only results and errors",
     "  -v, --verbose   print details and error causes",
+    "  --threads N     WASM compute threads (default: SNNTOOLBOX_THREADS or the core count)",
   ].join("\n");
+}
+
+/** Remove a global `--threads N` / `--threads=N` from `args` and return N. */
+function takeThreadsOption(args: string[]): number | undefined {
+  const i = args.findIndex((a) => a === "--threads" || a.startsWith("--threads="));
+  if (i < 0) return undefined;
+  const inline = args[i].startsWith("--threads=") ? args[i].slice("--threads=".length) : undefined;
+  const text = inline ?? args[i + 1];
+  args.splice(i, inline === undefined ? 2 : 1);
+  const n = Number(text);
+  if (text === undefined || !Number.isInteger(n) || n < 1) {
+    throw new UsageError(`--threads takes a positive whole number, found '${text ?? ""}'`);
+  }
+  return n;
 }
 
 /** Run the CLI with `argv` (without the program name); resolves to the exit code. */
@@ -56,6 +71,8 @@ export async function main(argv: string[]): Promise<number> {
   };
   const args = argv.filter((a) => !["-q", "--quiet", "-v", "--verbose"].includes(a));
   try {
+    const threads = takeThreadsOption(args);
+    if (threads !== undefined) await initBackend({ threads });
     if (args.length === 0 || args[0] === "-h" || args[0] === "--help" || args[0] === "help") {
       ctx.out(mainHelp());
       return args.length === 0 ? 2 : 0;

@@ -40,3 +40,15 @@ Deno.test("unknown command is a usage error with exit code 2", async () => {
   assertEquals(code, 2);
   assertMatch(c.lines.join("\n"), /^error: unknown command 'frobnicate'/);
 });
+
+Deno.test("--threads must be a positive whole number (usage error, exit 2)", async () => {
+  const c = capture();
+  let code: number;
+  try {
+    code = await main(["--threads", "0", "--version"]);
+  } finally {
+    c.restore();
+  }
+  assertEquals(code, 2);
+  assertMatch(c.lines.join("\n"), /--threads takes a positive whole number, found '0'/);
+});
