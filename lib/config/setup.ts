@@ -202,8 +202,13 @@ class Checker {
     extra: Partial<ConfigErrorDetails> = {},
   ): PythonConfigError {
     const origin = this.parser.originOf(section, key);
-    const where = { file: origin?.file ?? this.configPath, line: origin?.line, section, option: key };
-    return new PythonConfigError(`${locationPrefix(where)}${what}`, {
+    // A bad built-in default means the user's file lacks the key: name the user's file.
+    const fromDefaults = origin?.file === DEFAULT_CONFIG_SOURCE;
+    const where = fromDefaults
+      ? { file: this.configPath, line: undefined, section, option: key }
+      : { file: origin?.file ?? this.configPath, line: origin?.line, section, option: key };
+    const note = fromDefaults ? ` (built-in default; set [${section}] ${key} in this file)` : "";
+    return new PythonConfigError(`${locationPrefix(where)}${what}${note}`, {
       pythonError: "AssertionError",
       ...where,
       ...extra,
