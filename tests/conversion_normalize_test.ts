@@ -1,15 +1,18 @@
 /**
  * Data-based normalization: scale factors and normalized parameters against
  * numpy's computation of the toolbox's method (testdata/simulation/
- * gen_normalization.py), predictions kept on a branched ReLU CNN, and the
- * factors file written and reused.
+ * gen_normalization.py), predictions kept on a branched ReLU CNN and on the
+ * LeNet-5 fixture (accuracy on the demo MNIST images), and the factors file
+ * written and reused.
  */
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { normalizeParameters } from "../lib/conversion/normalize.ts";
 import { percentile } from "../lib/conversion/percentile.ts";
 import { float32Array } from "../lib/io/ndarray.ts";
-import { assertClose, assertEquals, assertTrue } from "./_assert.ts";
+import { readNpzArray } from "../lib/io/npz.ts";
+import { evaluateModel, getModelLibrary } from "../lib/parsing/mod.ts";
+import { assertClose, assertEquals, assertTrue, fixturesDir } from "./_assert.ts";
 
 interface Ref {
   sizes: number[];
@@ -177,4 +180,36 @@ Deno.test("scale factors are written to <logDir>/normalization/<percentile>.json
   } finally {
     await Deno.remove(logDir, { recursive: true });
   }
+});
+
+const fixtures = fixturesDir();
+const LENET = fixtures ? `${fixtures}keras-h5/snn_lenet5_keras2.2.4_tf_chfirst.h5` : undefined;
+if (!fixtures) {
+  console.warn("conversion_normalize_test: fixture test skipped, /work/shared/fixtures is absent");
+}
+
+Deno.test({
+  name: "normalization keeps the accuracy of a real parsed model (LeNet-5 fixture, demo MNIST images)",
+  ignore: !fixtures,
+  fn: async () => {
+    const lib = getModelLibrary("keras");
+    const parser = lib.createParser(await lib.load(LENET!), {});
+    parser.parse();
+    const model = parser.buildParsedModel();
+    const demo = new URL("../testdata/demo/data/", import.meta.url).pathname;
+    const [x, y, xNorm] = await Promise.all(
+      ["x_test", "y_test", "x_norm"].map((k) => readNpzArray(`${demo}${k}.npz`)),
+    );
+    const before = await evaluateModel(model, x, y, { batchSize: 200, topK: 1 });
+    const probe = tf.model({ inputs: model.inputs, outputs: model.outputs });
+    const xs = tf.tensor(x.data as Float32Array, x.shape).slice(0, 100);
+    const outBefore = (probe.predict(xs) as tf.Tensor).dataSync().slice();
+    const res = await normalizeParameters(model, xNorm, { batchSize: 100 });
+    const after = await evaluateModel(model, x, y, { batchSize: 200, topK: 1 });
+    assertTrue(Object.values(res.scaleFactors).some((f) => Math.abs(f - 1) > 0.1), "factors far from 1");
+    assertEquals(after.top1, before.top1);
+    assertClose((probe.predict(xs) as tf.Tensor).dataSync(), outBefore, { rtol: 1e-3, atol: 1e-5 });
+    tf.dispose(xs);
+    model.dispose();
+  },
 });

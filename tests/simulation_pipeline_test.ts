@@ -12,6 +12,8 @@ import { ConfigError, NotAvailableError } from "../lib/errors.ts";
 import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
 import { readNpz } from "../lib/io/npz.ts";
 import { runSnnStages } from "../lib/simulation/pipeline.ts";
+import { resolveSimulationOptions } from "../lib/simulation/options.ts";
+import { runSimulation } from "../lib/simulation/run.ts";
 import { assertClose, assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 
 await initBackend();
@@ -202,3 +204,34 @@ Deno.test("runSnnStages: unsupported simulator and bad reset are clear errors", 
     /\[cell\] payloads = True is not available/,
   );
 });
+
+Deno.test("runSimulation: sample_idxs_to_test, an incomplete last batch dropped, early stopping on empty input", async () => {
+  const opts = resolveSimulationOptions({ duration: 20, batchSize: 2, sampleIdxsToTest: [5, 2, 7] });
+  const r = await runSimulation(model, test, opts);
+  // Batches of 2: samples 5 and 2 are simulated, 7 (an incomplete batch) is dropped as in the toolbox.
+  assertEquals(r.numSamples, 2);
+  assertEquals(r.truth, [5 % 4, 2 % 4]);
+  // Poisson input of an all-zero image has no events: with early stopping the run ends after one step
+  // and its result (from the softmax layer's random spikes at step 1) stays as it is.
+  const zeros = { x: float32Array(new Float32Array(2 * 36), [2, 6, 6, 1]), y: test.y };
+  const stopped = await runSimulation(
+    model,
+    zeros,
+    resolveSimulationOptions({
+      duration: 30,
+      batchSize: 2,
+      numToTest: 2,
+      poissonInput: true,
+      earlyStopping: true,
+    }),
+    { progress: (done) => (lastDone = done) },
+  );
+  assertEquals(lastDone, 1);
+  assertEquals(stopped.snnAccuracyByTime, new Array(30).fill(stopped.snnAccuracyByTime[0]));
+  await assertRejects(
+    () => runSimulation(model, test, resolveSimulationOptions({ numToTest: 41 })),
+    ConfigError,
+    /num_to_test = 41, but the test set has 40 samples/,
+  );
+});
+let lastDone = 0;
