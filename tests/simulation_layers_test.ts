@@ -6,7 +6,11 @@
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
+import { normalizeParameters } from "../lib/conversion/normalize.ts";
+import { float32Array } from "../lib/io/ndarray.ts";
 import { layerOp } from "../lib/simulation/layers.ts";
+import { SpikingNetwork } from "../lib/simulation/network.ts";
+import { resolveSimulationOptions } from "../lib/simulation/options.ts";
 import { assertClose, assertEquals, assertRejects } from "./_assert.ts";
 
 await initBackend();
@@ -90,4 +94,25 @@ Deno.test("a layer the simulator cannot implement is a clear error", async () =>
     UnsupportedLayerError,
     /layer 'my_lstm' of type LSTM cannot be simulated; supported: Dense/,
   );
+});
+
+Deno.test("a Sequential model (no InputLayer among its layers) is simulated and normalized", async () => {
+  const m = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, activation: "relu", name: "c" }),
+      tf.layers.maxPooling2d({ poolSize: 2, name: "p" }),
+      tf.layers.flatten({ name: "f" }),
+      tf.layers.dense({ units: 3, activation: "softmax", name: "d" }),
+    ],
+  });
+  const x = tf.randomUniform([4, 6, 6, 1], 0, 1, "float32", 2);
+  const norm = await normalizeParameters(m, float32Array(x.dataSync() as Float32Array, [4, 6, 6, 1]));
+  assertEquals(Object.keys(norm.scaleFactors), [m.inputs[0].sourceLayer.name, "c", "d"]);
+  const net = SpikingNetwork.fromModel(m, resolveSimulationOptions());
+  assertEquals(net.layers.map((l) => l.name), ["c", "p", "d"]);
+  net.init(4);
+  assertEquals(net.step(x, 0).outputSpikes.length, 12);
+  net.dispose();
+  tf.dispose(x);
+  m.dispose();
 });

@@ -82,6 +82,11 @@ export function getScaleFactor(nonZeroActivations: Float32Array, perc: number): 
 
 const PARAMETRIC_TYPES = new Set(["Dense", "Conv1D", "Conv2D", "DepthwiseConv2D", "Conv2DTranspose"]);
 
+/** Name of the model's input layer (also for Sequential models, whose `layers` omit it). */
+function inputLayerName(model: tf.LayersModel): string {
+  return model.inputs[0].sourceLayer.name;
+}
+
 function hasParams(layer: tf.layers.Layer): boolean {
   return layer.weights.length > 0;
 }
@@ -199,7 +204,7 @@ function computeFactors(
   const numSamples = total >= bs ? total - (total % bs) : total;
   const x = toFloat32(xNorm);
   const perc0 = options.percentile ?? 99.9;
-  const scaleFactors: Record<string, number> = { [model.inputLayers[0]?.name ?? model.layers[0].name]: 1 };
+  const scaleFactors: Record<string, number> = { [inputLayerName(model)]: 1 };
   const sparsity: Record<string, number> = {};
   const layers = model.layers.filter(hasParams);
   layers.forEach((layer, i) => {
@@ -269,7 +274,7 @@ function scaledKernel(
 
 /** Apply scale factors to the parameters of every layer (in place). */
 function applyFactors(model: tf.LayersModel, factors: Record<string, number>, file?: string): void {
-  const inputName = model.inputLayers[0]?.name ?? model.layers[0].name;
+  const inputName = inputLayerName(model);
   for (const layer of model.layers) {
     if (!hasParams(layer)) continue;
     const type = layer.getClassName();

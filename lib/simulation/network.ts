@@ -118,7 +118,7 @@ export class SpikingNetwork {
     }
     const byName = new Map<string, number>();
     const nodes: Node[] = [];
-    for (const input of model.inputLayers) {
+    for (const input of model.inputs.map((t) => t.sourceLayer)) {
       byName.set(input.name, nodes.length);
       nodes.push({
         op: undefined,
@@ -140,7 +140,7 @@ export class SpikingNetwork {
         shape: op.shape,
       });
     }
-    const outLayer = model.outputLayers[0];
+    const outLayer = model.outputs[0].sourceLayer;
     const output = byName.get(outLayer.name);
     if (output === undefined) {
       throw new ModelFormatError(`output layer '${outLayer.name}' not found among the model's layers`);

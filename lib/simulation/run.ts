@@ -178,7 +178,7 @@ export async function runSimulation(
   const layers = net.layers;
   const classes = net.numClasses;
   const topK = Math.min(options.topK, classes);
-  const outName = model.outputLayers[0].name;
+  const outName = model.outputs[0].sourceLayer.name;
   const probeOutputs = layers.map((l) => model.getLayer(l.name).output as tf.SymbolicTensor);
   const outputIsSpiking = layers.length > 0 && layers[layers.length - 1].name === outName;
   if (!outputIsSpiking) probeOutputs.push(model.outputs[0]);
