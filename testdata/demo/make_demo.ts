@@ -29,7 +29,7 @@ const SEED = 1234;
 
 const { values: args } = parseArgs({
   options: {
-    epochs: { type: "string", default: "2" },
+    epochs: { type: "string", default: "3" },
     "train-limit": { type: "string" },
     "batch-size": { type: "string", default: "128" },
     "data-only": { type: "boolean", default: false },
