@@ -101,9 +101,13 @@ plot_vars = {'error_t', 'correlation', 'operations'}
     assertEquals(res.macs, 16 * 9 * 4 + 16 * 4);
     // SOPs from the spike trains: each conv neuron has 1 synapse (into its pool), each pool neuron 4.
     let sops = 0;
+    let spikes = 0;
     for (let b = 0; b < 4; b++) {
       const v = await readNpz(`${logDir}/log_vars/${b}.npz`);
       const count = (a: NDArray) => Array.from(a.data as Float32Array).filter((t) => t !== 0).length;
+      for (const k of Object.keys(v).filter((k) => k.startsWith("spiketrains_n_b_l_t/"))) {
+        spikes += count(v[k]);
+      }
       sops += count(v["spiketrains_n_b_l_t/00Conv2D_4x4x4"]) +
         4 * count(v["spiketrains_n_b_l_t/01AveragePooling2D_2x2x4"]);
       assertEquals(v["spiketrains_n_b_l_t/00Conv2D_4x4x4"].shape, [10, 4, 4, 4, 60]);
@@ -113,6 +117,11 @@ plot_vars = {'error_t', 'correlation', 'operations'}
       assertTrue(logged > 0);
     }
     assertClose([res.sops!], [sops / 40], { rtol: 1e-6 });
+    const perStep = res.simulation!.spikeCountByTime;
+    assertClose([perStep.reduce((a, x) => a + x, 0)], [spikes / 40], {
+      rtol: 1e-6,
+      msg: "spike counts by time",
+    });
     for (
       const f of [
         "normalization/99.9.json",

@@ -46,6 +46,8 @@ export interface StepOutput {
   outputSpikes: Float32Array;
   /** Synaptic operations of this step per sample, `[batch]`. */
   sops: Float32Array;
+  /** Spikes of all spiking layers in this step per sample, `[batch]`. */
+  spikeCount: Float32Array;
   /** Number of non-zero input values of this step (whole batch). */
   inputEvents: number;
   /** Spikes of each spiking layer (only when requested); the caller disposes them. */
@@ -284,6 +286,7 @@ export class SpikingNetwork {
     const packed = tf.tidy(() => {
       const v: tf.Tensor[] = [input];
       let sops = tf.zeros([this.#batch]);
+      let fired = tf.zeros([this.#batch]);
       const countSops = (fired: tf.Tensor, fanout: tf.Tensor | undefined) => {
         if (!fanout) return;
         const axes = fired.shape.map((_, a) => a).slice(1);
@@ -322,6 +325,7 @@ export class SpikingNetwork {
           seed: this.#options.seed * 1_000_003 + stepIdx * 7919 + i,
         });
         countSops(out.fired, this.#fanout.get(i));
+        fired = tf.add(fired, tf.sum(out.fired, out.fired.shape.map((_, a) => a).slice(1)));
         const counts = tf.add(s.counts, out.fired);
         states[i] = { mem: out.mem, refracUntil: out.refracUntil, memInput, counts };
         for (const t of [out.mem, out.refracUntil, memInput, counts]) if (t) tf.keep(t);
@@ -333,7 +337,7 @@ export class SpikingNetwork {
       const perSample = tf.concat([
         outSpikes,
         tf.reshape(sops, [this.#batch, 1]),
-        tf.fill([this.#batch, 1], 0),
+        tf.reshape(fired, [this.#batch, 1]),
       ], 1);
       const events = tf.sum(tf.cast(tf.notEqual(input, 0), "float32"));
       return tf.concat([tf.reshape(perSample, [-1]), tf.reshape(events, [1])]);
@@ -350,13 +354,16 @@ export class SpikingNetwork {
     const c = this.numClasses;
     const outputSpikes = new Float32Array(this.#batch * c);
     const sops = new Float32Array(this.#batch);
+    const spikeCount = new Float32Array(this.#batch);
     for (let b = 0; b < this.#batch; b++) {
       outputSpikes.set(flat.subarray(b * (c + 2), b * (c + 2) + c), b * c);
       sops[b] = flat[b * (c + 2) + c];
+      spikeCount[b] = flat[b * (c + 2) + c + 1];
     }
     return {
       outputSpikes,
       sops,
+      spikeCount,
       inputEvents: flat[flat.length - 1],
       spikes: record.spikes ? spikes : undefined,
       mem: record.mem ? mems : undefined,

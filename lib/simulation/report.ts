@@ -18,6 +18,8 @@ export const PLOT_VARS: readonly string[] = [
   "confusion_matrix",
   "input_image",
   "spikerates",
+  "spikecounts",
+  "hist_spikerates_activations",
 ];
 
 /** One drawn plot. */
@@ -145,6 +147,28 @@ export function simulationPlots(r: SimulationResult): Plot[] {
       title: "Mean spike rate per neuron and time step",
       xLabel: "",
       yLabel: "spikes / step",
+    }),
+  });
+  plots.push({
+    name: "spikecounts",
+    file: "Spikecounts",
+    svg: lineChart([{ label: "all spiking layers", x: r.times, y: r.spikeCountByTime, color: "#26c" }], {
+      title: "Spikes per time step and sample",
+      xLabel: "time [ms]",
+      yLabel: "spikes",
+    }),
+  });
+  const centers = r.histogram.edges.slice(1).map((e, i) => (e + r.histogram.edges[i]) / 2);
+  plots.push({
+    name: "hist_spikerates_activations",
+    file: "Histogram_spikerates_activations",
+    svg: lineChart([
+      { label: "SNN spike rates", x: centers, y: r.histogram.rates, color: "#26c" },
+      { label: "ANN activations", x: centers, y: r.histogram.activations, color: "#d33", dashed: true },
+    ], {
+      title: "Distribution of non-zero rates and activations",
+      xLabel: "rate [1/ms] / activation",
+      yLabel: "count",
     }),
   });
   return plots;

@@ -94,6 +94,13 @@ export interface SimulationResult {
   truth: number[];
   /** Final SNN guess of every simulated sample (-1: no output spike). */
   guesses: number[];
+  /** Spikes of the whole network per sample at every step. */
+  spikeCountByTime: number[];
+  /**
+   * Histograms of the non-zero spike rates and ANN activations of all spiking
+   * layers over all samples, on `[0, 1/dt]` (values above go to the last bin).
+   */
+  histogram: { edges: number[]; rates: number[]; activations: number[] };
   /** Mean spike rate (spikes per neuron per step) of each spiking layer, over all samples. */
   meanRateByLayer: { layer: string; rate: number }[];
   /** First simulated input sample and its shape (for the report). */
@@ -187,6 +194,8 @@ export async function runSimulation(
   const correct = new Float64Array(steps);
   const correctK = new Float64Array(steps);
   const sopsByTime = new Float64Array(steps);
+  const spikesByTime = new Float64Array(steps);
+  const hist = { bins: 40, rates: new Float64Array(40), activations: new Float64Array(40) };
   const corrSum = new Float64Array(layers.length);
   const corrN = new Float64Array(layers.length);
   const spikeTotals = new Float64Array(layers.length);
@@ -267,6 +276,7 @@ export async function runSimulation(
           if (inTopK(row, truthB[k], topK)) errK[k * steps + t] = 0;
           sopsBT[k * steps + t] = out.sops[k];
           sopsByTime[t] += out.sops[k];
+          spikesByTime[t] += out.spikeCount[k];
         }
         run.progress?.(b * steps + t + 1, totalSteps);
         if (options.earlyStopping && out.inputEvents === 0) {
@@ -298,6 +308,8 @@ export async function runSimulation(
       counts.forEach((c, l) => {
         const rates = c.map((v) => v / options.duration);
         for (const v of c) spikeTotals[l] += v;
+        addToHistogram(hist.rates, rates, maxRate);
+        addToHistogram(hist.activations, activations[l], maxRate);
         const co = sampleCorrelations(rates, activations[l], batchSize, l < layers.length - 1, maxRate);
         for (const v of co) {
           if (Number.isFinite(v)) {
@@ -383,6 +395,12 @@ export async function runSimulation(
     macs: net.macs,
     truth,
     guesses,
+    spikeCountByTime: Array.from(spikesByTime, (v) => v / numSamples),
+    histogram: {
+      edges: Array.from({ length: hist.bins + 1 }, (_, i) => (i * maxRate) / hist.bins),
+      rates: Array.from(hist.rates),
+      activations: Array.from(hist.activations),
+    },
     meanRateByLayer: layers.map((l, i) => ({
       layer: l.name,
       rate: spikeTotals[i] / (numSamples * l.neurons * steps),
@@ -390,6 +408,15 @@ export async function runSimulation(
     firstInput: { data: x.slice(indices[0] * per, (indices[0] + 1) * per), shape: sampleShape },
     files,
   };
+}
+
+/** Count the non-zero values of `values` into `counts` (equal bins on `[0, max]`, the last one open). */
+function addToHistogram(counts: Float64Array, values: ArrayLike<number>, max: number): void {
+  const n = counts.length;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v > 0) counts[Math.min(n - 1, Math.floor((v / max) * n))]++;
+  }
 }
 
 function pct(v: number): string {
