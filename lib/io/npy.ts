@@ -69,8 +69,11 @@ function fail(source: string, what: string, cause?: unknown): never {
   throw new DatasetError(`${source}: not a valid .npy array: ${what}`, { file: source, cause });
 }
 
-/** Parse and validate the header of `.npy` bytes (no data is copied). */
-export function parseNpyHeader(bytes: Uint8Array, source = "<npy bytes>"): NpyHeader {
+/** Magic string, version and header length from the first bytes of a `.npy` (10 or 12 suffice). */
+function headerExtent(
+  bytes: Uint8Array,
+  source: string,
+): { major: number; minor: number; start: number; dataOffset: number } {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
     fail(
       source,
@@ -82,13 +85,20 @@ export function parseNpyHeader(bytes: Uint8Array, source = "<npy bytes>"): NpyHe
     fail(source, `unsupported format version ${major}.${minor} (expected 1.0, 2.0 or 3.0)`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lenBytes = major === 1 ? 2 : 4;
-  if (bytes.length < 8 + lenBytes) fail(source, "file ends inside the header length");
+  const start = major === 1 ? 10 : 12;
+  if (bytes.length < start) fail(source, "file ends inside the header length");
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = 8 + lenBytes;
-  const dataOffset = start + headerLen;
+  return { major, minor, start, dataOffset: start + headerLen };
+}
+
+/** Parse and validate the header of `.npy` bytes (no data is copied). */
+export function parseNpyHeader(bytes: Uint8Array, source = "<npy bytes>"): NpyHeader {
+  const { major, minor, start, dataOffset } = headerExtent(bytes, source);
   if (dataOffset > bytes.length) {
-    fail(source, `header declares ${headerLen} bytes but the file has only ${bytes.length - start} after it`);
+    fail(
+      source,
+      `header declares ${dataOffset - start} bytes but the file has only ${bytes.length - start} after it`,
+    );
   }
   const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(start, dataOffset));
   const dict = parseHeaderDict(text, source);
@@ -172,45 +182,90 @@ function fortranToC<T extends TypedArray>(src: T, shape: number[]): T {
   return dst;
 }
 
-/** Decode `.npy` bytes; `source` (a file name) is used in error messages. */
-export function decodeNpy(bytes: Uint8Array, source = "<npy bytes>"): NDArray {
-  const header = parseNpyHeader(bytes, source);
-  const { info, bigEndian } = dtypeInfo(header.descr, source);
-  const count = sizeOf(header.shape);
-  const expected = count * info.itemsize;
-  const found = bytes.length - header.dataOffset;
+/** Check the data size a header declares against the bytes present; returns the data length. */
+function checkDataSize(header: NpyHeader, itemsize: number, found: number, source: string): number {
+  const expected = sizeOf(header.shape) * itemsize;
+  const what = `shape [${header.shape.join(", ")}] of '${header.descr}'`;
   const tooBig = exceedsCeiling(expected);
-  if (tooBig) fail(source, `shape [${header.shape.join(", ")}] of '${header.descr}' declares ${tooBig}`);
+  if (tooBig) fail(source, `${what} declares ${tooBig}`);
   if (found !== expected) {
     fail(
       source,
-      `shape [${header.shape.join(", ")}] of '${header.descr}' needs ${expected} data bytes, found ${found}` +
-        (found < expected ? " (truncated file?)" : ""),
+      `${what} needs ${expected} data bytes, found ${found}` + (found < expected ? " (truncated file?)" : ""),
     );
   }
-  const copy = bytes.slice(header.dataOffset, header.dataOffset + expected);
-  if (bigEndian === HOST_LITTLE_ENDIAN) swapBytes(copy, info.itemsize);
-  let data = info.make(copy.buffer, count);
-  if (header.fortranOrder) data = fortranToC(data, header.shape);
-  return { data, shape: header.shape, dtype: info.dtype };
+  return expected;
+}
+
+/** Turn owned data bytes (either byte order, C or Fortran order) into a native C-order {@linkcode NDArray}. */
+function finish(header: NpyHeader, data: Uint8Array, source: string): NDArray {
+  const { info, bigEndian } = dtypeInfo(header.descr, source);
+  if (bigEndian === HOST_LITTLE_ENDIAN) swapBytes(data, info.itemsize);
+  let arr = info.make(data.buffer as ArrayBuffer, sizeOf(header.shape));
+  if (header.fortranOrder) arr = fortranToC(arr, header.shape);
+  return { data: arr, shape: header.shape, dtype: info.dtype };
+}
+
+/** Decode `.npy` bytes; `source` (a file name) is used in error messages. */
+export function decodeNpy(bytes: Uint8Array, source = "<npy bytes>"): NDArray {
+  const header = parseNpyHeader(bytes, source);
+  const { info } = dtypeInfo(header.descr, source);
+  const length = checkDataSize(header, info.itemsize, bytes.length - header.dataOffset, source);
+  return finish(header, bytes.slice(header.dataOffset, header.dataOffset + length), source);
+}
+
+/** Fill `buf` from the current position of `file`. */
+async function readInto(file: Deno.FsFile, buf: Uint8Array, source: string): Promise<void> {
+  let got = 0;
+  while (got < buf.length) {
+    const n = await file.read(buf.subarray(got));
+    if (n === null) fail(source, `file ends after ${got} of ${buf.length} expected bytes`);
+    got += n;
+  }
 }
 
 /**
- * Read a `.npy` array from a file path or from its bytes. Errors are
- * {@linkcode DatasetError}s naming the file.
+ * Read a `.npy` array from a file path or from its bytes. A file's header is
+ * validated against its size before the data is allocated, and the data is
+ * read once, straight into the result. Errors are {@linkcode DatasetError}s
+ * naming the file.
  */
 export async function readNpy(source: string | Uint8Array): Promise<NDArray> {
   if (typeof source !== "string") return decodeNpy(source);
-  let bytes: Uint8Array;
+  let file: Deno.FsFile;
   try {
-    bytes = await Deno.readFile(source);
+    file = await Deno.open(source, { read: true });
   } catch (err) {
     throw new DatasetError(`${source}: cannot read .npy file: ${err instanceof Error ? err.message : err}`, {
       file: source,
       cause: err,
     });
   }
-  return decodeNpy(bytes, source);
+  try {
+    const size = (await file.stat()).size;
+    const prefix = new Uint8Array(Math.min(size, 12));
+    await readInto(file, prefix, source);
+    const { start, dataOffset } = headerExtent(prefix, source);
+    if (dataOffset > size) {
+      fail(
+        source,
+        `header declares ${dataOffset - start} bytes but the file has only ${size - start} after it`,
+      );
+    }
+    const head = new Uint8Array(dataOffset);
+    head.set(prefix.subarray(0, Math.min(prefix.length, dataOffset)));
+    if (dataOffset > prefix.length) await readInto(file, head.subarray(prefix.length), source);
+    const header = parseNpyHeader(head, source);
+    const { info } = dtypeInfo(header.descr, source);
+    const length = checkDataSize(header, info.itemsize, size - dataOffset, source);
+    const data = new Uint8Array(length);
+    const already = prefix.subarray(Math.min(prefix.length, dataOffset));
+    data.set(already);
+    await readInto(file, data.subarray(already.length), source);
+    return finish(header, data, source);
+  } finally {
+    file.close();
+  }
 }
 
 function shapeLiteral(shape: readonly number[]): string {
