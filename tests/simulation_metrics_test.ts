@@ -7,7 +7,9 @@
 import { decide, inTopK, sampleCorrelations } from "../lib/simulation/metrics.ts";
 import { assertClose, assertEquals } from "./_assert.ts";
 
-const ref = JSON.parse(await Deno.readTextFile(new URL("../testdata/simulation/metrics_ref.json", import.meta.url)));
+const ref = JSON.parse(
+  await Deno.readTextFile(new URL("../testdata/simulation/metrics_ref.json", import.meta.url)),
+);
 const rows = (ref.counts as number[]).length / 10;
 const row = (i: number) => (ref.counts as number[]).slice(i * 10, (i + 1) * 10);
 
