@@ -107,6 +107,7 @@ with h5py.File(sys.argv[1], "w") as f:
     g.create_dataset("big", data=np.arange(6, dtype=">i4").reshape(2, 3) - 3)
     g.create_dataset("flags", data=np.array([True, False, True]))
     g.create_dataset("scalar", data=np.float64(2.5))
+    g.create_dataset("half", data=np.arange(3, dtype="<f2"))
 `,
         [path],
       );
@@ -139,6 +140,11 @@ with h5py.File(sys.argv[1], "w") as f:
           /attrs\.h5.*expected a dataset at 'model_weights', found Group/,
         );
         await assertRejects(() => readDataset(f, "nope"), ModelFormatError, /attrs\.h5.*'nope'/);
+        await assertRejects(
+          () => readDataset(f, "model_weights/dense_1/half"),
+          ModelFormatError,
+          /attrs\.h5: dataset '\/model_weights\/dense_1\/half' has HDF5 type 1 of 2 bytes; expected a float32/,
+        );
       } finally {
         f.close();
       }
