@@ -15,10 +15,6 @@ import { decodeOnnxModel, readOnnxModel } from "../lib/io/onnx_proto.ts";
 const MODELS = ["basic", "groups", "pools", "residual", "conv1d", "mlp"];
 const OPSETS = [9, 11, 13, 17];
 const TOL = { rtol: 1e-4, atol: 1e-5 };
-/** Parsed-model checks that fail because of the shared parser, not the ONNX library (reported). */
-const PARSER_KNOWN_ISSUES: Record<string, string> = {
-  conv1d: "the shared parser transposes only rank-3 (C,H,W) channels_first inputs, not NCW",
-};
 
 for (const name of MODELS) {
   Deno.test(`onnx ${name}: input and parsed model match PyTorch at opsets ${OPSETS.join("/")}`, async () => {
@@ -31,10 +27,6 @@ for (const name of MODELS) {
       assertEquals(input.dataFormat, "channels_first");
       assertEquals(input.metadata.opset, String(opset));
       assertClose(await run(input.model, x), y.data, { ...TOL, msg: `${name} opset ${opset} input model` });
-      if (PARSER_KNOWN_ISSUES[name]) {
-        console.log(`  parsed-model check of ${name} skipped: ${PARSER_KNOWN_ISSUES[name]}`);
-        continue;
-      }
       const parsed = parseToModel(input);
       assertClose(await run(parsed, toChannelsLast(x)), y.data, {
         ...TOL,

@@ -345,8 +345,8 @@ export abstract class AbstractModelParser<L> {
     this.checkSupported(layers);
 
     const inputShape = this.getInputShape();
-    this.inputPerm = this.inputModel.dataFormat === "channels_first" && inputShape.length === 3
-      ? channelsLastPerm(3)
+    this.inputPerm = this.channelsFirstInput(layers, inputShape)
+      ? channelsLastPerm(inputShape.length)
       : undefined;
     const inputRef: TensorRef = { id: "input", srcShape: inputShape, perm: this.inputPerm, exclusive: false };
 
@@ -381,6 +381,24 @@ export abstract class AbstractModelParser<L> {
     this.outputPerms = outputs.map((r) => (isIdentity(r.perm) ? undefined : r.perm));
     this.finalizeNames();
     return this.layerList;
+  }
+
+  /**
+   * Whether the parsed model takes the input channels-last: channels_first
+   * images (C,H,W) always; other ranks ≥ 2 (NCW sequences) when a layer
+   * reading the input (through no-ops) computes channels_first, so a plain
+   * (T,F) input of Dense layers is not transposed.
+   */
+  private channelsFirstInput(layers: L[], inputShape: number[]): boolean {
+    if (this.inputModel.dataFormat !== "channels_first" || inputShape.length < 2) return false;
+    if (inputShape.length === 3) return true;
+    const outputs = new Set(this.getOutputLayers());
+    const input = layers.find((l) => this.getType(l) === "InputLayer") ??
+      layers.flatMap((l) => this.getInboundLayers(l)).find((l) => this.getType(l) === "InputLayer");
+    if (!input) return false;
+    return this.consumersThrough(input, outputs).consumers.some((l) =>
+      this.getDataFormat(l) === "channels_first"
+    );
   }
 
   /** Throw one UnsupportedLayerError naming every unsupported layer (or record them when skipping). */

@@ -7,6 +7,12 @@
  *   the statistics broadcast along the wrong axis. The fixed layer applies
  *   the textbook inference formula `gamma * (x - mean) / sqrt(var + eps) + beta`
  *   along its configured axis.
+ * - `Conv1D` with `dataFormat: 'channelsFirst'` (Keras channels_first
+ *   models, ONNX/PyTorch `Conv1d`) declares an NCW output but computes NWC
+ *   (it transposes the input and never transposes back), and its
+ *   `getConfig()` drops `dataFormat`. The fixed layer convolves the
+ *   transposed input and transposes the result back to NCW before the
+ *   activation; {@linkcode layerDataFormat} reads the format from the layer.
  *
  * @module
  */
@@ -58,6 +64,49 @@ function fixBatchNorm(layer: tf.layers.Layer): void {
   };
 }
 
+/** The convolution fields of a TF.js `Conv1D` layer that `getConfig()` does not expose fully. */
+interface Conv1DFields {
+  dataFormat?: string;
+  strides: number[];
+  padding: string;
+  dilationRate: number | number[];
+  useBias: boolean;
+  activation: { apply(x: tf.Tensor): tf.Tensor; getClassName(): string };
+}
+
+/**
+ * The data format of a TF.js layer, `channelsFirst`/`channelsLast`, or
+ * `undefined` when the layer has none. Reads the layer object when its config
+ * omits the format (TF.js `Conv1D.getConfig()` deletes it).
+ */
+export function layerDataFormat(layer: tf.layers.Layer): "channelsFirst" | "channelsLast" | undefined {
+  const fromConfig = (layer.getConfig() as { dataFormat?: unknown }).dataFormat;
+  const f = fromConfig ?? (layer as unknown as { dataFormat?: unknown }).dataFormat;
+  return f === "channelsFirst" || f === "channelsLast" ? f : undefined;
+}
+
+/** Compute a channels_first Conv1D as NCW → NWC, convolution + bias, → NCW, activation. */
+function fixConv1D(layer: tf.layers.Layer): void {
+  const conv = layer as unknown as Conv1DFields;
+  const dilation = Array.isArray(conv.dilationRate) ? conv.dilationRate[0] : conv.dilationRate;
+  const padding = conv.padding === "same" ? "same" : "valid";
+  layer.call = (inputs) =>
+    tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const [kernel, bias] = layer.weights.map((v) => v.read());
+      let y: tf.Tensor = tf.conv1d(
+        tf.transpose(x, [0, 2, 1]) as tf.Tensor3D,
+        kernel as tf.Tensor3D,
+        conv.strides[0],
+        padding,
+        "NWC",
+        dilation,
+      );
+      if (conv.useBias && bias) y = tf.add(y, bias);
+      return conv.activation.apply(tf.transpose(y, [0, 2, 1]));
+    });
+}
+
 /**
  * Apply the corrections to every layer of `model` (nested models included)
  * that needs one. Idempotent; returns the number of layers corrected.
@@ -67,15 +116,17 @@ export function applyTfjsFixes(model: tf.LayersModel): number {
   for (const layer of nestedLayers(model)) {
     const marked = layer as { __snnFixed?: boolean };
     if (marked.__snnFixed) continue;
-    if (layer.getClassName() === "BatchNormalization") {
+    const type = layer.getClassName();
+    if (type === "BatchNormalization") {
       const config = layer.getConfig() as BatchNormConfig;
       const axis = Array.isArray(config.axis) ? config.axis[0] : config.axis ?? -1;
-      if (axis !== -1) {
-        fixBatchNorm(layer);
-        marked.__snnFixed = true;
-        fixed++;
-      }
-    }
+      if (axis === -1) continue;
+      fixBatchNorm(layer);
+    } else if (type === "Conv1D" && layerDataFormat(layer) === "channelsFirst") {
+      fixConv1D(layer);
+    } else continue;
+    marked.__snnFixed = true;
+    fixed++;
   }
   return fixed;
 }

@@ -12,6 +12,7 @@ import { loadKerasModel } from "../../io/keras/load.ts";
 import type { Float32NDArray } from "../../io/ndarray.ts";
 import type { DataFormat, InputModel, LoadOptions } from "../input_model.ts";
 import { AbstractModelParser, type BatchNormParameters, type LayerAttributes } from "../abstract_parser.ts";
+import { layerDataFormat } from "../tfjs_fixes.ts";
 
 type Layer = tf.layers.Layer;
 
@@ -211,9 +212,9 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
     return this.concrete(firstShape(layer.outputShape).slice(1), `layer '${layer.name}' output`);
   }
 
-  /** `dataFormat` of the layer, when it has one. */
+  /** `dataFormat` of the layer, when it has one (read from the layer where its config omits it: Conv1D). */
   getDataFormat(layer: Layer): DataFormat | undefined {
-    const f = (layer.getConfig() as Record<string, unknown>).dataFormat;
+    const f = layerDataFormat(layer);
     if (f === "channelsFirst") return "channels_first";
     if (f === "channelsLast") return "channels_last";
     return undefined;

@@ -357,34 +357,6 @@ function stringAttr(node: OnnxNode, name: string, dflt: string): string {
 // ---------------------------------------------------------------------------
 // The graph walker
 
-/**
- * TF.js Conv1D with `dataFormat: 'channelsFirst'` declares an NCW output but
- * computes NWC; run the convolution on the transposed input instead. The
- * layer keeps its class, config and weights for the parser.
- */
-function fixChannelsFirstConv1D(
-  layer: tf.layers.Layer,
-  stride: number,
-  padding: "valid" | "same",
-  dilation: number,
-): tf.layers.Layer {
-  layer.call = (inputs) =>
-    tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const [kernel, bias] = layer.weights.map((w) => w.read());
-      const y = tf.conv1d(
-        tf.transpose(x, [0, 2, 1]) as tf.Tensor3D,
-        kernel as tf.Tensor3D,
-        stride,
-        padding,
-        "NWC",
-        dilation,
-      );
-      return tf.transpose(tf.add(y, bias), [0, 2, 1]);
-    });
-  return layer;
-}
-
 /** Make a valid, unique TF.js layer name from an ONNX node name. */
 function layerNamer(): (base: string) => string {
   const used = new Set<string>();
@@ -612,7 +584,8 @@ class GraphBuilder {
           shape: [kernel[0], kernel[1], inPerGroup, outC],
         };
       } else {
-        const conv1d = tf.layers.conv1d({
+        // TF.js computes channelsFirst Conv1D as NWC: applyTfjsFixes corrects it once the model is built.
+        layer = tf.layers.conv1d({
           filters: outC,
           kernelSize: kernel[0],
           strides: stride[0],
@@ -623,7 +596,6 @@ class GraphBuilder {
           ...NO_INIT,
           name: this.layerName(),
         });
-        layer = fixChannelsFirstConv1D(conv1d, stride[0], padding, dil[0]);
         kernelW = { data: transposeArray(wdata, w.shape, [2, 1, 0]), shape: [kernel[0], inPerGroup, outC] };
       }
     } else if (nsp === 2 && inPerGroup === 1 && group === inC && outC % group === 0) {
@@ -1451,7 +1423,7 @@ export function buildOnnxInputModel(model: OnnxModel, options: LoadOptions = {})
   let tfModel: tf.LayersModel;
   try {
     tfModel = tf.model({ inputs, outputs, name: "onnx_model" });
-    applyTfjsFixes(tfModel); // BN on axis 1
+    applyTfjsFixes(tfModel); // BN on axis 1, channelsFirst Conv1D
     for (const rec of b.records.values()) {
       const ts = rec.weights.map((w) => tf.tensor(w.data, w.shape, "float32"));
       rec.layer.setWeights(ts);
