@@ -116,3 +116,22 @@ Deno.test("a Sequential model (no InputLayer among its layers) is simulated and 
   tf.dispose(x);
   m.dispose();
 });
+
+Deno.test("an Activation layer left after a Reshape passes spikes on; the layer before it is the output", () => {
+  const input = tf.input({ shape: [4] });
+  const d = tf.layers.dense({ units: 3, name: "d" }).apply(input) as tf.SymbolicTensor;
+  const r = tf.layers.reshape({ targetShape: [3], name: "r" }).apply(d) as tf.SymbolicTensor;
+  const a = tf.layers.activation({ activation: "softmax", name: "a" }).apply(r) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: a });
+  const net = SpikingNetwork.fromModel(model, resolveSimulationOptions());
+  assertEquals(net.layers.map((l) => l.name), ["d"]);
+  assertEquals(net.numClasses, 3);
+  net.init(1);
+  const x = tf.tensor([[1, 0, 0, 0]]);
+  const counts = [0, 0, 0];
+  for (let t = 0; t < 10; t++) net.step(x, t).outputSpikes.forEach((v, i) => (counts[i] += v));
+  assertEquals(counts, Array.from(net.spikeCounts()[0]));
+  net.dispose();
+  tf.dispose(x);
+  model.dispose();
+});

@@ -7,7 +7,8 @@
  * Spiking layers (integrate-and-fire neurons on their output): Dense,
  * Conv1D, Conv2D, DepthwiseConv2D, Conv2DTranspose, UpSampling2D,
  * AveragePooling2D, MaxPooling2D. Pass-through layers (no neurons): Flatten,
- * Reshape, ZeroPadding2D, Concatenate, Dropout.
+ * Reshape, ZeroPadding2D, Concatenate, Dropout, and an Activation layer left
+ * in the parsed model (its input's spikes pass unchanged).
  *
  * @module
  */
@@ -42,6 +43,7 @@ export const PASS_THROUGH_LAYER_TYPES: readonly string[] = [
   "ZeroPadding2D",
   "Concatenate",
   "Dropout",
+  "Activation",
 ];
 
 /** How one layer turns its inputs into its output (currents for spiking layers). */
@@ -208,6 +210,9 @@ export function layerOp(layer: tf.layers.Layer, dt: number, max2avgPool: boolean
       };
     }
     case "Dropout":
+    // An Activation layer the parser could not absorb (e.g. a softmax after a Reshape) passes the spikes on:
+    // the spiking layer before it is the output, and a monotonic activation keeps its spike-count ranking.
+    case "Activation":
       return { ...base, spiking: false, apply: ([x]) => x, fanout: identity };
     case "ZeroPadding2D": {
       const p = cfg.padding;
