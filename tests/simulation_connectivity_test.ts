@@ -7,7 +7,8 @@ import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { resolveSimulationOptions } from "../lib/simulation/options.ts";
-import { assertClose, assertEquals } from "./_assert.ts";
+import { getModelLibrary } from "../lib/parsing/mod.ts";
+import { assertClose, assertEquals, assertTrue, fixturesDir } from "./_assert.ts";
 
 await initBackend();
 
@@ -105,4 +106,28 @@ Deno.test("fan-out through Flatten, ZeroPadding2D and Concatenate into pooling a
   assertClose(net.fanout(""), new Array(16).fill(3), { msg: "input: 2 filters of a + 1 of b" });
   net.dispose();
   model.dispose();
+});
+
+const fixtures = fixturesDir();
+if (!fixtures) {
+  console.warn("simulation_connectivity_test: MobileNet test skipped, /work/shared/fixtures is absent");
+}
+
+Deno.test({
+  name: "MACs of the parsed MobileNet v1 0.25 (224) fixture match the published 41 million mult-adds",
+  ignore: !fixtures,
+  fn: async () => {
+    const lib = getModelLibrary("keras");
+    const parser = lib.createParser(
+      await lib.load(`${fixtures}keras-h5/st_mobilenet_v1_0.25_224_keras2.8.h5`),
+      {},
+    );
+    parser.parse();
+    const model = parser.buildParsedModel();
+    const net = SpikingNetwork.fromModel(model, resolveSimulationOptions());
+    // Howard et al. 2017, Table 7: 1.0 MobileNet-224 at width 0.25: 41 million mult-adds.
+    assertTrue(Math.abs(net.macs / 41e6 - 1) < 0.02, `MACs ${net.macs}`);
+    net.dispose();
+    model.dispose();
+  },
 });
