@@ -31,7 +31,8 @@ export type Violation =
   | "multiple-error-lines"
   | "file-not-named"
   | "partial-output"
-  | "temp-left";
+  | "temp-left"
+  | "raw-error";
 
 /** What one run of a case gave. */
 export interface Outcome {
@@ -104,6 +105,8 @@ export function judge(
     const names = [mutatedName(c), ...c.seed.files.slice(1).map((f) => f.name), dir];
     if (errorLines.length === 1 && !names.some((n) => errorLines[0].includes(n))) v.push("file-not-named");
     if (outFiles.length) v.push("partial-output");
+    // A raw dependency error caught by the last-resort wrapper (lib/parsing/unexpected_errors.ts).
+    if (errorLines.some((l) => /\(unexpected \w+ in the reader\)/.test(l))) v.push("raw-error");
   } else if (outFiles.some((f) => f.endsWith(".tmp"))) v.push("temp-left");
   return { violations: v, errorLines };
 }

@@ -12,7 +12,7 @@
 import { parseArgs } from "node:util";
 import { mutate, Rng } from "./mutate.ts";
 import { allSeeds, type Kind, KINDS, readSeedFile, type Seed } from "./seeds.ts";
-import { CORPUS_DIR, type FuzzCase, type Outcome, runCase, toCorpusEntry } from "./contract.ts";
+import { CORPUS_DIR, type FuzzCase, materialize, type Outcome, runCase, toCorpusEntry } from "./contract.ts";
 
 interface KindStats {
   inputs: number;
@@ -69,6 +69,15 @@ async function show(campaignSeed: number, i: number, kindList?: string): Promise
   const wanted = kindList ? kindList.split(",") as Kind[] : [...KINDS];
   const kinds = wanted.filter((k) => seeds.some((s) => s.kind === k));
   const c = caseFor(seeds, kinds, campaignSeed, i);
+  const keep = Deno.makeTempDirSync({ prefix: `snn-fuzz-show-${i}-` });
+  const target = materialize(c, keep);
+  console.log(
+    `files kept in ${keep}; command: deno run -A cli.ts ${
+      c.seed.argv.map((a) =>
+        a.replaceAll("{in}", target).replaceAll("{dir}", keep).replaceAll("{out}", keep + "/out")
+      ).join(" ")
+    }`,
+  );
   c.seed = { ...c.seed, argv: [...c.seed.argv, "--verbose"] };
   const o = await runCase(c);
   console.log(`${c.seed.kind} ${c.seed.files[0].src} ${c.mutation.name}: ${c.mutation.detail}`);

@@ -12,6 +12,7 @@ import { MODEL_LIBS } from "../input_model.ts";
 import type { AbstractModelParser } from "../abstract_parser.ts";
 import type { ParserOptions } from "../options.ts";
 import { applyTfjsFixes } from "../tfjs_fixes.ts";
+import { withFileErrors } from "../unexpected_errors.ts";
 import { KerasModelParser, load as loadKeras } from "./keras.ts";
 import { loadOnnxModel, OnnxModelParser } from "./onnx.ts";
 import { loadPytorchModel, PytorchModelParser } from "./pytorch.ts";
@@ -31,13 +32,18 @@ export interface ModelLibrary {
 const kerasParser = (m: InputModel, c?: ToolboxConfig | ParserOptions): AbstractModelParser<unknown> =>
   new KerasModelParser(m, c) as unknown as AbstractModelParser<unknown>;
 
-/** Wrap a loader so every input model gets the TF.js corrections of `tfjs_fixes.ts`. */
+/**
+ * Wrap a loader so every input model gets the TF.js corrections of
+ * `tfjs_fixes.ts`, and any raw error of a reader or dependency becomes a
+ * toolbox error naming the file (see `unexpected_errors.ts`).
+ */
 function fixed(load: ModelLibrary["load"]): ModelLibrary["load"] {
-  return async (path, options) => {
-    const input = await load(path, options);
-    applyTfjsFixes(input.model);
-    return input;
-  };
+  return (path, options) =>
+    withFileErrors(path, "load the model", async () => {
+      const input = await load(path, options);
+      applyTfjsFixes(input.model);
+      return input;
+    });
 }
 
 /** Registered libraries. Other libraries add one line here. */
