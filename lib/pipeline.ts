@@ -16,9 +16,8 @@ import { evaluateModel, type EvaluationScore } from "./parsing/evaluate.ts";
 import { saveParsedModel } from "./parsing/files.ts";
 import type { InputModel } from "./parsing/input_model.ts";
 import { getModelLibrary, type ModelLibrary } from "./parsing/model_libs/mod.ts";
-import { normalizationOptionsFromConfig, normalizeParameters } from "./conversion/normalize.ts";
-import { runSimulation, type SimulationResult } from "./simulation/run.ts";
-import { simulationOptionsFromConfig } from "./simulation/options.ts";
+import type { SimulationResult } from "./simulation/run.ts";
+import { runSnnStages, type SnnStagesResult } from "./simulation/pipeline.ts";
 
 /** Progress and message callbacks of {@linkcode runPipeline}. */
 export interface PipelineHooks {
@@ -54,6 +53,8 @@ export interface PipelineResult {
   scaleFactors?: Record<string, number>;
   /** The simulation's measurements, when `[tools] simulate`. */
   simulation?: SimulationResult;
+  /** Everything the normalization / conversion / simulation stages returned (files, sweep, MACs). */
+  snn?: SnnStagesResult;
   /** Stages run, in order. */
   stages: string[];
 }
@@ -254,53 +255,42 @@ export async function runPipeline(config: ToolboxConfig, hooks: PipelineHooks = 
     log(`Parsed model accuracy: ${describeScore(score)}`);
   }
 
-  if (tools("normalize") && parsed) {
-    const xNormRaw = await readDatasetArray(datasetPath, "x_norm");
+  if ((tools("normalize") || needsSimulation) && parsed) {
     const xNormFile = pathJoin(datasetPath, "x_norm.npz");
-    const xNorm = permuteSamples(
-      xNormRaw,
-      samplePermutation(xNormRaw.shape.slice(1), modelInputShape(parsed), xNormFile),
-    );
-    const options = normalizationOptionsFromConfig(config, logDir);
-    const norm = await normalizeParameters(parsed, xNorm, {
-      ...options,
-      progress: (d, t) => hooks.progress?.("normalize", d, t),
+    const xNormRaw = tools("normalize") ? await readDatasetArray(datasetPath, "x_norm") : undefined;
+    const xNorm = xNormRaw
+      ? permuteSamples(
+        xNormRaw,
+        samplePermutation(xNormRaw.shape.slice(1), modelInputShape(parsed), xNormFile),
+      )
+      : undefined;
+    const snn = await runSnnStages({
+      parsedModel: parsed,
+      config,
+      dataset: { xTest, yTest, xNorm },
+      logDir,
+      progress: (d, t) => hooks.progress?.("simulate", d, t),
     });
-    result.scaleFactors = norm.scaleFactors;
-    result.stages.push("normalize");
-    log(
-      `Normalized parameters (${norm.reused ? "reused" : "computed"} scale factors${
-        norm.file ? `: ${norm.file}` : ""
-      })`,
-    );
-  }
-
-  if (needsSimulation && parsed && xTest && yTest) {
+    result.snn = snn;
+    if (snn.scaleFactors) {
+      result.scaleFactors = snn.scaleFactors;
+      result.stages.push("normalize");
+      log(`Normalized parameters (scale factors of ${Object.keys(snn.scaleFactors).length} layers)`);
+    }
     if (tools("convert")) result.stages.push("convert");
-    if (tools("simulate")) {
-      const options = simulationOptionsFromConfig(config);
-      const logVars = config.hasOption("output", "log_vars")
-        ? literalStringSet(config, "output", "log_vars")
-        : [];
-      const sim = await runSimulation(parsed, { x: xTest, y: yTest }, options, {
-        logDir,
-        logVars,
-        progress: (d, t) => hooks.progress?.("simulate", d, t),
-      });
+    if (snn.simulation) {
+      const sim = snn.simulation;
       result.simulation = sim;
       result.stages.push("simulate");
       log(
-        `SNN accuracy: top-1 ${pct(sim.snnAccuracy)}, top-${sim.topK} ${pct(sim.snnTopKAccuracy)} ` +
-          `(ANN on the same ${sim.numSamples} samples: ${pct(sim.annAccuracy)})`,
+        `SNN accuracy: top-1 ${pct(sim.snnAccuracy)}` +
+          (sim.topK > 1 ? `, top-${sim.topK} ${pct(sim.snnTopKAccuracy)}` : "") +
+          ` (ANN on the same ${sim.numSamples} samples: ${
+            pct(sim.annAccuracy)
+          }); report: ${logDir}/report.html`,
       );
     }
   }
   if (xTest && sizeOf(xTest.shape) === 0) throw new DatasetError(`${xTestFile}: the test set is empty`);
   return result;
-}
-
-function literalStringSet(config: ToolboxConfig, section: string, key: string): string[] {
-  const v = config.getLiteral(section, key);
-  const items = typeof v === "object" && v !== null && !Array.isArray(v) && "items" in v ? v.items : v;
-  return Array.isArray(items) ? items.filter((s): s is string => typeof s === "string") : [];
 }

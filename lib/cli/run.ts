@@ -63,8 +63,9 @@ export function resultJson(result: PipelineResult): Record<string, unknown> {
       ? Object.fromEntries(sim.correlationByLayer.map((c) => [c.layer, c.correlation]))
       : null,
     sops: sim?.sops ?? null,
-    macs: sim?.macs ?? null,
-    files: sim?.files ?? [],
+    macs: result.snn?.macs ?? null,
+    sweep: result.snn?.sweep ?? null,
+    files: result.snn?.files ?? [],
   };
 }
 
