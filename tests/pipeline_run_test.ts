@@ -80,3 +80,41 @@ Deno.test("run: without CONFIG is a usage error, exit 2", async () => {
   assertEquals(code, 2);
   assertMatch(err.join("\n"), /missing the CONFIG argument/);
 });
+
+Deno.test("run: Keras demo through normalize + simulate gives SNN accuracy by time, correlations and a report", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "snn_pipeline_sim_" });
+  try {
+    for (const f of ["mnist_cnn.json", "mnist_cnn.weights.bin"]) {
+      await Deno.copyFile(`${DEMO}${f}`, `${dir}/${f}`);
+    }
+    await Deno.mkdir(`${dir}/data`);
+    for (const f of ["x_test.npz", "y_test.npz", "x_norm.npz"]) {
+      await Deno.copyFile(`${DEMO}data/${f}`, `${dir}/data/${f}`);
+    }
+    await Deno.writeTextFile(
+      `${dir}/exp.ini`,
+      "[paths]\ndataset_path = data\nfilename_ann = mnist_cnn\n\n[input]\nmodel_lib = keras\n\n" +
+        "[tools]\nevaluate_ann = True\nparse = True\nnormalize = True\nconvert = True\nsimulate = True\n\n" +
+        "[simulation]\nduration = 40\ndt = 1\nbatch_size = 50\nnum_to_test = 100\n\n" +
+        "[output]\nplot_vars = {'error_t', 'correlation'}\n",
+    );
+    const { code, out } = await capture(["run", `${dir}/exp.ini`, "--json", "--quiet"]);
+    assertEquals(code, 0);
+    const r = JSON.parse(out[out.length - 1]);
+    assertEquals(r.stages, ["load", "evaluate_ann", "parse", "normalize", "convert", "simulate"]);
+    assertEquals(r.snn_accuracy_by_time.length, 40);
+    assertEquals(r.snn_accuracy, r.snn_accuracy_by_time[39]);
+    // The SNN approximates the ANN: within a few points after 40 steps on 100 images.
+    assertTrue(
+      Math.abs(r.snn_accuracy - r.parsed_accuracy) <= 0.05,
+      `SNN ${r.snn_accuracy} vs ANN ${r.parsed_accuracy}`,
+    );
+    const hidden = Object.values(r.correlation_by_layer as Record<string, number>).slice(0, -1);
+    assertTrue(hidden.length >= 2 && hidden.every((c) => c > 0.95), `hidden correlations ${hidden}`);
+    assertTrue(r.sops > 0 && r.macs > 0);
+    assertTrue(r.files.some((f: string) => f.endsWith("report.html")), "HTML report written");
+    assertTrue(Object.keys(r.scale_factors).length >= 3, "scale factors of every layer with parameters");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
