@@ -142,6 +142,7 @@ export {
   predictModel,
   type PredictOptions,
   registerCustomActivation,
+  registerCustomActivationsIn,
   saveParsedModel,
   SUPPORTED_LAYERS,
 } from "./lib/parsing/mod.ts";

@@ -40,7 +40,8 @@ function pyNumber(text: string, what: string, activation: string): number | null
  * `noisy_softplus_0.17_1`, `binary_sigmoid`, `binary_tanh`); `undefined`
  * for every other string (built-in activations such as `relu`).
  */
-export function parseCustomActivation(activation: string): CustomActivationSpec | undefined {
+export function parseCustomActivation(name: string): CustomActivationSpec | undefined {
+  const activation = unsnake(name);
   if (activation === "binary_sigmoid" || activation === "binary_tanh") return { kind: activation };
   // `relu__q1.4` is how TF.js's serializer snake-cases `relu_Q1.4`.
   const q = /_+Q(\d+)\.(\d+)$/i.exec(activation);
@@ -62,6 +63,16 @@ export function parseCustomActivation(activation: string): CustomActivationSpec 
     return { kind: "noisy_softplus", k: k ?? 0.17, sigma: sigma ?? 1 };
   }
   return undefined;
+}
+
+/**
+ * Undo TF.js's snake-casing of the toolbox's activation strings: the only
+ * capitals they hold are `Q` (`relu_Q1.4` → `relu__q1.4`) and `None`
+ * (`clamped_relu_0.1_None` → `clamped_relu_0.1__none`).
+ */
+function unsnake(name: string): string {
+  const restored = name.replace(/__q(?=\d)/g, "_Q").replace(/__none(?=_|$)/g, "_None");
+  return restored !== name && tfjsSnakeCase(restored) === name ? restored : name;
 }
 
 /** Python's `str(float)` for the numbers in activation names (`6` → `6.0`). */
@@ -133,7 +144,8 @@ function applySpec(spec: CustomActivationSpec, x: tf.Tensor): tf.Tensor {
   });
 }
 
-const registered = new Set<string>();
+/** Registered TF.js class name → the exact activation string its instances report. */
+const registered = new Map<string, string>();
 
 /** TF.js's own snake_case conversion of config strings (applied when a model is serialized). */
 function tfjsSnakeCase(name: string): string {
@@ -147,10 +159,14 @@ function tfjsCamelCase(name: string): string {
   return name.replace(/[_]+(\w|$)/g, (_m, p1: string) => p1.toUpperCase());
 }
 
-function registerAs(name: string, spec: CustomActivationSpec): void {
-  if (registered.has(name)) return;
+/** Register `alias` as a TF.js class computing `spec` whose instances report `exact` as their class name. */
+function registerAs(alias: string, exact: string, spec: CustomActivationSpec): void {
+  if (registered.get(alias) === exact) return;
   const cls = class extends tf.serialization.Serializable {
-    static className = name;
+    static className = alias;
+    override getClassName(): string {
+      return exact;
+    }
     apply(x: tf.Tensor): tf.Tensor {
       return applySpec(spec, x);
     }
@@ -159,25 +175,74 @@ function registerAs(name: string, spec: CustomActivationSpec): void {
     }
   };
   tf.serialization.registerClass(cls);
-  registered.add(name);
+  registered.set(alias, exact);
 }
 
 /**
  * Make sure TF.js knows the custom activation `activation`: registers a
  * class under exactly that name, and under the names TF.js's save/load
- * case conversions turn it into (`relu_Q1.4` is read back as `reluQ1.4`).
- * Returns `false` when the string is not a custom activation (then it must
- * be a TF.js built-in).
+ * case conversions turn it into (`relu_Q1.4` is saved as `relu__q1.4` and
+ * read back as `reluQ1.4`). Every alias reports the exact name (a layer
+ * loaded through `reluQ1.4` has activation `relu_Q1.4`), so register the
+ * names a config holds before TF.js builds it (see
+ * {@linkcode registerCustomActivationsIn}). Returns `false` when the string
+ * is not a custom activation (then it must be a TF.js built-in).
  */
 export function registerCustomActivation(activation: string): boolean {
   const spec = parseCustomActivation(activation);
   if (!spec) return false;
-  for (
-    const name of new Set([activation, tfjsCamelCase(activation), tfjsCamelCase(tfjsSnakeCase(activation))])
-  ) {
-    registerAs(name, spec);
-  }
+  const exact = unsnake(activation);
+  const snake = tfjsSnakeCase(exact);
+  const aliases = [exact, activation, snake, tfjsCamelCase(exact), tfjsCamelCase(snake)];
+  for (const alias of new Set(aliases)) registerAs(alias, exact, spec);
   return true;
+}
+
+/**
+ * Register every custom activation named in a Keras/TF.js model config (any
+ * JSON: the values of `activation` keys, at any depth); returns the exact
+ * names registered. Call it before `tf.models.modelFromJSON`, which
+ * camelCases the strings (`clamped_relu_0.1_6.0` → `clampedRelu0.16.0`
+ * cannot be read back without it).
+ */
+export function registerCustomActivationsIn(config: unknown): string[] {
+  const found = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (typeof v === "object" && v !== null) {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === "activation" && typeof x === "string" && registerCustomActivation(x)) {
+          found.add(exactActivationName(x));
+        } else walk(x);
+      }
+    }
+  };
+  walk(config);
+  return [...found];
+}
+
+/**
+ * The exact toolbox string of an activation name as TF.js serialized or
+ * deserialized it (`relu__q1.4`, `reluQ1.4` → `relu_Q1.4`) once it is
+ * registered; any other name unchanged.
+ */
+export function exactActivationName(name: string): string {
+  return registered.get(name) ?? unsnake(name);
+}
+
+/**
+ * Replace, in a serialized model config (`model.toJSON(null, false)`), the
+ * snake-cased custom activation strings by their exact names, so the file
+ * holds `relu_Q1.4` as the Python toolbox writes it. Returns a new object.
+ */
+export function restoreActivationNames(config: unknown): unknown {
+  if (Array.isArray(config)) return config.map(restoreActivationNames);
+  if (typeof config !== "object" || config === null) return config;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    out[k] = k === "activation" && typeof v === "string" ? exactActivationName(v) : restoreActivationNames(v);
+  }
+  return out;
 }
 
 /** Apply any activation string (custom or TF.js built-in) to `x`, e.g. for reference computations. */

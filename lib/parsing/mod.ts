@@ -50,10 +50,14 @@ export {
   binarize,
   clampedReluName,
   type CustomActivationSpec,
+  exactActivationName,
   parseCustomActivation,
   reducePrecision,
   registerCustomActivation,
+  registerCustomActivationsIn,
+  restoreActivationNames,
 } from "./activations.ts";
+export { applyTfjsFixes, layerDataFormat } from "./tfjs_fixes.ts";
 export { isToolboxConfig, parseQmf, type ParserOptions, parserOptionsFromConfig } from "./options.ts";
 export {
   evaluateModel,
