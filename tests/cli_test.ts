@@ -1,15 +1,6 @@
 import { assertEquals, assertMatch } from "./_assert.ts";
-import { main } from "../cli.ts";
+import { runCli } from "./_cli.ts";
 import { VERSION } from "../lib/version.ts";
-
-function capture(): { lines: string[]; restore: () => void } {
-  const lines: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => lines.push(a.join(" "));
-  console.error = (...a: unknown[]) => lines.push(a.join(" "));
-  return { lines, restore: () => ((console.log = log), (console.error = error)) };
-}
 
 Deno.test("VERSION equals deno.json version", async () => {
   const json = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
@@ -17,38 +8,20 @@ Deno.test("VERSION equals deno.json version", async () => {
 });
 
 Deno.test("--version names the backend and thread count", async () => {
-  const c = capture();
-  let code: number;
-  try {
-    code = await main(["--version"]);
-  } finally {
-    c.restore();
-  }
-  assertEquals(code, 0);
-  assertEquals(c.lines[0], `snntoolbox ${VERSION}`);
-  assertMatch(c.lines[1], /backend (wasm|cpu), threads \d+/);
+  const c = await runCli(["--version"]);
+  assertEquals(c.code, 0);
+  assertEquals(c.out[0], `snntoolbox ${VERSION}`);
+  assertMatch(c.out[1], /backend (wasm|cpu), threads \d+/);
 });
 
 Deno.test("unknown command is a usage error with exit code 2", async () => {
-  const c = capture();
-  let code: number;
-  try {
-    code = await main(["frobnicate"]);
-  } finally {
-    c.restore();
-  }
-  assertEquals(code, 2);
-  assertMatch(c.lines.join("\n"), /^error: unknown command 'frobnicate'/);
+  const c = await runCli(["frobnicate"]);
+  assertEquals(c.code, 2);
+  assertMatch([...c.out, ...c.err].join("\n"), /^error: unknown command 'frobnicate'/);
 });
 
 Deno.test("--threads must be a positive whole number (usage error, exit 2)", async () => {
-  const c = capture();
-  let code: number;
-  try {
-    code = await main(["--threads", "0", "--version"]);
-  } finally {
-    c.restore();
-  }
-  assertEquals(code, 2);
-  assertMatch(c.lines.join("\n"), /--threads takes a positive whole number, found '0'/);
+  const c = await runCli(["--threads", "0", "--version"]);
+  assertEquals(c.code, 2);
+  assertMatch([...c.out, ...c.err].join("\n"), /--threads takes a positive whole number, found '0'/);
 });

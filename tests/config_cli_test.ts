@@ -1,21 +1,8 @@
 /** `snntoolbox config CONFIG [--json]` through the real CLI entry point. */
 import { assertEquals, assertMatch, assertTrue } from "./_assert.ts";
-import { main } from "../cli.ts";
+import { runCli } from "./_cli.ts";
 
-async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const run = runCli;
 
 /** Temp folders made by this file; removed by the last test. */
 const tempDirs: string[] = [];

@@ -1,25 +1,12 @@
 import { assertEquals, assertMatch, assertTrue } from "./_assert.ts";
-import { main } from "../cli.ts";
+import { runCli } from "./_cli.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
 import { labelIndices } from "../lib/parsing/evaluate.ts";
 
 const DEMO = new URL("../testdata/demo/", import.meta.url).pathname;
 
-async function capture(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const capture = runCli;
 
 /** A scratch experiment folder holding the PyTorch demo model and the demo data. */
 async function scratchExperiment(tools: string): Promise<string> {

@@ -6,9 +6,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import type { Command, CommandContext } from "./command.ts";
-import { UsageError } from "../errors.ts";
+import { onePositional, parseCommandArgs } from "./args.ts";
 import { type ResolvedConfig, updateSetup } from "../config/setup.ts";
 
 const USAGE = `Usage: snntoolbox config CONFIG [--json]
@@ -36,20 +35,10 @@ export function formatConfig(config: ResolvedConfig): string[] {
 }
 
 function parseCliArgs(args: string[]): { config: string; json: boolean } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { json: { type: "boolean", default: false } },
-    });
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : err}\n${USAGE}`, { cause: err });
-  }
-  const [config, ...extra] = parsed.positionals;
-  if (config === undefined) throw new UsageError(`missing the CONFIG argument\n${USAGE}`);
-  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'\n${USAGE}`);
-  return { config, json: parsed.values.json ?? false };
+  const { values, positionals } = parseCommandArgs("config", args, {
+    json: { type: "boolean", default: false },
+  }, USAGE);
+  return { config: onePositional(positionals, "CONFIG", USAGE), json: values.json ?? false };
 }
 
 async function run(args: string[], ctx: CommandContext): Promise<number> {

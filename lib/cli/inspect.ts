@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.ts";
 import type { tf } from "../../deps.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { UsageError } from "../errors.ts";
@@ -59,15 +59,12 @@ export function inspectLayers(model: tf.LayersModel): InspectedLayer[] {
 }
 
 function parseCliArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: { lib: { type: "string" }, json: { type: "boolean", default: false } },
-    });
-  } catch (err) {
-    throw new UsageError(`inspect: ${err instanceof Error ? err.message : err}\n${USAGE}`);
-  }
+  return parseCommandArgs(
+    "inspect",
+    args,
+    { lib: { type: "string" }, json: { type: "boolean", default: false } },
+    USAGE,
+  );
 }
 
 async function run(args: string[], ctx: CommandContext): Promise<number> {

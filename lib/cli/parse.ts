@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { UsageError } from "../errors.ts";
 import { initBackend } from "../backend/mod.ts";
@@ -67,22 +67,14 @@ export function formatTable(header: string[], rows: string[][]): string[] {
 }
 
 function parseCliArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        lib: { type: "string" },
-        out: { type: "string" },
-        json: { type: "boolean", default: false },
-        "no-save": { type: "boolean", default: false },
-        "max2avg-pool": { type: "boolean", default: false },
-        "softmax-to-relu": { type: "boolean", default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`parse: ${err instanceof Error ? err.message : err}\n${USAGE}`);
-  }
+  return parseCommandArgs("parse", args, {
+    lib: { type: "string" },
+    out: { type: "string" },
+    json: { type: "boolean", default: false },
+    "no-save": { type: "boolean", default: false },
+    "max2avg-pool": { type: "boolean", default: false },
+    "softmax-to-relu": { type: "boolean", default: false },
+  }, USAGE);
 }
 
 async function run(args: string[], ctx: CommandContext): Promise<number> {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { UsageError } from "../errors.ts";
 import { initBackend } from "../backend/mod.ts";
@@ -27,21 +27,13 @@ Options:
   --batch-size N   samples per forward pass (default 32)`;
 
 function parseCliArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        input: { type: "string" },
-        output: { type: "string" },
-        original: { type: "boolean", default: false },
-        lib: { type: "string" },
-        "batch-size": { type: "string" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`predict: ${err instanceof Error ? err.message : err}\n${USAGE}`);
-  }
+  return parseCommandArgs("predict", args, {
+    input: { type: "string" },
+    output: { type: "string" },
+    original: { type: "boolean", default: false },
+    lib: { type: "string" },
+    "batch-size": { type: "string" },
+  }, USAGE);
 }
 
 async function run(args: string[], ctx: CommandContext): Promise<number> {

@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import type { Command, CommandContext } from "./command.ts";
-import { UsageError } from "../errors.ts";
+import { onePositional, parseCommandArgs } from "./args.ts";
 import { updateSetup } from "../config/setup.ts";
 import { type PipelineResult, runPipeline } from "../pipeline.ts";
 import { createProgress, type Progress } from "./progress.ts";
@@ -27,20 +26,13 @@ Options:
            correlation_by_layer, ...)`;
 
 function parseCliArgs(args: string[]): { config: string; json: boolean } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { json: { type: "boolean", default: false } },
-    });
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : err}\n${USAGE}`, { cause: err });
-  }
-  const [config, ...extra] = parsed.positionals;
-  if (config === undefined) throw new UsageError(`missing the CONFIG argument\n${USAGE}`);
-  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'\n${USAGE}`);
-  return { config, json: parsed.values.json ?? false };
+  const { values, positionals } = parseCommandArgs(
+    "run",
+    args,
+    { json: { type: "boolean", default: false } },
+    USAGE,
+  );
+  return { config: onePositional(positionals, "CONFIG", USAGE), json: values.json ?? false };
 }
 
 /** The `--json` summary of a pipeline run (snake_case keys, like the toolbox's logs). */
