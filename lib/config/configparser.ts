@@ -23,6 +23,13 @@ import { literalEval, pyIterable, pyStr } from "./literal.ts";
 /** Python's `configparser.MAX_INTERPOLATION_DEPTH`. */
 export const MAX_INTERPOLATION_DEPTH = 10;
 
+/**
+ * Longest value (in characters) interpolation may produce. Python has no
+ * such bound: ten levels that each repeat the previous one ten times expand
+ * to 10^10 characters and exhaust the memory; we refuse them instead.
+ */
+export const MAX_INTERPOLATED_LENGTH = 1 << 20;
+
 /** The words `getBoolean` accepts (lower-cased), as in `RawConfigParser.BOOLEAN_STATES`. */
 export const BOOLEAN_STATES: Readonly<Record<string, boolean>> = Object.freeze({
   "1": true,
@@ -444,16 +451,37 @@ export class ConfigParser implements ToolboxConfig {
   }
 
   #interpolate(section: string, option: string, value: string, map: Map<string, string>): string {
-    const accum: string[] = [];
+    const accum: Accumulator = { parts: [], size: 0 };
     this.#interpolateSome(section, option, accum, value, map, 1, value);
-    return accum.join("");
+    return accum.parts.join("");
+  }
+
+  /** Append `text` to `accum`, refusing values that grow beyond {@linkcode MAX_INTERPOLATED_LENGTH}. */
+  #push(
+    accum: Accumulator,
+    text: string,
+    section: string,
+    option: string,
+    rawval: string,
+  ): void {
+    const total = accum.size + text.length;
+    if (total > MAX_INTERPOLATED_LENGTH) {
+      throw this.#error(
+        "InterpolationDepthError",
+        `value ${quote(rawval.length > 80 ? rawval.slice(0, 80) + "..." : rawval)} expands to more than ` +
+          `${MAX_INTERPOLATED_LENGTH} characters; refusing (nested '%(...)s' references repeat each other)`,
+        { ...this.#where(section, option), section, option, value: rawval },
+      );
+    }
+    accum.size = total;
+    accum.parts.push(text);
   }
 
   /** Python `BasicInterpolation._interpolate_some`, step for step. */
   #interpolateSome(
     section: string,
     option: string,
-    accum: string[],
+    accum: Accumulator,
     rest: string,
     map: Map<string, string>,
     depth: number,
@@ -470,16 +498,16 @@ export class ConfigParser implements ToolboxConfig {
     while (rest) {
       const p = rest.indexOf("%");
       if (p < 0) {
-        accum.push(rest);
+        this.#push(accum, rest, section, option, rawval);
         return;
       }
       if (p > 0) {
-        accum.push(rest.slice(0, p));
+        this.#push(accum, rest.slice(0, p), section, option, rawval);
         rest = rest.slice(p);
       }
       const c = rest.slice(1, 2);
       if (c === "%") {
-        accum.push("%");
+        this.#push(accum, "%", section, option, rawval);
         rest = rest.slice(2);
       } else if (c === "(") {
         const m = KEY_RE.exec(rest);
@@ -502,7 +530,7 @@ export class ConfigParser implements ToolboxConfig {
           );
         }
         if (v.includes("%")) this.#interpolateSome(section, option, accum, v, map, depth + 1, rawval);
-        else accum.push(v);
+        else this.#push(accum, v, section, option, rawval);
       } else {
         throw this.#error(
           "InterpolationSyntaxError",
@@ -562,6 +590,12 @@ export class ConfigParser implements ToolboxConfig {
   ) {
     return new PythonConfigError(`${locationPrefix(d)}${what}`, { pythonError, ...d });
   }
+}
+
+/** The pieces of a value being interpolated and their total length. */
+interface Accumulator {
+  parts: string[];
+  size: number;
 }
 
 function joinValue(v: string | string[]): string {
