@@ -46,6 +46,15 @@ export {
   type ModelLib,
 } from "./lib/parsing/input_model.ts";
 
+export {
+  type AccuracyReport,
+  type PipelineHooks,
+  type PipelineResult,
+  resolveModelPath,
+  runPipeline,
+  samplePermutation,
+} from "./lib/pipeline.ts";
+
 // --- config (lib/config) ---
 export {
   BOOLEAN_STATES,
