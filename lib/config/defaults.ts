@@ -167,3 +167,22 @@ plot_vars = {'activations', 'spiketrains', 'spikecounts', 'spikerates',
 
 /** The source name used for {@linkcode DEFAULT_CONFIG} in error messages. */
 export const DEFAULT_CONFIG_SOURCE = "<snntoolbox config_defaults>";
+
+/**
+ * Settings the toolbox reads although its `config_defaults` (and so
+ * {@linkcode DEFAULT_CONFIG}, which stays identical to it) does not list
+ * them, with the value that applies when they are absent:
+ * `[conversion] append_softmax` (the Python parser reads it with a fallback)
+ * and this port's parser additions (`[cell] quantize_bias` and
+ * `weight_precision` as configuration-wide fallbacks of the toolbox's
+ * per-layer `quantize_bias`/`Qm.f` attributes; `[restrictions]
+ * skip_unsupported_layers`, since the port fails on layers an SNN cannot
+ * implement where the Python toolbox silently drops every layer outside
+ * `snn_layers`). updateSetup() accepts them without an "is not a toolbox
+ * setting" warning.
+ */
+export const EXTRA_SETTINGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  conversion: { append_softmax: "False" },
+  cell: { quantize_bias: "False", weight_precision: "" },
+  restrictions: { skip_unsupported_layers: "False" },
+};

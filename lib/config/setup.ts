@@ -19,7 +19,7 @@
 import * as path from "node:path";
 import type { PyValue, ToolboxConfig } from "./types.ts";
 import { ConfigParser, type GetOptions } from "./configparser.ts";
-import { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE } from "./defaults.ts";
+import { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE, EXTRA_SETTINGS } from "./defaults.ts";
 import { type ConfigErrorDetails, locationPrefix, PythonConfigError } from "./errors.ts";
 import { pyFloatRepr, pyIterable, pyRepr } from "./literal.ts";
 import { MODEL_LIBS } from "../parsing/input_model.ts";
@@ -372,7 +372,11 @@ export async function updateSetup(
   }
   const parser = new ConfigParser({ optionxform: (s) => s });
   parser.readString(DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE);
-  const known = new Map(parser.sections().map((s) => [s, new Set(parser.options(s))]));
+  const known = new Map(
+    parser.sections().map((
+      s,
+    ) => [s, new Set([...parser.options(s), ...Object.keys(EXTRA_SETTINGS[s] ?? {})])]),
+  );
   await parser.read(configPath);
   const warnings: string[] = unknownKeyWarnings(parser, known, configPath);
   const checker = new Checker(parser, configPath);

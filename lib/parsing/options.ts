@@ -36,7 +36,11 @@ function bool(config: ToolboxConfig, section: string, option: string): boolean |
   return config.hasOption(section, option) ? config.getBoolean(section, option) : undefined;
 }
 
-/** Read {@linkcode ParserOptions} from a resolved experiment configuration; absent options stay unset. */
+/**
+ * Read {@linkcode ParserOptions} from a resolved experiment configuration;
+ * absent options stay unset (the parser then applies the defaults listed in
+ * `DEFAULT_CONFIG` / `EXTRA_SETTINGS` of lib/config/defaults.ts: all off).
+ */
 export function parserOptionsFromConfig(config: ToolboxConfig): ParserOptions {
   const opts: ParserOptions = {
     max2avgPool: bool(config, "conversion", "max2avg_pool"),
@@ -47,9 +51,10 @@ export function parserOptionsFromConfig(config: ToolboxConfig): ParserOptions {
     quantizeBias: bool(config, "cell", "quantize_bias"),
     skipUnsupported: bool(config, "restrictions", "skip_unsupported_layers"),
   };
-  if (config.hasOption("cell", "weight_precision")) {
-    opts.weightPrecision = config.get("cell", "weight_precision");
-  }
+  const precision = config.hasOption("cell", "weight_precision")
+    ? config.get("cell", "weight_precision").trim()
+    : "";
+  if (precision !== "") opts.weightPrecision = precision;
   if (config.hasOption("simulation", "batch_size")) {
     opts.batchSize = config.getInt("simulation", "batch_size");
   }
