@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { asToolboxError } from "./unexpected_errors.ts";
 import { tf } from "../../deps.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../errors.ts";
 import { type Float32NDArray, sizeOf } from "../io/ndarray.ts";
@@ -337,6 +338,15 @@ export abstract class AbstractModelParser<L> {
    * (unless `skipUnsupported`).
    */
   parse(): LayerAttributes[] {
+    try {
+      return this.parseLayers();
+    } catch (err) {
+      throw asToolboxError(err, this.inputModel.path, "parse the model");
+    }
+  }
+
+  /** The work of {@linkcode parse}, whose errors `parse` makes name the model file. */
+  private parseLayers(): LayerAttributes[] {
     this.layerList = [];
     this.byId.clear();
     this.skippedLayers = [];
@@ -1067,7 +1077,11 @@ export abstract class AbstractModelParser<L> {
    */
   buildParsedModel(): tf.LayersModel {
     if (this.layerList.length === 0 && this.outputIds.length === 0) this.parse();
-    this.parsedModel = buildModelFromAttributes(this.layerList, this.getParsedInputShape(), this.outputIds);
+    try {
+      this.parsedModel = buildModelFromAttributes(this.layerList, this.getParsedInputShape(), this.outputIds);
+    } catch (err) {
+      throw asToolboxError(err, this.inputModel.path, "build the parsed model");
+    }
     return this.parsedModel;
   }
 

@@ -37,13 +37,21 @@ export function summarizeError(err: unknown): string {
   return short;
 }
 
+function baseName(path: string): string {
+  return path.split(/[\\/]/).pop() ?? path;
+}
+
 /**
- * `err` itself when it is a {@linkcode SnnToolboxError}, else a
+ * `err` itself when it is a {@linkcode SnnToolboxError} (its message
+ * prefixed with `file` when it does not name the file yet), else a
  * {@linkcode ModelFormatError} `"<file>: cannot <doing>: <summary> (unexpected
  * <ErrorName> in the reader)"` with `err` as its cause.
  */
 export function asToolboxError(err: unknown, file: string, doing: string): SnnToolboxError {
-  if (err instanceof SnnToolboxError) return err;
+  if (err instanceof SnnToolboxError) {
+    if (!err.message.includes(baseName(file))) err.message = `${file}: ${err.message}`;
+    return err;
+  }
   const name = err instanceof Error ? err.name : typeof err;
   return new ModelFormatError(
     `${file}: cannot ${doing}: ${summarizeError(err)} (unexpected ${name} in the reader)`,

@@ -123,12 +123,14 @@ async function spawnOnce(
   argv: string[],
   opts: Required<Omit<RunOptions, "workDir">>,
   timeoutMs: number,
+  tmpDir: string,
 ): Promise<{ code: number | null; signal: string | null; stderr: string; timedOut: boolean; ms: number }> {
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `--v8-flags=--max-old-space-size=${opts.heapMiB}`, `${REPO_ROOT}/cli.ts`, ...argv],
     cwd: REPO_ROOT,
-    env: { NO_COLOR: "1", SNNTOOLBOX_MAX_ARRAY_BYTES: String(opts.maxArrayBytes) },
+    // The child's own temporary files go to tmpDir, so leftovers can be seen.
+    env: { NO_COLOR: "1", SNNTOOLBOX_MAX_ARRAY_BYTES: String(opts.maxArrayBytes), TMPDIR: tmpDir },
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -178,16 +180,18 @@ export async function runCase(c: FuzzCase, options: RunOptions = {}): Promise<Ou
   const base = opts.workDir ?? Deno.makeTempDirSync({ prefix: "snn-fuzz-" });
   const dir = Deno.makeTempDirSync({ dir: base, prefix: "case-" });
   const out = Deno.makeTempDirSync({ dir: base, prefix: "out-" });
+  const tmp = Deno.makeTempDirSync({ dir: base, prefix: "tmp-" });
   try {
     const target = materialize(c, dir);
     const argv = c.seed.argv.map((a) =>
       a.replaceAll("{in}", target).replaceAll("{dir}", dir).replaceAll("{out}", out)
     );
-    let r = await spawnOnce(argv, opts, opts.timeoutS * 1000);
+    let r = await spawnOnce(argv, opts, opts.timeoutS * 1000, tmp);
     let slow = false;
     if (r.timedOut) {
       for (const f of listDir(out)) Deno.removeSync(`${out}/${f}`, { recursive: true });
-      const again = await spawnOnce(argv, opts, opts.timeoutS * 3000);
+      for (const f of listDir(tmp)) Deno.removeSync(`${tmp}/${f}`, { recursive: true });
+      const again = await spawnOnce(argv, opts, opts.timeoutS * 3000, tmp);
       if (!again.timedOut) {
         slow = true;
         r = again;
@@ -195,11 +199,16 @@ export async function runCase(c: FuzzCase, options: RunOptions = {}): Promise<Ou
     }
     const outFiles = listDir(out);
     const { violations, errorLines } = judge(c, dir, r.code, r.signal, r.timedOut, r.stderr, outFiles);
+    // Temporary files outside the output folder must be gone too (unless the child was killed).
+    if (!r.timedOut && r.code !== null && listDir(tmp).length && !violations.includes("temp-left")) {
+      violations.push("temp-left");
+    }
     if (slow) violations.unshift("slow");
     return { code: r.code, signal: r.signal, ms: r.ms, stderr: r.stderr, outFiles, errorLines, violations };
   } finally {
     Deno.removeSync(dir, { recursive: true });
     Deno.removeSync(out, { recursive: true });
+    Deno.removeSync(tmp, { recursive: true });
     if (!options.workDir) Deno.removeSync(base, { recursive: true });
   }
 }
