@@ -871,15 +871,19 @@ export abstract class AbstractModelParser<L> {
 
   // ---- layers without parameters -------------------------------------------------------------
 
+  /** The parsed layer type of a (pooling) layer type: `max2avg_pool` turns MaxPooling2D into AveragePooling2D. */
+  private poolingType(type: string): string {
+    return type === "MaxPooling2D" && this.options.max2avgPool ? "AveragePooling2D" : type;
+  }
+
   /** Parse pooling, padding, cropping and upsampling layers. */
   private parseSpatial(layer: L, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
     const want = this.wantedPerm(layer, ref);
     ref = this.ensurePerm(ref, want);
-    let parsedType = type;
-    if (type === "MaxPooling2D" && this.options.max2avgPool) parsedType = "AveragePooling2D";
+    const parsedType = this.poolingType(type);
     const srcOut = this.getOutputShape(layer);
+    // Max and average pooling take the same constructor arguments.
     const attrs = this.newAttributes(layer, parsedType, ref, permuteShape(srcOut, want));
-    attrs.config = pickConfig(type, this.initializeAttributes(layer));
     if (parsedType !== type) attrs.absorbed.push("max2avg_pool: MaxPooling2D → AveragePooling2D");
     if (type.includes("Pooling")) this.parsePooling(layer, attrs);
     return this.push(attrs, srcOut, want, exclusive);
@@ -893,8 +897,9 @@ export abstract class AbstractModelParser<L> {
     const spatial = parsedIn.slice(0, -1);
     const channels = parsedIn[parsedIn.length - 1];
     const is2d = type.endsWith("2D");
-    let poolType = (type.includes("Average") ? "AveragePooling" : "MaxPooling") + (is2d ? "2D" : "1D");
-    if (poolType === "MaxPooling2D" && this.options.max2avgPool) poolType = "AveragePooling2D";
+    const poolType = this.poolingType(
+      (type.includes("Average") ? "AveragePooling" : "MaxPooling") + (is2d ? "2D" : "1D"),
+    );
     const name = this.getLayerName(layer);
     const pool = this.emit(
       poolType,

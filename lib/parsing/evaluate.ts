@@ -36,10 +36,11 @@ export interface EvaluationScore {
   count: number;
 }
 
-function toFloat32(a: NDArray): Float32Array {
-  if (a.data instanceof Float32Array) return a.data;
-  const out = new Float32Array(a.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = Number(a.data[i]);
+/** `a` (or its elements `[start, end)`) as float32; Float32 data is not copied. */
+function toFloat32(a: NDArray, start = 0, end = a.data.length): Float32Array {
+  if (a.data instanceof Float32Array) return a.data.subarray(start, end);
+  const out = new Float32Array(end - start);
+  for (let i = 0; i < out.length; i++) out[i] = Number(a.data[start + i]);
   return out;
 }
 
@@ -58,9 +59,10 @@ export function labelIndices(y: NDArray): Int32Array {
   return out;
 }
 
-function batchTensor(x: NDArray, data: Float32Array, start: number, end: number, perm?: number[]): tf.Tensor {
+/** Samples `[start, end)` of `x` as a float32 batch, transposed by `perm` (per sample) when given. */
+function batchTensor(x: NDArray, start: number, end: number, perm?: number[]): tf.Tensor {
   const per = sizeOf(x.shape.slice(1));
-  const t = tf.tensor(data.subarray(start * per, end * per), [end - start, ...x.shape.slice(1)], "float32");
+  const t = tf.tensor(toFloat32(x, start * per, end * per), [end - start, ...x.shape.slice(1)], "float32");
   if (!perm) return t;
   const out = tf.transpose(t, [0, ...perm.map((p) => p + 1)]);
   t.dispose();
@@ -71,6 +73,28 @@ function firstOutput(y: tf.Tensor | tf.Tensor[]): tf.Tensor {
   if (!Array.isArray(y)) return y;
   for (const t of y.slice(1)) t.dispose();
   return y[0];
+}
+
+/** The (first) output of `model` on samples `[start, end)` of `x`; a DatasetError when they do not fit. */
+function predictBatch(
+  model: tf.LayersModel,
+  x: NDArray,
+  start: number,
+  end: number,
+  perm?: number[],
+): tf.Tensor {
+  const input = batchTensor(x, start, end, perm);
+  try {
+    return firstOutput(model.predict(input) as tf.Tensor | tf.Tensor[]);
+  } catch (err) {
+    throw new DatasetError(
+      `samples of shape [${x.shape.slice(1).join(", ")}] do not fit the model input ` +
+        `[${(model.inputs[0].shape ?? []).slice(1).join(", ")}]: ${err instanceof Error ? err.message : err}`,
+      { cause: err },
+    );
+  } finally {
+    input.dispose();
+  }
 }
 
 /**
@@ -93,27 +117,12 @@ export async function evaluateModel(
   const batchSize = Math.max(1, options.batchSize ?? 32);
   const k = options.topK ?? 5;
   const labels = labelIndices(y);
-  const xData = toFloat32(x);
   let loss = 0;
   let top1 = 0;
   let topk = 0;
   for (let start = 0; start < total; start += batchSize) {
     const end = Math.min(total, start + batchSize);
-    const input = batchTensor(x, xData, start, end, options.inputPerm);
-    let out: tf.Tensor;
-    try {
-      out = firstOutput(model.predict(input) as tf.Tensor | tf.Tensor[]);
-    } catch (err) {
-      input.dispose();
-      throw new DatasetError(
-        `samples of shape [${x.shape.slice(1).join(", ")}] do not fit the model input ` +
-          `[${(model.inputs[0].shape ?? []).slice(1).join(", ")}]: ${
-            err instanceof Error ? err.message : err
-          }`,
-        { cause: err },
-      );
-    }
-    input.dispose();
+    const out = predictBatch(model, x, start, end, options.inputPerm);
     const pred = (await out.data()) as Float32Array;
     const c = out.shape[out.shape.length - 1] ?? 1;
     out.dispose();
@@ -154,30 +163,16 @@ export async function predictModel(
 ): Promise<Float32NDArray> {
   const n = x.shape[0] ?? 0;
   const batchSize = Math.max(1, options.batchSize ?? 32);
-  const xData = toFloat32(x);
   const chunks: Float32Array[] = [];
   let sampleShape: number[] = [];
+  // Output layout back to the source's: the inverse of outputPerm, batch axis first.
+  const back = options.outputPerm &&
+    [0, ...options.outputPerm.map((_, i) => options.outputPerm!.indexOf(i) + 1)];
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    const input = batchTensor(x, xData, start, end, options.inputPerm);
-    let out: tf.Tensor;
-    try {
-      out = firstOutput(model.predict(input) as tf.Tensor | tf.Tensor[]);
-    } catch (err) {
-      throw new DatasetError(
-        `input of shape [${x.shape.join(", ")}] does not fit the model input ` +
-          `[${(model.inputs[0].shape ?? []).map((d) => d ?? "N").join(", ")}]: ${
-            err instanceof Error ? err.message : err
-          }`,
-        { cause: err },
-      );
-    } finally {
-      input.dispose();
-    }
-    if (options.outputPerm) {
-      const inv = new Array(options.outputPerm.length);
-      options.outputPerm.forEach((a, i) => (inv[a] = i));
-      const t = tf.transpose(out, [0, ...inv.map((p: number) => p + 1)]);
+    let out = predictBatch(model, x, start, end, options.inputPerm);
+    if (back) {
+      const t = tf.transpose(out, back);
       out.dispose();
       out = t;
     }
