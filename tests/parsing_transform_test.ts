@@ -348,7 +348,7 @@ Deno.test("[cell] binarize_weights / quantize_weights + weight_precision act on 
   await assertRejects(() => missing.parse(), ConfigError, /weight_precision/);
 });
 
-Deno.test("the parser reads its settings from a ToolboxConfig (INI) as well as from plain options", async () => {
+Deno.test("the parser reads its settings from a ToolboxConfig (INI) as well as from plain options", () => {
   const config = new ConfigParser();
   config.readString(DEFAULT_CONFIG, "<defaults>");
   config.readString(
