@@ -364,12 +364,12 @@ export function decodeOnnxModel(bytes: Uint8Array, path: string): OnnxModel {
   try {
     proto = onnxProto.ModelProto.decode(bytes);
   } catch (err) {
-    throw new ModelFormatError(
-      `${path}: not a readable ONNX model (protobuf decoding failed: ${
-        err instanceof Error ? err.message : err
-      })`,
-      { file: path, cause: err },
-    );
+    // protobufjs decodes nested messages recursively: subgraphs nested
+    // thousands deep overflow the stack, which is caught here.
+    const why = err instanceof RangeError && /call stack/i.test(err.message)
+      ? "messages nested too deeply (e.g. subgraphs within subgraphs); refusing"
+      : `protobuf decoding failed: ${err instanceof Error ? err.message : err}`;
+    throw new ModelFormatError(`${path}: not a readable ONNX model (${why})`, { file: path, cause: err });
   }
   const g = proto.graph;
   if (!g || (g.node ?? []).length === 0) {

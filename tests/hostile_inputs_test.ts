@@ -1,0 +1,265 @@
+/**
+ * Hand-made hostile inputs (tests/fuzz/hostile/, written by gen_hostile.py
+ * with numpy, h5py and onnx): files that declare 10^12 elements, nest
+ * thousands of levels deep or expand to 10^10 characters must be refused at
+ * once with a toolbox error naming the file; the memory ceiling is
+ * configurable; an atomic write interrupted by Ctrl-C leaves nothing behind.
+ */
+import { assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
+import { ConfigError, DatasetError, ModelFormatError, SnnToolboxError } from "../lib/errors.ts";
+import { checkAllocation, maxArrayBytes, parseByteSize, setMaxArrayBytes } from "../lib/io/limits.ts";
+import { readNpy } from "../lib/io/npy.ts";
+import { readOnnxModel } from "../lib/io/onnx_proto.ts";
+import { openHdf5, readDataset } from "../lib/io/hdf5.ts";
+import { loadInputModel } from "../lib/parsing/files.ts";
+import { updateSetup } from "../lib/config/setup.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+import { runCase } from "./fuzz/contract.ts";
+import type { Kind, Seed } from "./fuzz/seeds.ts";
+
+const HOSTILE = new URL("./fuzz/hostile/", import.meta.url).pathname;
+
+/** Run `fn`, expecting a rejection of `type` within `ms` milliseconds; returns the error. */
+async function refusedWithin(ms: number, type: typeof SnnToolboxError, fn: () => unknown, re?: RegExp) {
+  const t0 = performance.now();
+  const err = await assertRejects(fn, type, re);
+  const took = performance.now() - t0;
+  assertTrue(took < ms, `refused after ${took.toFixed(0)} ms, expected < ${ms} ms`);
+  return err;
+}
+
+Deno.test("limits: byte sizes with K/M/G suffixes", () => {
+  assertEquals(parseByteSize("1024"), 1024);
+  assertEquals(parseByteSize("512M"), 512 * 1024 ** 2);
+  assertEquals(parseByteSize("2g"), 2 * 1024 ** 3);
+  assertEquals(parseByteSize("1.5k"), 1536);
+  assertEquals(parseByteSize("lots"), undefined);
+  assertEquals(parseByteSize("-5"), undefined);
+  assertEquals(parseByteSize("0"), undefined);
+});
+
+Deno.test("limits: SNNTOOLBOX_MAX_ALLOC sets the ceiling (SNNTOOLBOX_MAX_ARRAY_BYTES wins)", () => {
+  const saved = [Deno.env.get("SNNTOOLBOX_MAX_ARRAY_BYTES"), Deno.env.get("SNNTOOLBOX_MAX_ALLOC")];
+  try {
+    Deno.env.delete("SNNTOOLBOX_MAX_ARRAY_BYTES");
+    Deno.env.set("SNNTOOLBOX_MAX_ALLOC", "64M");
+    assertEquals(maxArrayBytes(), 64 * 1024 ** 2);
+    Deno.env.set("SNNTOOLBOX_MAX_ARRAY_BYTES", "1000");
+    assertEquals(maxArrayBytes(), 1000);
+    Deno.env.delete("SNNTOOLBOX_MAX_ARRAY_BYTES");
+    Deno.env.delete("SNNTOOLBOX_MAX_ALLOC");
+    assertEquals(maxArrayBytes(), 2 * 1024 ** 3);
+  } finally {
+    const names = ["SNNTOOLBOX_MAX_ARRAY_BYTES", "SNNTOOLBOX_MAX_ALLOC"];
+    names.forEach((n, i) => saved[i] === undefined ? Deno.env.delete(n) : Deno.env.set(n, saved[i]!));
+  }
+});
+
+Deno.test("limits: checkAllocation refuses bad dims, sizes over the ceiling and sizes the file cannot hold", () => {
+  const req = { file: "m.onnx", what: "tensor 'W'", itemBytes: 4 };
+  assertEquals(checkAllocation({ ...req, shape: [3, 4], availableBytes: 48 }), 48);
+  assertMatch(
+    (() => {
+      try {
+        checkAllocation({ ...req, shape: [1e6, 1e6] });
+      } catch (e) {
+        assertTrue(e instanceof ModelFormatError);
+        return e.message;
+      }
+      return "";
+    })(),
+    /^m\.onnx: tensor 'W' of shape \[1000000, 1000000\] is too large: 4000000000000 bytes exceed the limit/,
+  );
+  let msg = "";
+  try {
+    checkAllocation({ ...req, shape: [3, 4], availableBytes: 47 });
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assertMatch(msg, /needs 48 bytes but the file holds only 47/);
+  try {
+    checkAllocation({ ...req, shape: [2, -1], errorClass: DatasetError });
+    msg = "";
+  } catch (e) {
+    assertTrue(e instanceof DatasetError);
+    msg = (e as Error).message;
+  }
+  assertMatch(msg, /declares invalid dimensions \[2, -1\]/);
+  setMaxArrayBytes(100);
+  try {
+    assertMatch(
+      (() => {
+        try {
+          checkAllocation({ ...req, shape: [5, 6] });
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return "";
+      })(),
+      /120 bytes exceed the limit of 100 bytes/,
+    );
+  } finally {
+    setMaxArrayBytes(undefined);
+  }
+});
+
+Deno.test("hostile: .npy header claiming 10^12 float32 elements is refused in milliseconds", async () => {
+  const file = `${HOSTILE}huge_header.npy`;
+  const err = await refusedWithin(200, DatasetError, () => readNpy(file));
+  assertMatch(err.message, /huge_header\.npy/);
+  assertMatch(err.message, /1000000, 1000000/);
+});
+
+Deno.test("hostile: ONNX initializer claiming 10^12 elements (16 bytes of data) is refused in milliseconds", async () => {
+  const err = await refusedWithin(
+    500,
+    ModelFormatError,
+    () => readOnnxModel(`${HOSTILE}huge_initializer.onnx`),
+  );
+  assertMatch(err.message, /huge_initializer\.onnx: tensor 'W'/);
+});
+
+Deno.test("hostile: ONNX subgraphs nested 3,000 deep are refused, not a stack overflow", async () => {
+  await refusedWithin(
+    2000,
+    ModelFormatError,
+    () => readOnnxModel(`${HOSTILE}deep_nesting.onnx`),
+    /nested too deeply/,
+  );
+});
+
+Deno.test("hostile: HDF5 dataset declaring 10^6 x 10^6 float32 is refused before reading", async () => {
+  const file = `${HOSTILE}huge_weight.h5`;
+  const h5 = await openHdf5(file);
+  try {
+    const t0 = performance.now();
+    let err: unknown;
+    try {
+      readDataset(h5, "model_weights/dense_1/dense_1_W", file);
+    } catch (e) {
+      err = e;
+    }
+    assertTrue(err instanceof ModelFormatError, `expected ModelFormatError, got ${err}`);
+    assertMatch((err as Error).message, /huge_weight\.h5/);
+    assertMatch((err as Error).message, /exceed the limit/);
+    assertTrue(performance.now() - t0 < 500);
+  } finally {
+    h5.close();
+  }
+});
+
+Deno.test("hostile: Keras model with a 10^12-element weight is refused naming the file", async () => {
+  await initBackend();
+  await refusedWithin(
+    5000,
+    ModelFormatError,
+    () => loadInputModel(`${HOSTILE}huge_weight.h5`),
+    /huge_weight\.h5/,
+  );
+});
+
+Deno.test("hostile: Keras JSON with Sequential models nested 2,000 deep: a toolbox error naming the file", async () => {
+  await initBackend();
+  await refusedWithin(
+    5000,
+    SnnToolboxError,
+    () => loadInputModel(`${HOSTILE}deep_nesting.json`),
+    /deep_nesting\.json/,
+  );
+});
+
+Deno.test("hostile: INI interpolation bomb (10^10 characters) is a ConfigError in well under a second", async () => {
+  const err = await refusedWithin(
+    1000,
+    ConfigError,
+    () => updateSetup(`${HOSTILE}interpolation_bomb.ini`, { createLogDir: false }),
+  );
+  assertMatch(
+    err.message,
+    /interpolation_bomb\.ini:\d+: \[paths\] filename_ann: .*expands to more than 1048576/,
+  );
+});
+
+/** A seed whose first file is a hostile file, loaded unmutated through the CLI. */
+function hostileSeed(kind: Kind, files: [string, string][], argv: string[]): Seed {
+  return { kind, layout: "binary", files: files.map(([src, name]) => ({ src, name })), argv };
+}
+
+Deno.test("hostile: through the CLI every hostile file gives exit 1/2 and one 'error:' line naming it", async () => {
+  const parse = ["parse", "{in}", "--out", "{out}"];
+  const seeds: Seed[] = [
+    hostileSeed("onnx", [["tests/fuzz/hostile/huge_initializer.onnx", "m.onnx"]], parse),
+    hostileSeed("onnx", [["tests/fuzz/hostile/deep_nesting.onnx", "m.onnx"]], parse),
+    hostileSeed("keras-h5", [["tests/fuzz/hostile/huge_weight.h5", "m.h5"]], parse),
+    hostileSeed("keras-json", [
+      ["tests/fuzz/hostile/deep_nesting.json", "m.json"],
+      ["tests/fuzz/hostile/deep_nesting_weights.h5", "m_weights.h5"],
+    ], parse),
+    hostileSeed("lasagne-pkl", [
+      ["tests/fuzz/hostile/deep_nesting.pkl", "m.pkl"],
+      ["testdata/lasagne/small_net.py", "m.py"],
+    ], ["parse", "{dir}/m.py", "--out", "{out}"]),
+    hostileSeed("npy", [["tests/fuzz/hostile/huge_header.npy", "x.npy"], [
+      "testdata/onnx/mlp_op13.onnx",
+      "m.onnx",
+    ]], [
+      "predict",
+      "{dir}/m.onnx",
+      "--input",
+      "{in}",
+      "--output",
+      "{out}/y.npy",
+    ]),
+    hostileSeed("ini", [["tests/fuzz/hostile/interpolation_bomb.ini", "m.ini"]], ["config", "{in}"]),
+  ];
+  const outcomes = await Promise.all(
+    [0, 1].map(async (w) => {
+      const res = [];
+      for (let i = w; i < seeds.length; i += 2) {
+        res.push({
+          seed: seeds[i],
+          o: await runCase({ seed: seeds[i], mutation: { name: "none", detail: "", edits: [] } }),
+        });
+      }
+      return res;
+    }),
+  );
+  for (const { seed, o } of outcomes.flat()) {
+    const what = `${seed.files[0].src}: exit ${o.code}, ${o.violations.join(", ")}: ${
+      o.stderr.slice(0, 300)
+    }`;
+    assertTrue(o.code === 1 || o.code === 2, what);
+    assertEquals(o.violations.filter((v) => v !== "raw-error"), [], what);
+    assertTrue(o.ms < 10_000, what);
+  }
+});
+
+Deno.test("atomic output: Ctrl-C during a write leaves neither the file nor its temporary", async () => {
+  const outDir = await Deno.makeTempDir({ prefix: "snn-sigint-" });
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./fuzz/sigint_child.ts", import.meta.url).pathname, outDir],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    assertMatch(text, /^writing .*out\.bin\.[0-9a-f]+\.tmp/);
+    const tmp = text.trim().slice("writing ".length);
+    assertTrue((await Deno.stat(tmp)).size === 1 << 20, "the temporary file is there mid-write");
+    child.kill("SIGINT");
+    reader.releaseLock();
+    await child.stdout.cancel();
+    const status = await child.status;
+    await child.stderr.cancel();
+    assertEquals(status.code, 130);
+    assertEquals([...Deno.readDirSync(outDir)].map((e) => e.name), []);
+  } finally {
+    await Deno.remove(outDir, { recursive: true });
+  }
+});
