@@ -2,7 +2,8 @@
  * channels_first (NCW) Conv1D models: TF.js computes `Conv1D` with
  * `dataFormat: 'channelsFirst'` as NWC, and the parser must transpose a
  * rank-2 (C,W) input. Expected outputs are PyTorch's
- * (testdata/parsing/gen_conv1d.py), for the input model and the parsed model.
+ * (testdata/parsing/gen_conv1d.py), for the input model and the parsed model,
+ * built in TF.js or loaded from a tf.keras 2 HDF5 file.
  */
 import { assertClose, assertEquals, assertTrue } from "./_assert.ts";
 import { tf } from "../deps.ts";
@@ -11,6 +12,7 @@ import type { NDArray } from "../lib/io/ndarray.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
 import { applyTfjsFixes } from "../lib/parsing/tfjs_fixes.ts";
+import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
 import { asInputModel } from "./_parsing_helpers.ts";
 
 interface Nd {
@@ -133,4 +135,22 @@ Deno.test("channels_first model with a (T,F) input read by Dense only: input not
     [0, 1].map((o) => [0, 1, 2].reduce((s, f) => s + x[t * 3 + f] * k[f * 2 + o], b[o]))
   );
   assertClose(got.data, Float32Array.from(expected), TOL);
+});
+
+Deno.test("tf.keras 2 HDF5 with channels_first Conv1D (Keras library load): input and parsed model match PyTorch", async () => {
+  await initBackend();
+  const lib = getModelLibrary("keras");
+  const input = await lib.load(new URL("../testdata/parsing/conv1d_keras_cf.h5", import.meta.url).pathname);
+  assertEquals(input.dataFormat, "channels_first");
+  const x = ndarray(CASES.stack.x);
+  const y = Float32Array.from(CASES.stack.y.data);
+  assertClose((await predictModel(input.model, x)).data, y, { ...TOL, msg: "input model vs torch" });
+  const parser = lib.createParser(input);
+  parser.parse();
+  const parsed = parser.buildParsedModel();
+  const got = await predictModel(parsed, x, {
+    inputPerm: parser.inputPerm,
+    outputPerm: parser.outputPerms[0],
+  });
+  assertClose(got.data, y, { ...TOL, msg: "parsed model vs torch" });
 });

@@ -10,11 +10,16 @@ model are both checked against PyTorch.
 - "softmax": Conv1D(2→3, k2, stride 2, valid, softmax): Keras applies the
   activation on the last axis of the NCW output (the width).
 
+Also writes conv1d_keras_cf.h5: the "stack" model as a tf.keras 2 HDF5 full
+model (model_config + model_weights, written with h5py as Keras 2.4 lays it
+out), Conv1D and Flatten with data_format=channels_first, same weights.
+
 Run: /usr/bin/python3 testdata/parsing/gen_conv1d.py
 """
 import json
 import os
 
+import h5py
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -59,7 +64,52 @@ def entry(x, weights, y):
     return {"x": nd(x), "weights": [nd(w) for w in weights], "y": nd(y)}
 
 
-out = {"torch": torch.__version__, "stack": entry(*stack()), "softmax": entry(*softmax())}
+def keras_h5(path, weights):
+    """tf.keras 2 Sequential: Conv1D(6, same, relu) -> Conv1D(4, dilation 2, relu) -> Flatten -> Dense(5)."""
+    def conv(name, filters, dilation):
+        return {"class_name": "Conv1D", "config": {
+            "name": name, "trainable": True, "dtype": "float32", "filters": filters, "kernel_size": [3],
+            "strides": [1], "padding": "same" if dilation == 1 else "valid", "data_format": "channels_first",
+            "dilation_rate": [dilation], "groups": 1, "activation": "relu", "use_bias": True,
+            "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}},
+            "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+            "kernel_constraint": None, "bias_constraint": None}}
+    layers = [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3, 12], "dtype": "float32",
+                                                "sparse": False, "ragged": False, "name": "input_1"}},
+        conv("c1", 6, 1),
+        conv("c2", 4, 2),
+        {"class_name": "Flatten", "config": {"name": "flat", "trainable": True, "dtype": "float32",
+                                             "data_format": "channels_first"}},
+        {"class_name": "Dense", "config": {
+            "name": "fc", "trainable": True, "dtype": "float32", "units": 5, "activation": "linear",
+            "use_bias": True, "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}}, "kernel_regularizer": None,
+            "bias_regularizer": None, "activity_regularizer": None, "kernel_constraint": None,
+            "bias_constraint": None}},
+    ]
+    config = {"class_name": "Sequential", "config": {"name": "conv1d_cf", "layers": layers}}
+    named = {"c1": weights[0:2], "c2": weights[2:4], "flat": [], "fc": weights[4:6]}
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"] = b"2.4.0"
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["model_config"] = json.dumps(config).encode()
+        mw = f.create_group("model_weights")
+        mw.attrs["layer_names"] = [n.encode() for n in named]
+        mw.attrs["keras_version"] = b"2.4.0"
+        mw.attrs["backend"] = b"tensorflow"
+        for name, ws in named.items():
+            g = mw.create_group(name)
+            wn = [f"{name}/{w}:0" for w in ("kernel", "bias")[:len(ws)]]
+            g.attrs["weight_names"] = [w.encode() for w in wn] if ws else np.array([])
+            for n, w in zip(wn, ws):
+                g.create_dataset(n, data=w)
+
+
+x, weights, y = stack()
+keras_h5(os.path.join(os.path.dirname(os.path.abspath(__file__)), "conv1d_keras_cf.h5"), weights)
+out = {"torch": torch.__version__, "stack": entry(x, weights, y), "softmax": entry(*softmax())}
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conv1d_cases.json")
 with open(path, "w") as f:
     json.dump(out, f)
