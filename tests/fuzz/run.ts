@@ -11,8 +11,17 @@
  */
 import { parseArgs } from "node:util";
 import { mutate, Rng } from "./mutate.ts";
-import { allSeeds, type Kind, KINDS, readSeedFile, type Seed } from "./seeds.ts";
-import { CORPUS_DIR, type FuzzCase, materialize, type Outcome, runCase, toCorpusEntry } from "./contract.ts";
+import { allSeeds, type Kind, KINDS, readSeedFile, resolveSrc, type Seed } from "./seeds.ts";
+import {
+  CORPUS_DIR,
+  type CorpusEntry,
+  fromCorpusEntry,
+  type FuzzCase,
+  materialize,
+  type Outcome,
+  runCase,
+  toCorpusEntry,
+} from "./contract.ts";
 
 interface KindStats {
   inputs: number;
@@ -63,6 +72,42 @@ async function baseline(): Promise<number> {
   return bad ? 1 : 0;
 }
 
+/** Contract violations of an outcome; `raw-error` (a wrapped raw error, still one clean line) is not one. */
+export function contractViolations(o: Outcome): string[] {
+  return o.violations.filter((v) => v !== "raw-error");
+}
+
+/** Re-run every corpus entry; with `update`, rewrite each entry's status (fixed/open). */
+async function replay(update: boolean): Promise<number> {
+  let open = 0;
+  for (
+    const entry of [...Deno.readDirSync(CORPUS_DIR)].filter((e) => e.name.endsWith(".json")).sort((a, b) =>
+      a.name < b.name ? -1 : 1
+    )
+  ) {
+    const path = `${CORPUS_DIR}/${entry.name}`;
+    const e = JSON.parse(Deno.readTextFileSync(path)) as CorpusEntry;
+    if (e.seed.files.some((f) => f.src !== "base.ini" && resolveSrc(f.src) === undefined)) {
+      console.log(`skip ${entry.name}: fixtures absent`);
+      continue;
+    }
+    const o = await runCase(fromCorpusEntry(e));
+    const bad = contractViolations(o);
+    if (bad.length) open++;
+    console.log(
+      `${bad.length ? "OPEN " : "fixed"} ${entry.name} exit ${o.code} ${o.violations.join(",") || "-"} ${
+        (o.errorLines[0] ?? "").slice(0, 160)
+      }`,
+    );
+    if (update) {
+      e.status = bad.length ? "open" : "fixed";
+      e.violations = o.violations.length ? o.violations : e.violations;
+      Deno.writeTextFileSync(path, JSON.stringify(e, null, 1) + "\n");
+    }
+  }
+  return open ? 1 : 0;
+}
+
 /** Run case `i` of campaign `seed` with --verbose and print everything. */
 async function show(campaignSeed: number, i: number, kindList?: string): Promise<number> {
   const seeds = allSeeds();
@@ -101,10 +146,13 @@ async function main(): Promise<number> {
       report: { type: "string" },
       start: { type: "string", default: "0" },
       baseline: { type: "boolean", default: false },
+      replay: { type: "boolean", default: false },
+      update: { type: "boolean", default: false },
       show: { type: "string" },
     },
   });
   if (values.baseline) return await baseline();
+  if (values.replay) return await replay(values.update);
   if (values.show !== undefined) return await show(Number(values.seed), Number(values.show), values.kinds);
   const campaignSeed = Number(values.seed);
   const count = Number(values.count);

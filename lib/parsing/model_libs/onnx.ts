@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { exceedsCeiling } from "../../io/limits.ts";
 import { tf } from "../../../deps.ts";
 import { applyTfjsFixes } from "../tfjs_fixes.ts";
 import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../errors.ts";
@@ -547,6 +548,16 @@ class GraphBuilder {
     const dil = intsAttr(this.node, "dilations") ?? new Array<number>(nsp).fill(1);
     const group = intAttr(this.node, "group", 1);
     const inC = this.shapeOf(x)[1];
+    // Checked before TF.js builds the layer: it allocates the kernel from these sizes.
+    if (typeof inC === "number" && inC !== inPerGroup * group) {
+      this.fail(
+        `weight [${w.shape.join(", ")}] expects ${inPerGroup * group} input channels ` +
+          `(${inPerGroup} per group x ${group} groups), the input has ${inC}`,
+      );
+    }
+    if (kernel.length !== nsp || kernel.some((k, i) => k !== w.shape[2 + i])) {
+      this.fail(`kernel_shape [${kernel.join(", ")}] does not match the weight [${w.shape.join(", ")}]`);
+    }
     if (stride.some((s) => s !== 1) && dil.some((d) => d !== 1)) {
       this.fail(`strides [${stride}] together with dilations [${dil}]: TF.js supports one or the other`);
     }
@@ -703,6 +714,17 @@ class GraphBuilder {
   }
 
   dense(kernel: Float32Array, inUnits: number, units: number, bias: Float32Array, x: TensorValue): void {
+    // TF.js builds (allocates) the kernel from the input size before the weights are set:
+    // refuse an input size that does not fit the weight and would blow the memory ceiling.
+    const last = this.shapeOf(x).at(-1);
+    const tooBig = typeof last === "number" && last !== inUnits
+      ? exceedsCeiling(last * units * 4)
+      : undefined;
+    if (tooBig) {
+      this.fail(
+        `weight of shape [${inUnits}, ${units}] does not fit an input of ${last} features (${tooBig})`,
+      );
+    }
     const layer = tf.layers.dense({ units, useBias: true, ...NO_INIT, name: this.layerName() });
     const sym = this.apply(layer, x);
     this.tensorOut(sym);
