@@ -15,6 +15,7 @@ import type { CommandContext } from "./lib/cli/command.ts";
 import { describeError, SnnToolboxError, UsageError } from "./lib/errors.ts";
 import { VERSION } from "./lib/version.ts";
 import { initBackend } from "./lib/backend/mod.ts";
+import { exitOnUncaughtError, permissionHint } from "./lib/cli/permissions.ts";
 
 function envFlag(name: string): string | undefined {
   try {
@@ -94,15 +95,16 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest, ctx);
   } catch (err) {
     if (err instanceof SnnToolboxError) {
-      ctx.err(`error: ${describeError(err, verbose)}`);
+      ctx.err(`error: ${describeError(err, verbose)}${permissionHint(err)}`);
       return err.exitCode;
     }
-    ctx.err(`error: ${describeError(err, verbose)}`);
+    ctx.err(`error: ${describeError(err, verbose)}${permissionHint(err)}`);
     if (verbose && err instanceof Error && err.stack) ctx.err(err.stack);
     return 1;
   }
 }
 
 if (import.meta.main) {
+  exitOnUncaughtError(Deno.args.includes("-v") || Deno.args.includes("--verbose"));
   Deno.exit(await main(Deno.args));
 }

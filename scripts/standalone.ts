@@ -33,6 +33,7 @@ import plain from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backen
 };
 import { tfwasm } from "../deps.ts";
 import { main } from "../cli.ts";
+import { exitOnUncaughtError } from "../lib/cli/permissions.ts";
 
 /** The embedded WASM binaries, by the file name tfjs-backend-wasm asks for. */
 const WASM_BINARIES: Record<string, Uint8Array<ArrayBuffer>> = {
@@ -61,6 +62,7 @@ export function useEmbeddedWasm(): void {
 }
 
 if (import.meta.main) {
+  exitOnUncaughtError(Deno.args.includes("-v") || Deno.args.includes("--verbose"));
   useEmbeddedWasm();
   Deno.exit(await main(Deno.args));
 }
