@@ -1,6 +1,8 @@
 /**
  * The fuzz campaign: `deno task fuzz [--seed N] [--count N] [--timeout S]
- * [--workers N] [--kinds a,b] [--save] [--report FILE]`. Mutates every seed
+ * [--workers N] [--kinds a,b] [--save [--corpus DIR]] [--report FILE]`;
+ * `--baseline` runs every seed unmutated, `--replay [--update]` re-judges
+ * the corpus, `--show N` runs case N verbosely and keeps its files. Mutates every seed
  * kind (see seeds.ts) with seeded mutations, runs each input through the CLI
  * in a child process (a pool of `--workers`, default 2) and reports contract
  * violations per kind. With `--save`, one reproducer per distinct finding is
@@ -143,6 +145,7 @@ async function main(): Promise<number> {
       workers: { type: "string", default: "2" },
       kinds: { type: "string" },
       save: { type: "boolean", default: false },
+      corpus: { type: "string" },
       report: { type: "string" },
       start: { type: "string", default: "0" },
       baseline: { type: "boolean", default: false },
@@ -202,9 +205,10 @@ async function main(): Promise<number> {
           const id = `${c.seed.kind}-${await hashHex(sig)}`;
           findings.push({ id, kind: c.seed.kind, violations: o.violations, line });
           if (values.save) {
-            Deno.mkdirSync(CORPUS_DIR, { recursive: true });
+            const dir = values.corpus ?? CORPUS_DIR;
+            Deno.mkdirSync(dir, { recursive: true });
             const entry = toCorpusEntry(c, o);
-            Deno.writeTextFileSync(`${CORPUS_DIR}/${id}.json`, JSON.stringify(entry, null, 1) + "\n");
+            Deno.writeTextFileSync(`${dir}/${id}.json`, JSON.stringify(entry, null, 1) + "\n");
           }
         }
       }
