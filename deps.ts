@@ -19,3 +19,24 @@ export { default as onnxProtoModule } from "npm:onnx-proto@8.0.1";
 export * as fflate from "npm:fflate@0.8.3";
 /** onnxruntime-node (a native addon), for tests and benchmarks only: load it with `await import(ONNXRUNTIME_NODE)`. */
 export const ONNXRUNTIME_NODE = "npm:onnxruntime-node@1.20.1";
+
+// Dependency types the toolbox's API names, as aliases mod.ts exports (a plain
+// re-export would make `deno doc --lint` lint the dependencies' own docs).
+// deno-lint-ignore no-import-prefix
+import type * as tfTypes from "npm:@tensorflow/tfjs@4.22.0";
+// deno-lint-ignore no-import-prefix
+import type { Dataset, File, Group } from "npm:h5wasm@0.10.3/node";
+/** A TensorFlow.js layers model: the form of every input, parsed and spiking model (exported by mod.ts, so API docs can name it). */
+export type LayersModel = tfTypes.LayersModel;
+/** A TensorFlow.js layer. */
+export type Layer = tfTypes.layers.Layer;
+/** A TensorFlow.js tensor. */
+export type Tensor = tfTypes.Tensor;
+/** A rank-4 TensorFlow.js tensor (`[batch, height, width, channels]`). */
+export type Tensor4D = tfTypes.Tensor4D;
+/** An open HDF5 file of h5wasm. */
+export type H5File = File;
+/** An HDF5 group of h5wasm. */
+export type H5Group = Group;
+/** An HDF5 dataset of h5wasm. */
+export type H5Dataset = Dataset;

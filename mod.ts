@@ -317,3 +317,6 @@ export {
 // --- backend (lib/backend) ---
 export { MAX_WASM_THREADS } from "./lib/backend/mod.ts";
 export { DataParallelModel, type DataParallelOptions } from "./lib/backend/workers.ts";
+
+// --- ship (dependency types named in the API) ---
+export type { H5Dataset, H5File, H5Group, Layer, LayersModel, Tensor, Tensor4D } from "./deps.ts";

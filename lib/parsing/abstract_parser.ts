@@ -24,7 +24,7 @@
  * @module
  */
 import { asToolboxError } from "./unexpected_errors.ts";
-import { tf } from "../../deps.ts";
+import { type Layer, type LayersModel, tf } from "../../deps.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../errors.ts";
 import { type Float32NDArray, sizeOf } from "../io/ndarray.ts";
 import type { ToolboxConfig } from "../config/types.ts";
@@ -74,7 +74,11 @@ export interface LayerAttributes {
   qmf?: [number, number];
 }
 
-/** A tensor of the input model as it exists in the parsed model. */
+/**
+ * A tensor of the input model as it exists in the parsed model.
+ *
+ * @internal
+ */
 interface TensorRef {
   /** Internal id of the parsed layer producing it, or `"input"`. */
   id: string;
@@ -248,7 +252,7 @@ export abstract class AbstractModelParser<L> {
   /** The parsed layers, in order (filled by {@linkcode parse}). */
   layerList: LayerAttributes[] = [];
   /** The parsed model (filled by {@linkcode buildParsedModel}). */
-  parsedModel?: tf.LayersModel;
+  parsedModel?: LayersModel;
   /** Layers of the input model that were skipped as unsupported (with `skipUnsupported`). */
   skippedLayers: string[] = [];
   /** Permutation from the input model's input layout to the parsed model's (channels-last); `undefined` = same. */
@@ -1080,7 +1084,7 @@ export abstract class AbstractModelParser<L> {
    * Build the parsed model (channels-last `tf.LayersModel`) from
    * {@linkcode layerList}; call {@linkcode parse} first.
    */
-  buildParsedModel(): tf.LayersModel {
+  buildParsedModel(): LayersModel {
     if (this.layerList.length === 0 && this.outputIds.length === 0) this.parse();
     try {
       this.parsedModel = buildModelFromAttributes(this.layerList, this.getParsedInputShape(), this.outputIds);
@@ -1159,7 +1163,7 @@ const FACTORIES: Record<string, LayerFactory> = {
 };
 
 /** Create the TF.js layer for one parsed layer (without weights). */
-export function createParsedLayer(attrs: LayerAttributes): tf.layers.Layer {
+export function createParsedLayer(attrs: LayerAttributes): Layer {
   const factory = FACTORIES[attrs.layerType];
   if (!factory) {
     throw new UnsupportedLayerError(
@@ -1184,7 +1188,7 @@ export function buildModelFromAttributes(
   layerList: LayerAttributes[],
   inputShape: number[],
   outputNames?: string[],
-): tf.LayersModel {
+): LayersModel {
   const input = tf.input({ shape: inputShape, name: "input" });
   const tensors = new Map<string, tf.SymbolicTensor>([["input", input]]);
   for (const attrs of layerList) {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
+import { type LayersModel, tf } from "../../deps.ts";
 import { DatasetError } from "../errors.ts";
 import { type Float32NDArray, type NDArray, sizeOf } from "../io/ndarray.ts";
 
@@ -77,7 +77,7 @@ function firstOutput(y: tf.Tensor | tf.Tensor[]): tf.Tensor {
 
 /** The (first) output of `model` on samples `[start, end)` of `x`; a DatasetError when they do not fit. */
 function predictBatch(
-  model: tf.LayersModel,
+  model: LayersModel,
   x: NDArray,
   start: number,
   end: number,
@@ -102,7 +102,7 @@ function predictBatch(
  * or indices `[N]`): mean loss, top-1 and top-k accuracy.
  */
 export async function evaluateModel(
-  model: tf.LayersModel,
+  model: LayersModel,
   x: NDArray,
   y: NDArray,
   options: EvaluateOptions = {},
@@ -157,7 +157,7 @@ export interface PredictOptions {
 
 /** Run `model` on `x` in batches and return its (first) output as a float32 array. */
 export async function predictModel(
-  model: tf.LayersModel,
+  model: LayersModel,
   x: NDArray,
   options: PredictOptions = {},
 ): Promise<Float32NDArray> {

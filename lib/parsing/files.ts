@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { tf } from "../../deps.ts";
+import type { LayersModel } from "../../deps.ts";
 import { UsageError } from "../errors.ts";
 import { saveKerasH5 } from "../io/keras/save.ts";
 import type { InputModel, LoadOptions, ModelLib } from "./input_model.ts";
@@ -50,10 +50,10 @@ export function parsedModelPath(modelPath: string, outDir?: string): string {
  * (`relu_Q1.4`, not TF.js's snake-cased `relu__q1.4`), as the Python toolbox
  * writes them; the Keras library registers them again when loading.
  */
-export function saveParsedModel(model: tf.LayersModel, path: string): Promise<void> {
+export function saveParsedModel(model: LayersModel, path: string): Promise<void> {
   // The writer serializes through `model.toJSON`; a view of the model whose
   // toJSON restores the names leaves the model itself untouched.
-  const toJSON = (...args: Parameters<tf.LayersModel["toJSON"]>) => {
+  const toJSON = (...args: Parameters<LayersModel["toJSON"]>) => {
     const json = model.toJSON(...args);
     return typeof json === "string"
       ? JSON.stringify(restoreActivationNames(JSON.parse(json)))

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { tf } from "../../deps.ts";
+import type { LayersModel } from "../../deps.ts";
 
 /** The model libraries of `[input] model_lib`. */
 export type ModelLib = "keras" | "onnx" | "pytorch" | "caffe" | "lasagne";
@@ -24,7 +24,7 @@ export type DataFormat = "channels_first" | "channels_last";
 /** A loaded input model (the Python toolbox's `{'model': ..., 'val_fn': ...}`). */
 export interface InputModel {
   /** The source model as a runnable TensorFlow.js layers model. */
-  model: tf.LayersModel;
+  model: LayersModel;
   /** The library it was loaded by. */
   library: ModelLib;
   /** The main file it was loaded from (absolute or as given). */

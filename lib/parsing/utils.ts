@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { tf } from "../../deps.ts";
+import type { Layer, tf } from "../../deps.ts";
 import type { DataFormat } from "./input_model.ts";
 import { type Float32NDArray, sizeOf } from "../io/ndarray.ts";
 import { ModelFormatError } from "../errors.ts";
@@ -130,29 +130,29 @@ export function paddingString(pad: readonly [number, number] | string, poolSize:
 }
 
 /** Layer class name (Keras names: `Conv2D`, `Dense`, ...). */
-export function getType(layer: tf.layers.Layer): string {
+export function getType(layer: Layer): string {
   return layer.getClassName();
 }
 
 /** Whether `layer` has weights. */
-export function hasWeights(layer: tf.layers.Layer): boolean {
+export function hasWeights(layer: Layer): boolean {
   return layer.weights.length > 0;
 }
 
 /** Inbound layers of `layer` (its first call). */
-export function getInboundLayers(layer: tf.layers.Layer): tf.layers.Layer[] {
+export function getInboundLayers(layer: Layer): Layer[] {
   const node = layer.inboundNodes[0];
   return node ? [...node.inboundLayers] : [];
 }
 
 /** Outbound layers of `layer`. */
-export function getOutboundLayers(layer: tf.layers.Layer): tf.layers.Layer[] {
+export function getOutboundLayers(layer: Layer): Layer[] {
   return layer.outboundNodes.map((n) => n.outboundLayer);
 }
 
 /** Walk back from `layer` until inbound layers with parameters are found. */
-export function getInboundLayersWithParams(layer: tf.layers.Layer): tf.layers.Layer[] {
-  const result: tf.layers.Layer[] = [];
+export function getInboundLayersWithParams(layer: Layer): Layer[] {
+  const result: Layer[] = [];
   for (const inb of getInboundLayers(layer)) {
     if (hasWeights(inb)) result.push(inb);
     else result.push(...getInboundLayersWithParams(inb));
@@ -161,11 +161,11 @@ export function getInboundLayersWithParams(layer: tf.layers.Layer): tf.layers.La
 }
 
 /** Inbound layers of `layer` that have no parameters. */
-export function getInboundLayersWithoutParams(layer: tf.layers.Layer): tf.layers.Layer[] {
+export function getInboundLayersWithoutParams(layer: Layer): Layer[] {
   return getInboundLayers(layer).filter((l) => !hasWeights(l));
 }
 
-function activationName(layer: tf.layers.Layer): string {
+function activationName(layer: Layer): string {
   const a = (layer.getConfig() as { activation?: unknown }).activation;
   return typeof a === "string" ? a : "linear";
 }
@@ -174,7 +174,7 @@ function activationName(layer: tf.layers.Layer): string {
  * The activation of `layer`, or of an `Activation` layer among its next two
  * outbound layers (single-successor chain), as the Python toolbox does.
  */
-export function getOutboundActivation(layer: tf.layers.Layer): string {
+export function getOutboundActivation(layer: Layer): string {
   let activation = activationName(layer);
   let outbound = [layer];
   for (let i = 0; i < 2; i++) {
@@ -195,18 +195,18 @@ function arrayArg(v: unknown, n: number): number[] {
   return Array.isArray(v) ? v.map(Number) : new Array(n).fill(1);
 }
 
-function cfg(layer: tf.layers.Layer): Record<string, unknown> {
+function cfg(layer: Layer): Record<string, unknown> {
   return layer.getConfig() as Record<string, unknown>;
 }
 
 /** Whether every stride of `layer` is 1 (layers without strides count as unity). */
-export function hasStrideUnity(layer: tf.layers.Layer): boolean {
+export function hasStrideUnity(layer: Layer): boolean {
   const s = cfg(layer).strides;
   return arrayArg(s ?? 1, 2).every((v) => v === 1);
 }
 
 /** Fan-in of a neuron in `layer` (channels-last model): kernel area × input channels, Dense inputs, else 0. */
-export function getFanin(layer: tf.layers.Layer): number {
+export function getFanin(layer: Layer): number {
   const type = getType(layer);
   const inShape = shapeOf(layer.inboundNodes[0]?.inputShapes ?? []);
   if (type.includes("Conv")) {
@@ -229,8 +229,8 @@ const PASS_THROUGH = new Set([
 ]);
 
 /** Outbound layers of `layer` that hold neurons, looking through Flatten, Reshape, padding and the like. */
-export function getSpikingOutboundLayers(layer: tf.layers.Layer): tf.layers.Layer[] {
-  const out: tf.layers.Layer[] = [];
+export function getSpikingOutboundLayers(layer: Layer): Layer[] {
+  const out: Layer[] = [];
   for (const next of getOutboundLayers(layer)) {
     if (PASS_THROUGH.has(getType(next))) out.push(...getSpikingOutboundLayers(next));
     else out.push(next);
@@ -259,8 +259,8 @@ function coverCounts(nIn: number, nOut: number, k: number, s: number, padding: s
  * across the feature map when `post` has a stride > 1.
  */
 export function getFanoutArray(
-  pre: tf.layers.Layer,
-  post: tf.layers.Layer,
+  pre: Layer,
+  post: Layer,
   isDepthwise = false,
 ): Float32NDArray {
   const shape = shapeOf(pre.outputShape);
@@ -287,7 +287,7 @@ export function getFanoutArray(
  * an outbound convolution has a stride > 1 the fan-out varies between
  * neurons and an array of `layer`'s output shape is returned.
  */
-export function getFanout(layer: tf.layers.Layer): number | Float32NDArray {
+export function getFanout(layer: Layer): number | Float32NDArray {
   const next = getSpikingOutboundLayers(layer);
   const strided = next.some((n) => getType(n).includes("Conv") && !hasStrideUnity(n));
   let scalar = 0;

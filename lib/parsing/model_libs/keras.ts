@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { tf } from "../../../deps.ts";
+import { type Layer, type LayersModel, tf } from "../../../deps.ts";
 import { ModelFormatError } from "../../errors.ts";
 import { loadKerasModel } from "../../io/keras/load.ts";
 import { readKerasArchive } from "../../io/keras/archive.ts";
@@ -16,8 +16,6 @@ import type { Float32NDArray } from "../../io/ndarray.ts";
 import type { DataFormat, InputModel, LoadOptions } from "../input_model.ts";
 import { AbstractModelParser, type BatchNormParameters, type LayerAttributes } from "../abstract_parser.ts";
 import { layerDataFormat } from "../tfjs_fixes.ts";
-
-type Layer = tf.layers.Layer;
 
 function toNDArray(t: tf.Tensor): Float32NDArray {
   return { data: Float32Array.from(t.dataSync()), shape: [...t.shape], dtype: "float32" };
@@ -38,16 +36,16 @@ function firstShape(shape: tf.Shape | tf.Shape[]): (number | null)[] {
  */
 export class KerasModelParser extends AbstractModelParser<Layer> {
   private layerSet?: Set<Layer>;
-  private owners?: Map<Layer, tf.LayersModel>;
-  private nestedModels: tf.LayersModel[] = [];
+  private owners?: Map<Layer, LayersModel>;
+  private nestedModels: LayersModel[] = [];
 
   /** The TF.js model being parsed. */
-  get model(): tf.LayersModel {
+  get model(): LayersModel {
     return this.inputModel.model;
   }
 
   /** Whether a layer is a nested model. */
-  private static isNested(layer: Layer): layer is tf.LayersModel {
+  private static isNested(layer: Layer): layer is LayersModel {
     return layer instanceof tf.LayersModel;
   }
 
@@ -78,7 +76,7 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
   }
 
   /** The node through which a nested model is called in its enclosing graph. */
-  private outerNode(model: tf.LayersModel) {
+  private outerNode(model: LayersModel): LayersModel["inboundNodes"][number] {
     const nodes = model.inboundNodes.filter((n) => n.inboundLayers.length > 0);
     if (nodes.length !== 1) {
       throw new ModelFormatError(
