@@ -14,6 +14,7 @@ import { COMMANDS } from "./lib/cli/mod.ts";
 import type { CommandContext } from "./lib/cli/command.ts";
 import { describeError, SnnToolboxError, UsageError } from "./lib/errors.ts";
 import { VERSION } from "./lib/version.ts";
+import { summarizeError } from "./lib/parsing/unexpected_errors.ts";
 import { initBackend } from "./lib/backend/mod.ts";
 import { exitOnUncaughtError, permissionHint } from "./lib/cli/permissions.ts";
 
@@ -98,7 +99,10 @@ export async function main(argv: string[]): Promise<number> {
       ctx.err(`error: ${describeError(err, verbose)}${permissionHint(err)}`);
       return err.exitCode;
     }
-    ctx.err(`error: ${describeError(err, verbose)}${permissionHint(err)}`);
+    // Not a toolbox error (a bug or a missing check): one line without multi-line
+    // dependency diagnostics, unless --verbose asks for the details.
+    const text = verbose ? describeError(err, true) : summarizeError(err);
+    ctx.err(`error: ${text}${permissionHint(err)}`);
     if (verbose && err instanceof Error && err.stack) ctx.err(err.stack);
     return 1;
   }
