@@ -110,3 +110,45 @@ Deno.test("remote import: mod.ts imported from a served URL computes what the lo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("remote install: deno install -g -n snntoolbox <url>/cli.ts gives a working command", async () => {
+  const server = await serveRepo();
+  const root = await scratchDir("install_root");
+  const dir = await scratchDir("install_use");
+  try {
+    const install = await runDeno(
+      [
+        "install",
+        "-g",
+        "-n",
+        "snntoolbox",
+        "--root",
+        root,
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        `--allow-import=${server.host}`,
+        `${server.url}cli.ts`,
+      ],
+      { cwd: dir },
+    );
+    assertEquals(install.code, 0, describeRun(install));
+    const shim = await Deno.readTextFile(`${root}/bin/snntoolbox`);
+    assertTrue(shim.includes(`${server.url}cli.ts`), shim);
+    assertEquals(/--allow-(net|ffi|run|sys|all)|\s-A\s/.test(shim), false, `no extra permissions: ${shim}`);
+    const out = await new Deno.Command(`${root}/bin/snntoolbox`, {
+      args: ["--version"],
+      cwd: dir,
+      env: { NO_COLOR: "1", SNNTOOLBOX_THREADS: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    assertMatch(stdout, /^snntoolbox \d+\.\d+\.\d+\n/);
+  } finally {
+    await server.close();
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
+});
