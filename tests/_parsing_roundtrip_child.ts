@@ -1,6 +1,6 @@
 /**
  * Child process of tests/parsing_roundtrip_test.ts: a fresh process that has
- * registered nothing loads each saved parsed model given on the command line
+ * registered nothing loads each saved model file given on the command line
  * through the Keras library, and prints, as one JSON line, each model's
  * activation strings and its outputs on the input in `<dir>/x.json`.
  *
@@ -15,7 +15,7 @@ const x = JSON.parse(await Deno.readTextFile(`${dir}/x.json`)) as number[];
 const out: Record<string, { activations: string[]; y: number[] } | { error: string }> = {};
 for (const name of names) {
   try {
-    const input = await getModelLibrary("keras").load(`${dir}/${name}.h5`);
+    const input = await getModelLibrary("keras").load(`${dir}/${name}`);
     const activations = input.model.layers
       .map((l) => (l.getConfig() as { activation?: unknown }).activation)
       .filter((a): a is string => typeof a === "string");

@@ -9,7 +9,6 @@ import type { LayersModel } from "../../deps.ts";
 import { UsageError } from "../errors.ts";
 import { saveKerasH5 } from "../io/keras/save.ts";
 import type { InputModel, LoadOptions, ModelLib } from "./input_model.ts";
-import { restoreActivationNames } from "./activations.ts";
 import { getModelLibrary, guessModelLibrary, type ModelLibrary } from "./model_libs/mod.ts";
 
 /** A loaded input model with the library that loaded it. */
@@ -48,19 +47,9 @@ export function parsedModelPath(modelPath: string, outDir?: string): string {
  * Save a parsed model as a Keras HDF5 file (`model_config` + `model_weights`),
  * atomically. Custom activations are written with their exact toolbox names
  * (`relu_Q1.4`, not TF.js's snake-cased `relu__q1.4`), as the Python toolbox
- * writes them; the Keras library registers them again when loading.
+ * writes them (see {@linkcode saveKerasH5}); the Keras library registers them
+ * again when loading.
  */
 export function saveParsedModel(model: LayersModel, path: string): Promise<void> {
-  // The writer serializes through `model.toJSON`; a view of the model whose
-  // toJSON restores the names leaves the model itself untouched.
-  const toJSON = (...args: Parameters<LayersModel["toJSON"]>) => {
-    const json = model.toJSON(...args);
-    return typeof json === "string"
-      ? JSON.stringify(restoreActivationNames(JSON.parse(json)))
-      : restoreActivationNames(json);
-  };
-  const view = new Proxy(model, {
-    get: (target, prop) => (prop === "toJSON" ? toJSON : Reflect.get(target, prop, target)),
-  });
-  return saveKerasH5(view, path);
+  return saveKerasH5(model, path);
 }

@@ -11,6 +11,7 @@ import { h5wasm, tf } from "../../../deps.ts";
 import { initBackend } from "../../backend/mod.ts";
 import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../errors.ts";
 import type { InputModel, LoadOptions } from "../../parsing/input_model.ts";
+import { registerCustomActivationsIn } from "../../parsing/activations.ts";
 import { assertHdf5File, type Hdf5File, openHdf5, readStringAttr } from "../hdf5.ts";
 import { readKerasArchive } from "./archive.ts";
 import { assignWeights } from "./assign.ts";
@@ -223,6 +224,9 @@ async function build(path: string, source: KerasSource, options: LoadOptions): P
   let model: tf.LayersModel;
   try {
     await resolveKeepdims(norm);
+    // TF.js camelCases activation strings before looking them up: register the toolbox's
+    // custom activations (`relu_Q1.4`, `clamped_relu_0.1_None`) under those names first.
+    registerCustomActivationsIn(norm.config);
     model = await tf.models.modelFromJSON({
       modelTopology: norm.config as unknown as tf.io.ModelJSON["modelTopology"],
     });

@@ -10,6 +10,7 @@
 import type { tf } from "../../../deps.ts";
 import { SnnToolboxError } from "../../errors.ts";
 import { type Hdf5Group, writeHdf5Atomic } from "../hdf5.ts";
+import { restoreActivationNames } from "../../parsing/activations.ts";
 import { isObject } from "./json.ts";
 
 /** Options of {@linkcode saveKerasH5}. */
@@ -45,7 +46,10 @@ function kerasWeightName(originalName: string): string {
  * Write `model` to `path` as a Keras legacy HDF5 full model (atomically:
  * a temporary file renamed into place). Custom layer classes registered
  * with `tf.serialization.registerClass` are written under their class name
- * and load back when registered again.
+ * and load back when registered again. The toolbox's custom activations are
+ * written with their exact names (`relu_Q1.4`, `clamped_relu_0.1_None`, as
+ * the Python toolbox writes them, not TF.js's snake-cased `relu__q1.4`);
+ * {@linkcode loadKerasModel} registers them again.
  *
  * @example
  * ```ts
@@ -63,7 +67,8 @@ export async function saveKerasH5(
   const backend = options.backend ?? "tensorflow";
   let topology: unknown;
   try {
-    topology = model.toJSON(null, false);
+    // TF.js snake-cases config strings (`relu_Q1.4` → `relu__q1.4`): write the toolbox's exact names.
+    topology = restoreActivationNames(model.toJSON(null, false));
   } catch (err) {
     throw new SnnToolboxError(
       `${path}: cannot serialize model '${model.name}': ${err instanceof Error ? err.message : err}`,

@@ -9,9 +9,6 @@
 import { type Layer, type LayersModel, tf } from "../../../deps.ts";
 import { ModelFormatError } from "../../errors.ts";
 import { loadKerasModel } from "../../io/keras/load.ts";
-import { readKerasArchive } from "../../io/keras/archive.ts";
-import { openHdf5, readStringAttr } from "../../io/hdf5.ts";
-import { registerCustomActivationsIn } from "../activations.ts";
 import type { Float32NDArray } from "../../io/ndarray.ts";
 import type { DataFormat, InputModel, LoadOptions } from "../input_model.ts";
 import { AbstractModelParser, type BatchNormParameters, type LayerAttributes } from "../abstract_parser.ts";
@@ -269,41 +266,11 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
   }
 }
 
-/** The model config text of a Keras file: the HDF5 `model_config` attribute, a `.keras` archive's config, or a JSON file. */
-async function modelConfigText(path: string): Promise<string | undefined> {
-  const bytes = await Deno.readFile(path);
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return JSON.stringify(readKerasArchive(bytes, path).config);
-  if (bytes[0] === 0x7b || bytes[0] === 0xef) return new TextDecoder().decode(bytes);
-  const h5 = await openHdf5(path);
-  try {
-    return readStringAttr(h5, "model_config", path);
-  } finally {
-    h5.close();
-  }
-}
-
-/**
- * Register the custom activations (`relu_Q1.15`, `clamped_relu_…`,
- * `noisy_softplus_…`) a Keras file's config names, so TF.js can build it:
- * TF.js camelCases config strings before looking them up. Unreadable files
- * are left to the loader, which reports them.
- */
-async function registerFileActivations(path: string): Promise<void> {
-  let text: string | undefined;
-  try {
-    text = await modelConfigText(path);
-    if (text !== undefined) registerCustomActivationsIn(JSON.parse(text));
-  } catch {
-    // The Keras loader reads the file next and reports what is wrong with it.
-  }
-}
-
 /**
  * Load a Keras model file (`.h5`, `.keras`, `.json` + weights, tfjs
- * `model.json`) as an input model, through the Keras file reader, after
- * registering the custom toolbox activations its config names.
+ * `model.json`) as an input model, through the Keras file reader (which
+ * registers the custom toolbox activations its config names).
  */
-export async function load(path: string, options: LoadOptions = {}): Promise<InputModel> {
-  await registerFileActivations(path);
-  return await loadKerasModel(path, options);
+export function load(path: string, options: LoadOptions = {}): Promise<InputModel> {
+  return loadKerasModel(path, options);
 }
