@@ -152,3 +152,35 @@ Deno.test("remote install: deno install -g -n snntoolbox <url>/cli.ts gives a wo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Every `.ts` file below `dir` (a path relative to the repository root). */
+async function sourceFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(`${REPO_DIR}${dir}`)) {
+    const rel = `${dir}/${entry.name}`;
+    if (entry.isDirectory) out.push(...await sourceFiles(rel));
+    else if (entry.name.endsWith(".ts")) out.push(rel);
+  }
+  return out;
+}
+
+Deno.test("remote import: modules use only relative, node: and (in deps.ts) exactly pinned npm: specifiers", async () => {
+  const files = ["mod.ts", "cli.ts", "deps.ts", ...await sourceFiles("lib")];
+  const bad: string[] = [];
+  // Static imports/re-exports (one line, or the closing line of a multi-line one), side-effect and dynamic imports.
+  const specifier =
+    /^(?:(?:import|export)\b.*|\}) from "([^"]+)";$|^import "([^"]+)";$|\bimport\("([^"]+)"\)/gm;
+  for (const file of files) {
+    const text = await Deno.readTextFile(`${REPO_DIR}${file}`);
+    for (const m of text.matchAll(specifier)) {
+      const spec = m[1] ?? m[2] ?? m[3];
+      if (spec.startsWith("./") || spec.startsWith("../") || spec.startsWith("node:")) continue;
+      if (file === "deps.ts" && /^npm:(@[a-z0-9-]+\/)?[a-z0-9.-]+@\d+\.\d+\.\d+(\/[\w./-]*)?$/.test(spec)) {
+        continue;
+      }
+      bad.push(`${file}: ${spec}`);
+    }
+  }
+  assertTrue(files.length > 50, `scanned ${files.length} files`);
+  assertEquals(bad, [], "specifiers that need an import map, or npm: outside deps.ts / not pinned exactly");
+});
