@@ -55,7 +55,7 @@ export async function runDeno(args: string[], options: RunDenoOptions): Promise<
   };
 }
 
-/** A one-line summary of a child run, for assertion messages. */
+/** Exit code and the tails of stdout and stderr of a child run, for assertion messages. */
 export function describeRun(run: DenoRun): string {
   return `exit ${run.code}\n--- stdout ---\n${run.stdout.slice(-2000)}\n--- stderr ---\n${
     run.stderr.slice(-2000)
