@@ -124,6 +124,9 @@ const KERAS1_DROPPED = new Set([
 const SPATIAL_CLASS =
   /^(Conv|DepthwiseConv|SeparableConv|.*Pooling[123]D|ZeroPadding|UpSampling|Cropping|LocallyConnected)/;
 
+/** 1-D pooling classes, which tfjs-layers always computes channels_last (it ignores `data_format`). */
+const POOLING_1D = /^(Global)?(Max|Average|Avg)Pool(ing)?1D$/;
+
 /** Classes registered with tfjs serialization (built-ins and `registerClass` customs). */
 function isBuildable(className: string): boolean {
   const map = tf.serialization.SerializationMap.getMap().classNameMap as Record<string, unknown>;
@@ -247,6 +250,9 @@ function normalizeLayer(entry: JsonObject, walk: Walk): JsonObject {
   ) {
     // tfjs-layers' ReLU has only max_value: building it would silently change the outputs.
     walk.unbuildable.push({ name, className: "ReLU(negative_slope/threshold)", module });
+  } else if (POOLING_1D.test(className) && isObject(config) && config.data_format === "channels_first") {
+    // tfjs-layers' 1-D pooling ignores data_format: it would pool over the channels instead of the steps.
+    walk.unbuildable.push({ name, className: `${className}(data_format=channels_first)`, module });
   }
   if (walk.dataFormat === undefined && SPATIAL_CLASS.test(className) && isObject(config)) {
     const df = asString(config.data_format);
