@@ -83,9 +83,14 @@ export function simulationPlots(r: SimulationResult): Plot[] {
     file: "Error_vs_time",
     svg: lineChart([
       { label: "SNN top-1", x: r.times, y: pct(r.snnAccuracyByTime), color: "#1a6" },
-      { label: `SNN top-${r.topK}`, x: r.times, y: pct(r.snnTopKAccuracyByTime), color: "#26c" },
       { label: "ANN top-1", x: r.times, y: flat(r.annAccuracy), color: "#d33", dashed: true },
-      { label: `ANN top-${r.topK}`, x: r.times, y: flat(r.annTopKAccuracy), color: "#e90", dashed: true },
+      // With k = 1 the top-k curves are the top-1 curves: draw them once.
+      ...(r.topK > 1
+        ? [
+          { label: `SNN top-${r.topK}`, x: r.times, y: pct(r.snnTopKAccuracyByTime), color: "#26c" },
+          { label: `ANN top-${r.topK}`, x: r.times, y: flat(r.annTopKAccuracy), color: "#e90", dashed: true },
+        ]
+        : []),
     ], {
       title: `Error vs simulation time (${r.numSamples} samples)`,
       xLabel: "time [ms]",
@@ -214,9 +219,9 @@ export async function writeReport(
     row("samples", String(r.numSamples)),
     row("duration", `${r.times.length} steps of ${r.times[0]} ms`),
     row("SNN top-1", p1(r.snnAccuracy)),
-    row(`SNN top-${r.topK}`, p1(r.snnTopKAccuracy)),
+    ...(r.topK > 1 ? [row(`SNN top-${r.topK}`, p1(r.snnTopKAccuracy))] : []),
     row("ANN top-1", p1(r.annAccuracy)),
-    row(`ANN top-${r.topK}`, p1(r.annTopKAccuracy)),
+    ...(r.topK > 1 ? [row(`ANN top-${r.topK}`, p1(r.annTopKAccuracy))] : []),
     row("SNN top-1 averaged by class", p1(r.snnAccuracyByClass)),
     row("SNN synaptic operations per sample", r.sops.toExponential(3)),
     row("ANN MACs per sample", r.macs.toExponential(3)),
