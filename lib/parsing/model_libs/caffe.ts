@@ -42,7 +42,7 @@ import {
   poolGeometry,
 } from "../../io/caffe/shapes.ts";
 import { caffePreprocessing, resolveCaffeInputs } from "../../io/caffe/inputs.ts";
-import { convKernelToTf, denseKernelToTf, depthwiseKernelToTf } from "../../io/caffe/layout.ts";
+import { convKernelToTf, denseKernelToTf, depthwiseKernelToTf } from "../../io/layout.ts";
 import { KerasModelParser } from "./keras.ts";
 import { initBackend } from "../../backend/mod.ts";
 import { applyTfjsFixes } from "../tfjs_fixes.ts";

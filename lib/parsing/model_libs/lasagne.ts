@@ -27,7 +27,7 @@ import {
 import { type PickleValue, readPickle } from "../../io/lasagne/pickle.ts";
 import { loadParameters } from "../../io/parameters.ts";
 import { readNpz } from "../../io/npz.ts";
-import { convKernelToTf } from "../../io/caffe/layout.ts";
+import { convKernelToTf } from "../../io/layout.ts";
 import { initBackend } from "../../backend/mod.ts";
 import { applyTfjsFixes } from "../tfjs_fixes.ts";
 import { KerasModelParser } from "./keras.ts";

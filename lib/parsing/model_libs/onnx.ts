@@ -20,6 +20,13 @@ import { applyTfjsFixes } from "../tfjs_fixes.ts";
 import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../errors.ts";
 import { sizeOf } from "../../io/ndarray.ts";
 import {
+  convKernelToTf,
+  denseKernelToTf,
+  depthwiseKernelToTf,
+  stridesOf,
+  transposeArray,
+} from "../../io/layout.ts";
+import {
   type OnnxAttribute,
   type OnnxModel,
   type OnnxNode,
@@ -132,68 +139,6 @@ function fromTensor(t: OnnxTensor): ConstValue {
 // ---------------------------------------------------------------------------
 // Constant folding (small numpy-like helpers on C-order arrays)
 
-function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
-/** Transpose a C-order array: `out.shape[i] = shape[perm[i]]`. */
-export function transposeArray<T extends Float32Array | Float64Array>(
-  data: T,
-  shape: readonly number[],
-  perm: readonly number[],
-): T {
-  const out = new (data.constructor as new (n: number) => T)(data.length);
-  if (shape.length > 4) return transposeGeneric(data, shape, perm, out);
-  // Pad to rank 4 with leading ones: four plain loops (weight layouts are rank 2–4).
-  const k = 4 - shape.length;
-  const s4 = [...new Array<number>(k).fill(1), ...shape];
-  const p4 = [...Array.from({ length: k }, (_, i) => i), ...perm.map((p) => p + k)];
-  const inStrides = strides(s4);
-  const [d0, d1, d2, d3] = p4.map((p) => s4[p]);
-  const [t0, t1, t2, t3] = p4.map((p) => inStrides[p]);
-  let o = 0;
-  for (let a = 0; a < d0; a++) {
-    for (let b = 0; b < d1; b++) {
-      for (let c = 0; c < d2; c++) {
-        let src = a * t0 + b * t1 + c * t2;
-        for (let d = 0; d < d3; d++, src += t3) out[o++] = data[src];
-      }
-    }
-  }
-  return out;
-}
-
-function transposeGeneric<T extends Float32Array | Float64Array>(
-  data: T,
-  shape: readonly number[],
-  perm: readonly number[],
-  out: T,
-): T {
-  const outShape = perm.map((p) => shape[p]);
-  const inStrides = strides(shape);
-  const permStrides = perm.map((p) => inStrides[p]);
-  const rank = shape.length;
-  const idx = new Array<number>(rank).fill(0);
-  let src = 0;
-  for (let o = 0; o < out.length; o++) {
-    out[o] = data[src];
-    for (let d = rank - 1; d >= 0; d--) {
-      idx[d]++;
-      src += permStrides[d];
-      if (idx[d] < outShape[d]) break;
-      src -= permStrides[d] * idx[d];
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
 function broadcastShape(a: number[], b: number[]): number[] {
   const rank = Math.max(a.length, b.length);
   const out: number[] = [];
@@ -208,8 +153,8 @@ function broadcastShape(a: number[], b: number[]): number[] {
 
 function broadcastIndex(shape: number[], outShape: number[]): (flat: number) => number {
   const offset = outShape.length - shape.length;
-  const s = strides(shape);
-  const os = strides(outShape);
+  const s = stridesOf(shape);
+  const os = stridesOf(outShape);
   return (flat) => {
     let src = 0;
     for (let d = 0; d < shape.length; d++) {
@@ -314,10 +259,10 @@ function sliceConst(
     begin[ax] = s;
     step[ax] = st;
   });
-  const inS = strides(data.shape);
+  const inS = stridesOf(data.shape);
   const n = sizeOf(count);
   const out = new Float64Array(n);
-  const cs = strides(count);
+  const cs = stridesOf(count);
   for (let o = 0; o < n; o++) {
     let src = 0;
     for (let d = 0; d < rank; d++) {
@@ -590,10 +535,7 @@ class GraphBuilder {
           ...NO_INIT,
           name: this.layerName(),
         });
-        kernelW = {
-          data: transposeArray(wdata, w.shape, [2, 3, 1, 0]),
-          shape: [kernel[0], kernel[1], inPerGroup, outC],
-        };
+        kernelW = convKernelToTf(wdata, w.shape);
       } else {
         // TF.js computes channelsFirst Conv1D as NWC: applyTfjsFixes corrects it once the model is built.
         layer = tf.layers.conv1d({
@@ -607,7 +549,7 @@ class GraphBuilder {
           ...NO_INIT,
           name: this.layerName(),
         });
-        kernelW = { data: transposeArray(wdata, w.shape, [2, 1, 0]), shape: [kernel[0], inPerGroup, outC] };
+        kernelW = convKernelToTf(wdata, w.shape);
       }
     } else if (nsp === 2 && inPerGroup === 1 && group === inC && outC % group === 0) {
       const mult = outC / group;
@@ -633,10 +575,7 @@ class GraphBuilder {
         name: this.layerName(),
       });
       // ONNX [C*mult, 1, kh, kw] → TF.js [kh, kw, C, mult]; output channel c*mult+m in both.
-      kernelW = {
-        data: transposeArray(spread, [group, mult, kh, kw], [2, 3, 0, 1]),
-        shape: [kh, kw, group, mult],
-      };
+      kernelW = depthwiseKernelToTf(spread, [outC, 1, kh, kw], group);
     } else {
       this.fail(
         `grouped convolution (group=${group}, ${inC} input channels): only group=1 and depthwise ` +
@@ -653,7 +592,7 @@ class GraphBuilder {
     const w = this.constInput(1, "weight");
     const b = this.input(2);
     if (this.shapeOf(x).length !== 4) this.fail("ConvTranspose supported on 2-D (NCHW) inputs only");
-    const [inC, outPerGroup, kh, kw] = w.shape;
+    const [, outPerGroup, kh, kw] = w.shape;
     const group = intAttr(this.node, "group", 1);
     if (group !== 1) this.fail(`ConvTranspose with group=${group}; expected 1`);
     const kernel = intsAttr(this.node, "kernel_shape") ?? [kh, kw];
@@ -702,11 +641,8 @@ class GraphBuilder {
       ? Float32Array.from(b.data)
       : this.fail("bias must be a constant");
     this.tensorOut(sym);
-    // ONNX [in, out, kh, kw] → TF.js [kh, kw, out, in]
-    const kernelW = {
-      data: transposeArray(Float32Array.from(w.data), w.shape, [2, 3, 1, 0]),
-      shape: [kh, kw, outPerGroup, inC],
-    };
+    // ONNX [in, out, kh, kw] → TF.js [kh, kw, out, in]: the axis order of a Conv kernel's conversion.
+    const kernelW = convKernelToTf(Float32Array.from(w.data), w.shape);
     this.records.set(this.node.outputs[0], {
       layer,
       weights: [kernelW, { data: bias, shape: [outPerGroup] }],
@@ -749,8 +685,8 @@ class GraphBuilder {
     const alpha = floatAttr(this.node, "alpha", 1);
     const beta = floatAttr(this.node, "beta", 1);
     const [r, c] = b.shape;
-    let kernel = Float32Array.from(b.data);
-    if (transB) kernel = transposeArray(kernel, [r, c], [1, 0]);
+    let kernel: Float32Array = Float32Array.from(b.data);
+    if (transB) kernel = denseKernelToTf(kernel, r, c).data;
     const inUnits = transB ? c : r;
     const units = transB ? r : c;
     if (alpha !== 1) { for (let i = 0; i < kernel.length; i++) kernel[i] *= alpha; }
