@@ -8,6 +8,7 @@
 import type { LayersModel } from "../../deps.ts";
 import { UsageError } from "../errors.ts";
 import { saveKerasH5 } from "../io/keras/save.ts";
+import { baseName, dirName, joinPath, stripExtension } from "../io/paths.ts";
 import type { InputModel, LoadOptions, ModelLib } from "./input_model.ts";
 import { getModelLibrary, guessModelLibrary, type ModelLibrary } from "./model_libs/mod.ts";
 
@@ -35,12 +36,26 @@ export async function loadInputModel(
   return { libraryName: name, library, inputModel: await library.load(path, options) };
 }
 
+/** Extensions of input model files, stripped from the parsed model's name. */
+const MODEL_EXTENSIONS = [
+  "h5",
+  "hdf5",
+  "keras",
+  "json",
+  "onnx",
+  "pth",
+  "pt",
+  "prototxt",
+  "caffemodel",
+  "pkl",
+  "py",
+  "npz",
+];
+
 /** The file name the toolbox gives a parsed model: `<dir>/<name>_parsed.h5`. */
 export function parsedModelPath(modelPath: string, outDir?: string): string {
-  const base = modelPath.split(/[\\/]/).pop() ?? modelPath;
-  const stem = base.replace(/\.(h5|hdf5|keras|json|onnx|pth|pt|prototxt|caffemodel|pkl|py|npz)$/i, "");
-  const dir = outDir ?? (modelPath.includes("/") ? modelPath.slice(0, modelPath.lastIndexOf("/")) : ".");
-  return `${dir}/${stem}_parsed.h5`;
+  const stem = stripExtension(baseName(modelPath), MODEL_EXTENSIONS);
+  return joinPath(outDir ?? dirName(modelPath), `${stem}_parsed.h5`);
 }
 
 /**

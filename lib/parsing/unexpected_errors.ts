@@ -13,6 +13,7 @@
  * @module
  */
 import { ModelFormatError, SnnToolboxError } from "../errors.ts";
+import { baseName } from "../io/paths.ts";
 
 /** The deepest description in an HDF5 diagnostic (`#NNN: ... in FUNC(): what failed`). */
 function hdf5Summary(message: string): string | undefined {
@@ -35,10 +36,6 @@ export function summarizeError(err: unknown): string {
     return `a declared size is too large to allocate: ${short}`;
   }
   return short;
-}
-
-function baseName(path: string): string {
-  return path.split(/[\\/]/).pop() ?? path;
 }
 
 /**

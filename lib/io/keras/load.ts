@@ -13,6 +13,7 @@ import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../
 import type { InputModel, LoadOptions } from "../../parsing/input_model.ts";
 import { registerCustomActivationsIn } from "../../parsing/activations.ts";
 import { assertHdf5File, type Hdf5File, openHdf5, readStringAttr } from "../hdf5.ts";
+import { dirName, firstFile, stripExtension } from "../paths.ts";
 import { readKerasArchive } from "./archive.ts";
 import { assignWeights } from "./assign.ts";
 import { detectGeneration, normalizeModelConfig, resolveKeepdims } from "./config.ts";
@@ -64,23 +65,6 @@ async function sniff(path: string): Promise<"hdf5" | "zip" | "json" | "unknown">
   const text = new TextDecoder().decode(head).replace(/^\uFEFF/, "").trimStart();
   if (text.startsWith("{")) return "json";
   return "unknown";
-}
-
-function stripExt(path: string): string {
-  return path.replace(/\.[^./\\]*$/, "");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
-  }
-}
-
-async function firstExisting(candidates: string[]): Promise<string | undefined> {
-  for (const c of candidates) if (await exists(c)) return c;
-  return undefined;
 }
 
 async function readJson(path: string): Promise<JsonObject> {
@@ -153,8 +137,8 @@ async function fromHdf5(path: string, h5: Hdf5File): Promise<KerasSource> {
     return { format: "keras-h5", config, kerasVersion, backend, weights: weightsOfHdf5(h5, path) };
   }
   // Weights only: the architecture is a JSON file beside it.
-  const base = stripExt(path);
-  const jsonPath = await firstExisting([
+  const base = stripExtension(path);
+  const jsonPath = await firstFile([
     `${base}.json`,
     ...(base.endsWith("_weights") ? [`${base.slice(0, -"_weights".length)}.json`] : []),
     ...(base.endsWith(".weights") ? [`${base.slice(0, -".weights".length)}.json`] : []),
@@ -306,8 +290,7 @@ async function loadJson(path: string, options: LoadOptions): Promise<InputModel>
     const topology = doc.modelTopology;
     const config = modelConfigOf(topology);
     if (config === undefined) throw notAModel(path, topology);
-    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
-    const weights = await readTfjsWeights(doc.weightsManifest ?? [], dir, path);
+    const weights = await readTfjsWeights(doc.weightsManifest ?? [], dirName(path), path);
     return await build(path, {
       format: "tfjs-layers",
       config,
@@ -318,8 +301,8 @@ async function loadJson(path: string, options: LoadOptions): Promise<InputModel>
   }
   const config = modelConfigOf(doc);
   if (config === undefined) throw notAModel(path, doc);
-  const base = stripExt(path);
-  const weightsPath = await firstExisting([
+  const base = stripExtension(path);
+  const weightsPath = await firstFile([
     `${base}.h5`,
     `${base}_weights.h5`,
     `${base}.weights.h5`,

@@ -10,6 +10,7 @@
 import { h5wasm, tf } from "../../../deps.ts";
 import { ModelFormatError } from "../../errors.ts";
 import { type Hdf5Group, readStringArrayAttr, readStringAttr } from "../hdf5.ts";
+import { joinPath } from "../paths.ts";
 import { isObject, type JsonObject } from "./json.ts";
 
 /** One stored weight array. */
@@ -208,7 +209,7 @@ export async function readTfjsWeights(manifest: unknown, dir: string, file: stri
           { file },
         );
       }
-      const shard = `${dir}/${rel}`;
+      const shard = joinPath(dir, rel);
       try {
         parts.push(await Deno.readFile(shard));
       } catch (err) {

@@ -43,6 +43,7 @@ import {
 } from "../../io/caffe/shapes.ts";
 import { caffePreprocessing, resolveCaffeInputs } from "../../io/caffe/inputs.ts";
 import { convKernelToTf, denseKernelToTf, depthwiseKernelToTf } from "../../io/layout.ts";
+import { baseName, dirName, firstFile, isFile, joinPath, stripExtension } from "../../io/paths.ts";
 import { KerasModelParser } from "./keras.ts";
 import { initBackend } from "../../backend/mod.ts";
 import { applyTfjsFixes } from "../tfjs_fixes.ts";
@@ -621,32 +622,24 @@ function checkShapes(net: CaffeNet, model: tf.LayersModel, caffeShapes: Map<stri
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The weights file of a net, found the toolbox's way: given `NAME.prototxt`,
  * `NAME.caffemodel`, then `NAME.caffemodel.h5`, then the latest solver
  * snapshot `NAME_iter_N.caffemodel(.h5)` beside it. `undefined` when none.
  */
 export async function findCaffeWeights(prototxt: string): Promise<string | undefined> {
-  const base = prototxt.replace(/\.prototxt$/i, "");
-  for (const ext of [".caffemodel", ".caffemodel.h5"]) if (await exists(base + ext)) return base + ext;
-  const slash = base.lastIndexOf("/");
-  const dir = slash >= 0 ? base.slice(0, slash) || "/" : ".";
-  const stem = base.slice(slash + 1);
+  const base = stripExtension(prototxt, ["prototxt"]);
+  const found = await firstFile([`${base}.caffemodel`, `${base}.caffemodel.h5`]);
+  if (found) return found;
+  const dir = dirName(base);
+  const stem = baseName(base);
   let best: { path: string; iter: number } | undefined;
   try {
     for await (const e of Deno.readDir(dir)) {
       const m = /^(.*)_iter_(\d+)\.caffemodel(\.h5)?$/.exec(e.name);
       if (!m || m[1] !== stem || !e.isFile) continue;
       const iter = Number(m[2]);
-      if (!best || iter > best.iter) best = { path: `${dir}/${e.name}`, iter };
+      if (!best || iter > best.iter) best = { path: joinPath(dir, e.name), iter };
     }
   } catch { /* unreadable directory: no weights */ }
   return best?.path;
@@ -699,8 +692,7 @@ export async function loadCaffeModel(path: string, options: CaffeLoadOptions = {
     if (pre.meanValues.length) metadata.preprocessing_mean_value = pre.meanValues.join(",");
     if (pre.meanFile) {
       metadata.preprocessing_mean_file = pre.meanFile;
-      const dir = prototxt.includes("/") ? prototxt.slice(0, prototxt.lastIndexOf("/") + 1) : "";
-      const found = await exists(pre.meanFile) || await exists(dir + pre.meanFile);
+      const found = await isFile(pre.meanFile) || await isFile(joinPath(dirName(prototxt), pre.meanFile));
       if (!found) metadata.preprocessing_mean_file_missing = "true";
     }
   }

@@ -28,6 +28,7 @@ import { type PickleValue, readPickle } from "../../io/lasagne/pickle.ts";
 import { loadParameters } from "../../io/parameters.ts";
 import { readNpz } from "../../io/npz.ts";
 import { convKernelToTf } from "../../io/layout.ts";
+import { firstFile, stripExtension } from "../../io/paths.ts";
 import { initBackend } from "../../backend/mod.ts";
 import { applyTfjsFixes } from "../tfjs_fixes.ts";
 import { KerasModelParser } from "./keras.ts";
@@ -392,19 +393,10 @@ export function buildLasagneModel(
   return { model, flipped };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
-  }
-}
-
 /** The parameter file of a build script, found the toolbox's way: `NAME.pkl`, `NAME.h5`, `NAME.npz` beside `NAME.py`. */
 export async function findLasagneParameters(script: string): Promise<string | undefined> {
-  const base = script.replace(/\.py$/i, "");
-  for (const ext of [".pkl", ".h5", ".npz"]) if (await exists(base + ext)) return base + ext;
-  return undefined;
+  const base = stripExtension(script, ["py"]);
+  return await firstFile([".pkl", ".h5", ".npz"].map((ext) => base + ext));
 }
 
 function arraysFromPickle(v: PickleValue, path: string): NDArray[] {
@@ -479,7 +471,7 @@ export async function loadLasagneModel(path: string, options: LasagneLoadOptions
   const script = interpretLasagneScript(source, path);
   const weights = options.weights ?? await findLasagneParameters(path);
   if (!weights) {
-    const base = path.replace(/\.py$/i, "");
+    const base = stripExtension(path, ["py"]);
     throw new ConfigError(
       `no parameters for ${path}: expected ${base}.pkl, ${base}.h5 or ${base}.npz beside it`,
       {

@@ -8,24 +8,12 @@
  * @module
  */
 import { ModelFormatError } from "../../errors.ts";
+import { baseName, isFileSync, stripExtension } from "../../io/paths.ts";
 import type { InputModel, LoadOptions } from "../input_model.ts";
 import { loadOnnxModel, OnnxModelParser } from "./onnx.ts";
 
 /** Extensions of PyTorch checkpoint files (pickles) that need exporting to ONNX first. */
 export const PYTORCH_CHECKPOINT_EXTENSIONS: readonly string[] = [".pth", ".pt"];
-
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-/** `path` without a `.onnx`/`.pth`/`.pt` extension. */
-function stem(path: string): string {
-  return path.replace(/\.(onnx|pth|pt)$/i, "");
-}
 
 /** The `torch.onnx.export` call that writes `<name>.onnx` from a model object (shown in errors). */
 export function torchExportHint(onnxName: string, inputShape?: readonly number[]): string {
@@ -41,13 +29,13 @@ export function torchExportHint(onnxName: string, inputShape?: readonly number[]
  * `.pth`/`.pt` checkpoint exists, or naming the paths tried.
  */
 export function resolvePytorchModelPath(path: string, inputShape?: readonly number[]): string {
-  const base = stem(path);
+  const base = stripExtension(path, ["onnx", ...PYTORCH_CHECKPOINT_EXTENSIONS]);
   const onnx = `${base}.onnx`;
-  if (exists(onnx)) return onnx;
+  if (isFileSync(onnx)) return onnx;
   const checkpoint = [path, ...PYTORCH_CHECKPOINT_EXTENSIONS.map((e) => base + e)].find((p) =>
-    PYTORCH_CHECKPOINT_EXTENSIONS.some((e) => p.toLowerCase().endsWith(e)) && exists(p)
+    PYTORCH_CHECKPOINT_EXTENSIONS.some((e) => p.toLowerCase().endsWith(e)) && isFileSync(p)
   );
-  const name = onnx.slice(onnx.lastIndexOf("/") + 1);
+  const name = baseName(onnx);
   if (checkpoint) {
     throw new ModelFormatError(
       `${checkpoint}: a PyTorch checkpoint (Python pickle) cannot be read directly; export the model to ONNX ` +
