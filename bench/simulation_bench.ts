@@ -1,86 +1,53 @@
 /**
- * Throughput of the INI simulator next to the ANN it was converted from, in
- * the same process: SNN sample·timesteps per second (one step of a whole
- * batch) against ANN samples per second (one forward pass of the same
- * batch). Uses the bundled demo model (testdata/demo/mnist_cnn.json, parsed
- * and normalized) when present, else an untrained CNN of the same shape.
+ * (3) SNN simulation throughput against ANN throughput, in the same process,
+ * on the demo MNIST CNN (parsed, then normalized on the demo's x_norm as the
+ * pipeline does) with real MNIST test images, batch 1 and 32: one group per
+ * batch size, baseline = one forward pass of the ANN.
  *
- * Run: `deno bench -A bench/simulation_bench.ts`
+ * One ANN iteration classifies `batch` samples; one SNN iteration advances
+ * `batch` samples by one time step of the INI simulator (default cell,
+ * `duration` 100). The time ratio is therefore the ratio of ANN samples/s to
+ * SNN sample·steps/s: a simulation of T steps costs T times that ratio of
+ * ANN passes. Run alone: `deno bench -A bench/simulation_bench.ts`.
  *
  * @module
  */
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { normalizeParameters } from "../lib/conversion/normalize.ts";
-import { getModelLibrary } from "../lib/parsing/mod.ts";
+import { readNpzArray } from "../lib/io/npz.ts";
 import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { resolveSimulationOptions } from "../lib/simulation/options.ts";
-import { float32Array } from "../lib/io/ndarray.ts";
+import { benchModel, loadParsedModel, repoPath } from "./_helpers.ts";
 
-const BATCH = 100;
-const backend = await initBackend();
+const BATCHES = [1, 32];
+const DURATION = 100;
 
-async function demoModel(): Promise<{ model: tf.LayersModel; label: string }> {
-  const path = new URL("../testdata/demo/mnist_cnn.json", import.meta.url).pathname;
-  try {
-    await Deno.stat(path);
-    const lib = getModelLibrary("keras");
-    const parser = lib.createParser(await lib.load(path), {});
-    parser.parse();
-    return { model: parser.buildParsedModel(), label: "demo MNIST CNN (parsed)" };
-  } catch {
-    const input = tf.input({ shape: [28, 28, 1] });
-    let x = tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: "relu" }).apply(
-      input,
-    ) as tf.SymbolicTensor;
-    x = tf.layers.averagePooling2d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: "relu" }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.averagePooling2d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-    x = tf.layers.dense({ units: 10, activation: "softmax" }).apply(x) as tf.SymbolicTensor;
-    return { model: tf.model({ inputs: input, outputs: x }), label: "untrained CNN of the demo's shape" };
-  }
+await initBackend();
+const spec = await benchModel("mnist");
+if (typeof spec === "string") throw new Error(spec);
+const model = await loadParsedModel(spec);
+const data = repoPath("testdata/demo/data/");
+await normalizeParameters(model, await readNpzArray(`${data}x_norm.npz`), { batchSize: 100 });
+const xTest = await readNpzArray(`${data}x_test.npz`);
+const images = Float32Array.from(xTest.data as ArrayLike<number>);
+const perSample = xTest.shape.slice(1);
+const size = perSample.reduce((a, b) => a * b, 1);
+
+for (const batch of BATCHES) {
+  const x = tf.tensor(images.subarray(0, batch * size), [batch, ...perSample]);
+  const net = SpikingNetwork.fromModel(model, resolveSimulationOptions({ duration: DURATION }));
+  net.init(batch);
+  let step = 0;
+  const group = `simulate mnist batch ${batch}`;
+  Deno.bench({ name: `mnist b${batch}: ANN forward pass`, group, baseline: true }, () => {
+    tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+  });
+  Deno.bench({ name: `mnist b${batch}: SNN time step`, group }, () => {
+    if (step === DURATION) {
+      net.init(batch); // a new simulation, as for the next batch of the pipeline
+      step = 0;
+    }
+    net.step(x, step++);
+  });
 }
-
-const { model, label } = await demoModel();
-const xb = tf.randomUniform([BATCH, 28, 28, 1], 0, 1, "float32", 1);
-await normalizeParameters(model, float32Array(xb.dataSync() as Float32Array, [BATCH, 28, 28, 1]), {
-  batchSize: BATCH,
-});
-const net = SpikingNetwork.fromModel(model, resolveSimulationOptions({ duration: 1000 }));
-net.init(BATCH);
-let step = 0;
-
-function annForward(): void {
-  tf.tidy(() => (model.predict(xb) as tf.Tensor).dataSync());
-}
-
-function snnStep(): void {
-  net.step(xb, step++ % 1000);
-}
-
-// One explicit measurement, printed as the ratio the README quotes.
-function rate(f: () => void, n: number): number {
-  f();
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) f();
-  return (n * BATCH) / ((performance.now() - t0) / 1000);
-}
-const ann = rate(annForward, 10);
-const snn = rate(snnStep, 50);
-console.log(
-  `${label}, batch ${BATCH}, ${backend.name} backend (${backend.threads} thread(s)): ` +
-    `ANN ${ann.toFixed(0)} samples/s, SNN ${snn.toFixed(0)} sample·timesteps/s, ` +
-    `ratio ANN/SNN ${(ann / snn).toFixed(2)} (a 100-step simulation costs ~${
-      (100 * ann / snn).toFixed(0)
-    } ANN passes)`,
-);
-
-Deno.bench({
-  name: `ANN forward pass, batch ${BATCH}`,
-  group: "simulation",
-  baseline: true,
-  n: 10,
-  warmup: 1,
-}, annForward);
-Deno.bench({ name: `SNN time step, batch ${BATCH}`, group: "simulation", n: 50, warmup: 2 }, snnStep);
