@@ -43,6 +43,7 @@ import {
 } from "../../io/caffe/shapes.ts";
 import { caffePreprocessing, resolveCaffeInputs } from "../../io/caffe/inputs.ts";
 import { convKernelToTf, denseKernelToTf, depthwiseKernelToTf } from "../../io/layout.ts";
+import { safeLayerName, uniqueLayerName } from "./layer_names.ts";
 import { baseName, dirName, firstFile, isFile, joinPath, stripExtension } from "../../io/paths.ts";
 import { KerasModelParser } from "./keras.ts";
 import { initBackend } from "../../backend/mod.ts";
@@ -95,20 +96,6 @@ interface BnWeights {
   beta: Float32Array;
   mean: Float32Array;
   variance: Float32Array;
-}
-
-/** A valid TF.js layer name for a Caffe layer or blob name. */
-function sanitize(name: string): string {
-  const base = name.replace(/[^A-Za-z0-9_.\-]/g, "_") || "layer";
-  return /^[A-Za-z]/.test(base) ? base : `n${base}`;
-}
-
-function tfName(name: string, used: Set<string>): string {
-  const base = sanitize(name);
-  let n = base;
-  for (let i = 1; used.has(n); i++) n = `${base}_${i}`;
-  used.add(n);
-  return n;
 }
 
 function fail(net: CaffeNet, layer: CaffeLayer, what: string): never {
@@ -251,7 +238,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
 
   const modelInputs: tf.SymbolicTensor[] = [];
   for (const input of inputs) {
-    const t = tf.input({ shape: input.shape, name: tfName(input.name, used) });
+    const t = tf.input({ shape: input.shape, name: uniqueLayerName(input.name, used) });
     modelInputs.push(t);
     setTop(input.name, t, "Input");
   }
@@ -267,7 +254,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
     }
     const ins = layer.bottoms.map((b) => read(layer, b));
     const x = ins[0];
-    const name = (suffix = ""): string => tfName(layer.name + suffix, used);
+    const name = (suffix = ""): string => uniqueLayerName(layer.name + suffix, used);
     const blobsWanted = !options.allowMissingWeights || layer.blobs.length > 0;
     const expectOne = (): void => {
       if (ins.length !== 1) fail(net, layer, `expected 1 bottom, found ${ins.length}`);
@@ -610,7 +597,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
 function checkShapes(net: CaffeNet, model: tf.LayersModel, caffeShapes: Map<string, number[][]>): void {
   const byName = new Map(model.layers.map((l) => [l.name, l]));
   for (const layer of net.layers) {
-    const tfl = byName.get(sanitize(layer.name));
+    const tfl = byName.get(safeLayerName(layer.name));
     const expected = caffeShapes.get(layer.name)?.[0];
     if (!tfl || !expected || layer.type === "InnerProduct" || layer.type === "Split") continue;
     const got = (tfl.outputShape as number[]).slice(1);

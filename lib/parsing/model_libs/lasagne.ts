@@ -28,6 +28,7 @@ import { type PickleValue, readPickle } from "../../io/lasagne/pickle.ts";
 import { loadParameters } from "../../io/parameters.ts";
 import { readNpz } from "../../io/npz.ts";
 import { convKernelToTf } from "../../io/layout.ts";
+import { uniqueLayerName } from "./layer_names.ts";
 import { firstFile, stripExtension } from "../../io/paths.ts";
 import { initBackend } from "../../backend/mod.ts";
 import { applyTfjsFixes } from "../tfjs_fixes.ts";
@@ -79,15 +80,6 @@ function shapeOf(v: ScriptValue): (number | null)[] | undefined {
   const items = Array.isArray(v) ? v : v && typeof v === "object" && v.kind === "tuple" ? v.items : null;
   if (!items || !items.every((d) => d === null || typeof d === "number")) return undefined;
   return items as (number | null)[];
-}
-
-function sanitize(name: string, used: Set<string>): string {
-  let base = name.replace(/[^A-Za-z0-9_.\-]/g, "_") || "layer";
-  if (!/^[A-Za-z]/.test(base)) base = `n${base}`;
-  let n = base;
-  for (let i = 1; used.has(n); i++) n = `${base}_${i}`;
-  used.add(n);
-  return n;
 }
 
 function toFloat32(a: NDArray): Float32Array {
@@ -152,7 +144,7 @@ export function buildLasagneModel(
     const unsupported = (msg: string): never => {
       throw new UnsupportedLayerError(`${file}: ${label}: ${msg}`, { file });
     };
-    const name = sanitize(
+    const name = uniqueLayerName(
       layer.name ?? layer.hint ?? `${layer.type.replace(/Layer$/, "").toLowerCase()}${idx}`,
       used,
     );
@@ -210,7 +202,7 @@ export function buildLasagneModel(
           input = tf.layers.zeroPadding2d({
             padding: [[pad[0], pad[0]], [pad[1], pad[1]]],
             dataFormat: "channelsFirst",
-            name: sanitize(`${name}_pad`, used),
+            name: uniqueLayerName(`${name}_pad`, used),
           }).apply(input) as tf.SymbolicTensor;
         }
         const useBias = a.b !== null;
@@ -243,7 +235,7 @@ export function buildLasagneModel(
         const units = num(a.num_units, "num_units", fail);
         let input = x[0];
         if (input.shape.length > 2) {
-          input = tf.layers.flatten({ name: sanitize(`${name}_flatten`, used) }).apply(
+          input = tf.layers.flatten({ name: uniqueLayerName(`${name}_flatten`, used) }).apply(
             input,
           ) as tf.SymbolicTensor;
         }
@@ -289,7 +281,7 @@ export function buildLasagneModel(
           input = tf.layers.zeroPadding2d({
             padding: [[pad[0], pad[0]], [pad[1], pad[1]]],
             dataFormat: "channelsFirst",
-            name: sanitize(`${name}_pad`, used),
+            name: uniqueLayerName(`${name}_pad`, used),
           }).apply(input) as tf.SymbolicTensor;
         }
         const args = {

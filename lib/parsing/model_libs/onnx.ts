@@ -35,6 +35,7 @@ import {
 } from "../../io/onnx_proto.ts";
 import type { DataFormat, InputModel, LoadOptions } from "../input_model.ts";
 import { KerasModelParser } from "./keras.ts";
+import { uniqueLayerName } from "./layer_names.ts";
 
 /** Newest default-domain opset this library knows. */
 export const MAX_ONNX_OPSET = 21;
@@ -306,14 +307,8 @@ function stringAttr(node: OnnxNode, name: string, dflt: string): string {
 /** Make a valid, unique TF.js layer name from an ONNX node name. */
 function layerNamer(): (base: string) => string {
   const used = new Set<string>();
-  return (base) => {
-    let name = base.replace(/[^A-Za-z0-9_]+/g, "_").replace(/^_+|_+$/g, "") || "layer";
-    if (!/^[A-Za-z]/.test(name)) name = `n${name}`;
-    let unique = name;
-    for (let i = 1; used.has(unique); i++) unique = `${name}_${i}`;
-    used.add(unique);
-    return unique;
-  };
+  // ONNX names are paths (`/features/features.0/Conv`): runs of other characters become one `_`, trimmed.
+  return (base) => uniqueLayerName(base.replace(/[^A-Za-z0-9_]+/g, "_").replace(/^_+|_+$/g, ""), used);
 }
 
 /** Symmetric TF 'same' pads (before, after) of one spatial dim, or undefined when the input size is unknown. */
