@@ -3,7 +3,8 @@
  * name and stem of a path, and the companion-file look-ups (weights beside
  * an architecture) on a real temporary folder.
  */
-import { assertEquals } from "./_assert.ts";
+import { assertEquals, assertRejects } from "./_assert.ts";
+import { ModelFormatError } from "../lib/errors.ts";
 import {
   baseName,
   dirName,
@@ -11,6 +12,8 @@ import {
   isFile,
   isFileSync,
   joinPath,
+  readModelFile,
+  readModelTextFile,
   stripExtension,
 } from "../lib/io/paths.ts";
 
@@ -52,6 +55,24 @@ Deno.test("isFile / isFileSync / firstFile: files only, in the order given", asy
       `${dir}/c.h5`,
     );
     assertEquals(await firstFile([`${dir}/missing.h5`]), undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readModelFile / readModelTextFile: contents, or a ModelFormatError naming the file and what it is", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "snn-paths-" });
+  try {
+    await Deno.writeTextFile(`${dir}/net.prototxt`, "name: 'é'");
+    assertEquals(await readModelTextFile(`${dir}/net.prototxt`, "the net"), "name: 'é'");
+    assertEquals((await readModelFile(`${dir}/net.prototxt`, "the net")).length, 10);
+    const err = await assertRejects(
+      () => readModelFile(`${dir}/missing.caffemodel`, "the Caffe weights"),
+      ModelFormatError,
+      /missing\.caffemodel: cannot read the Caffe weights: /,
+    );
+    assertEquals((err as ModelFormatError).file, `${dir}/missing.caffemodel`);
+    await assertRejects(() => readModelTextFile(dir, "the net"), ModelFormatError, /cannot read the net/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

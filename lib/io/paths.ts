@@ -1,11 +1,13 @@
 /**
- * Small path helpers shared by the model libraries: the folder, name and
- * stem of a path (`/` or `\` separated, no normalization), and whether a
- * file exists — the model libraries look for companion files (weights
- * beside an architecture, parameters beside a build script) with these.
+ * Small path and file helpers shared by the model libraries: the folder,
+ * name and stem of a path (`/` or `\` separated, no normalization), whether
+ * a file exists — the model libraries look for companion files (weights
+ * beside an architecture, parameters beside a build script) with these —
+ * and reading a model file with a {@linkcode ModelFormatError} naming it.
  *
  * @module
  */
+import { ModelFormatError } from "../errors.ts";
 
 /** The last `/`- or `\`-separated component of `path` (`lenet.h5` for `models/lenet.h5`). */
 export function baseName(path: string): string {
@@ -63,4 +65,27 @@ export function isFileSync(path: string): boolean {
 export async function firstFile(candidates: readonly string[]): Promise<string | undefined> {
   for (const c of candidates) if (await isFile(c)) return c;
   return undefined;
+}
+
+/** Read `what` (e.g. `Caffe weights`) at `path`; a {@linkcode ModelFormatError} naming the file and the reason otherwise. */
+export async function readModelFile(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (err) {
+    throw cannotRead(path, what, err);
+  }
+}
+
+/** {@linkcode readModelFile} as UTF-8 text. */
+export async function readModelTextFile(path: string, what: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    throw cannotRead(path, what, err);
+  }
+}
+
+function cannotRead(path: string, what: string, err: unknown): ModelFormatError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new ModelFormatError(`${path}: cannot read ${what}: ${reason}`, { file: path, cause: err });
 }

@@ -9,6 +9,7 @@
  */
 import { h5wasm } from "../../../deps.ts";
 import { ModelFormatError } from "../../errors.ts";
+import { readModelFile, readModelTextFile } from "../paths.ts";
 import { fieldValues, message, messages, num, numbers, type PbMessage, str, strings } from "./message.ts";
 import { parseTextFormat } from "./text_format.ts";
 import { decodeMessage, type Schema } from "./wire.ts";
@@ -247,29 +248,12 @@ export function normalizeNet(raw: PbMessage, file: string, { allPhases = false }
 
 /** Read a `.prototxt` net definition (TEST phase). */
 export async function readPrototxt(path: string): Promise<CaffeNet> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    throw new ModelFormatError(`cannot read Caffe net definition ${path}: ${(err as Error).message}`, {
-      cause: err,
-      file: path,
-    });
-  }
-  return normalizeNet(parseTextFormat(text, path), path);
+  return normalizeNet(parseTextFormat(await readModelTextFile(path, "the Caffe net definition"), path), path);
 }
 
 /** Read the layers and blobs of a binary `.caffemodel` (all phases; weights are matched by layer name). */
 export async function readCaffemodel(path: string): Promise<CaffeNet> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (err) {
-    throw new ModelFormatError(`cannot read Caffe weights ${path}: ${(err as Error).message}`, {
-      cause: err,
-      file: path,
-    });
-  }
+  const bytes = await readModelFile(path, "the Caffe weights");
   return normalizeNet(decodeMessage(bytes, CAFFE_SCHEMA, "NetParameter", path), path, { allPhases: true });
 }
 

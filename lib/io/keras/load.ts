@@ -13,7 +13,7 @@ import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../
 import type { InputModel, LoadOptions } from "../../parsing/input_model.ts";
 import { registerCustomActivationsIn } from "../../parsing/activations.ts";
 import { assertHdf5File, type Hdf5File, openHdf5, readStringAttr } from "../hdf5.ts";
-import { dirName, firstFile, stripExtension } from "../paths.ts";
+import { dirName, firstFile, readModelFile, readModelTextFile, stripExtension } from "../paths.ts";
 import { readKerasArchive } from "./archive.ts";
 import { assignWeights } from "./assign.ts";
 import { detectGeneration, normalizeModelConfig, resolveKeepdims } from "./config.ts";
@@ -68,12 +68,7 @@ async function sniff(path: string): Promise<"hdf5" | "zip" | "json" | "unknown">
 }
 
 async function readJson(path: string): Promise<JsonObject> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    throw new ModelFormatError(`${path}: cannot read: ${errText(err)}`, { file: path, cause: err });
-  }
+  const text = await readModelTextFile(path, "the Keras JSON file");
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -252,13 +247,7 @@ async function loadHdf5(path: string, options: LoadOptions): Promise<InputModel>
 }
 
 async function loadArchive(path: string, options: LoadOptions): Promise<InputModel> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (err) {
-    throw new ModelFormatError(`${path}: cannot read: ${errText(err)}`, { file: path, cause: err });
-  }
-  const archive = readKerasArchive(bytes, path);
+  const archive = readKerasArchive(await readModelFile(path, "the Keras archive"), path);
   const tmp = await Deno.makeTempFile({ prefix: "snntoolbox-keras3-", suffix: ".weights.h5" });
   try {
     await Deno.writeFile(tmp, archive.weightsH5);

@@ -29,7 +29,7 @@ import { loadParameters } from "../../io/parameters.ts";
 import { readNpz } from "../../io/npz.ts";
 import { convKernelToTf } from "../../io/layout.ts";
 import { uniqueLayerName } from "./layer_names.ts";
-import { firstFile, stripExtension } from "../../io/paths.ts";
+import { firstFile, readModelFile, readModelTextFile, stripExtension } from "../../io/paths.ts";
 import { initBackend } from "../../backend/mod.ts";
 import { applyTfjsFixes } from "../tfjs_fixes.ts";
 import { KerasModelParser } from "./keras.ts";
@@ -424,15 +424,7 @@ function arraysFromPickle(v: PickleValue, path: string): NDArray[] {
  */
 export async function readLasagneParameters(path: string): Promise<NDArray[]> {
   if (/\.pkl$|\.pickle$/i.test(path)) {
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(path);
-    } catch (err) {
-      throw new ModelFormatError(`cannot read ${path}: ${(err as Error).message}`, {
-        cause: err,
-        file: path,
-      });
-    }
+    const bytes = await readModelFile(path, "the Lasagne parameters");
     return arraysFromPickle(readPickle(bytes, path), path);
   }
   if (/\.npz$/i.test(path)) {
@@ -451,15 +443,7 @@ export async function readLasagneParameters(path: string): Promise<NDArray[]> {
  * Lasagne's NCHW layout.
  */
 export async function loadLasagneModel(path: string, options: LasagneLoadOptions = {}): Promise<InputModel> {
-  let source: string;
-  try {
-    source = await Deno.readTextFile(path);
-  } catch (err) {
-    throw new ModelFormatError(`cannot read Lasagne build script ${path}: ${(err as Error).message}`, {
-      cause: err,
-      file: path,
-    });
-  }
+  const source = await readModelTextFile(path, "the Lasagne build script");
   const script = interpretLasagneScript(source, path);
   const weights = options.weights ?? await findLasagneParameters(path);
   if (!weights) {
