@@ -12,6 +12,8 @@
  */
 import type { tf } from "../deps.ts";
 import type { BackendInfo } from "../lib/backend/mod.ts";
+import { DataParallelModel } from "../lib/backend/workers.ts";
+import { exactActivationName, parseCustomActivation } from "../lib/parsing/activations.ts";
 import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
 import type { InputModel } from "../lib/parsing/input_model.ts";
 
@@ -228,6 +230,36 @@ function send(worker: Worker, req: InferRequest): Promise<InferReply> {
     };
     worker.postMessage(req);
   });
+}
+
+/**
+ * A `data:` module that registers the toolbox's custom activations `model`
+ * uses (e.g. MobileNet's `clamped_relu_0.0_6.0` for ReLU6), for workers that
+ * rebuild the model from its serialization; `undefined` when it uses none.
+ */
+function activationModule(model: tf.LayersModel): URL | undefined {
+  const names = new Set<string>();
+  for (const layer of model.layers) {
+    const act = (layer.getConfig() as { activation?: unknown }).activation;
+    if (typeof act !== "string") continue;
+    const exact = exactActivationName(act);
+    if (parseCustomActivation(exact)) names.add(exact);
+  }
+  if (names.size === 0) return undefined;
+  const lib = new URL("../lib/parsing/activations.ts", import.meta.url).href;
+  const code = `import { registerCustomActivation } from ${JSON.stringify(lib)};\n` +
+    [...names].map((n) => `registerCustomActivation(${JSON.stringify(n)});`).join("\n");
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+/**
+ * A {@linkcode DataParallelModel} of `model` with one single-threaded worker
+ * per core (batches split across them), the custom activations registered in
+ * each worker.
+ */
+export function dataParallel(model: tf.LayersModel, workers: number): Promise<DataParallelModel> {
+  const module = activationModule(model);
+  return DataParallelModel.create(model, { workers, modules: module ? [module] : [] });
 }
 
 /** Absolute path of a file of the repository. */

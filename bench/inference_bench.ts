@@ -8,6 +8,9 @@
  *   runs in its own module worker (bench/_infer_worker.ts) that loads and
  *   parses the model itself; one iteration = one forward pass of a prepared
  *   batch, the arg-max read back.
+ * - `data-parallel` (batch 32): the batch split across one single-threaded
+ *   worker per core (`DataParallelModel`, the model serialized from this
+ *   realm), the outputs copied back and concatenated.
  * - `onnxruntime-node` (ResNet-18 only): the same ONNX file and input (NCHW)
  *   in Microsoft's native runtime, with one intra-op thread and with its
  *   default thread count, in this realm.
@@ -18,7 +21,17 @@
  * @module
  */
 import { ONNXRUNTIME_NODE } from "../deps.ts";
-import { availableModels, type BenchModel, InferWorker, randomBatch, toChannelsFirst } from "./_helpers.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+import type { DataParallelModel } from "../lib/backend/workers.ts";
+import {
+  availableModels,
+  type BenchModel,
+  dataParallel,
+  InferWorker,
+  loadParsedModel,
+  randomBatch,
+  toChannelsFirst,
+} from "./_helpers.ts";
 
 const BATCHES = [1, 32];
 const cores = navigator.hardwareConcurrency;
@@ -78,8 +91,10 @@ async function benchOrt(model: BenchModel): Promise<void> {
   }
 }
 
+await initBackend({ threads: 1 }); // this realm only serializes models for the data-parallel workers
 const models = await availableModels("inference_bench");
 const started: InferWorker[] = [];
+const pools: DataParallelModel[] = [];
 for (const model of models) {
   const single = await InferWorker.start(1, model.name, BATCHES);
   const threaded = await InferWorker.start(cores, model.name, BATCHES);
@@ -105,7 +120,23 @@ for (const model of models) {
       await threaded.infer(batch);
     });
   }
+  const parsed = await loadParsedModel(model);
+  const pool = await dataParallel(parsed, cores);
+  parsed.dispose();
+  pools.push(pool);
+  const batch = BATCHES[BATCHES.length - 1];
+  const x = { data: randomBatch(model.sampleShape, batch, batch), shape: [batch, ...model.sampleShape] };
+  Deno.bench({
+    name: `${model.name} b${batch}: data-parallel, ${pool.workers} workers × 1 thread`,
+    group: `infer ${model.name} batch ${batch}`,
+    ...iterations(model, batch),
+  }, async () => {
+    await pool.predict({ ...x, dtype: "float32" });
+  });
   if (model.lib === "onnx") await benchOrt(model);
 }
 
-globalThis.addEventListener("unload", () => started.forEach((w) => w.terminate()));
+globalThis.addEventListener("unload", () => {
+  started.forEach((w) => w.terminate());
+  pools.forEach((p) => void p.close());
+});
