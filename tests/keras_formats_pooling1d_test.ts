@@ -1,16 +1,16 @@
 /**
  * 1-D pooling and `data_format`: tfjs-layers' MaxPooling1D, AveragePooling1D,
  * GlobalAveragePooling1D and GlobalMaxPooling1D always pool over axis 1
- * (they ignore `data_format`), so a Keras channels_first file is refused
- * with an UnsupportedLayerError naming the file, the layer and the reason;
- * the same layers channels_last load and compute what a plain loop over
- * the steps computes.
+ * (they ignore `data_format`); the Keras loader builds channels_first ones
+ * as corrected layers. Each class alone, in both formats, loads with the
+ * Keras class name and data format and computes what a plain loop over the
+ * steps computes, with the output shape Keras gives.
  */
-import { assertClose, assertEquals, assertMatch, assertRejects } from "./_assert.ts";
+import { assertClose, assertEquals } from "./_assert.ts";
 import { tf } from "../deps.ts";
-import { UnsupportedLayerError } from "../lib/errors.ts";
 import { writeHdf5Atomic } from "../lib/io/hdf5.ts";
 import { loadKerasModel } from "../lib/io/keras/mod.ts";
+import { layerDataFormat } from "../lib/parsing/tfjs_fixes.ts";
 
 const STEPS = 6;
 const CHANNELS = 3;
@@ -43,20 +43,28 @@ async function writePoolingModel(path: string, className: string, dataFormat: st
   });
 }
 
-/** Pooling of `x` (`[steps, channels]`, row-major) over the steps, by plain loops. */
-function poolSteps(x: number[], className: string): number[] {
+/**
+ * Pooling of `x` over the steps by plain loops: `x` is `[steps, channels]`
+ * (channels_last) or `[channels, steps]` (channels_first), row-major; the
+ * result is laid out the same way (`[channels]` for global pooling).
+ */
+function poolSteps(x: number[], className: string, first: boolean): { data: number[]; shape: number[] } {
   const global = className.startsWith("Global");
   const window = global ? STEPS : 2;
-  const out: number[] = [];
-  for (let start = 0; start + window <= STEPS; start += window) {
-    for (let c = 0; c < CHANNELS; c++) {
-      const values = Array.from({ length: window }, (_, i) => x[(start + i) * CHANNELS + c]);
-      out.push(
-        className.includes("Max") ? Math.max(...values) : values.reduce((a, b) => a + b, 0) / window,
-      );
-    }
-  }
-  return out;
+  const at = (step: number, c: number): number => first ? x[c * STEPS + step] : x[step * CHANNELS + c];
+  const starts = Array.from({ length: Math.floor(STEPS / window) }, (_, i) => i * window);
+  const pooled = starts.map((start) =>
+    Array.from({ length: CHANNELS }, (_, c) => {
+      const values = Array.from({ length: window }, (_, i) => at(start + i, c));
+      return className.includes("Max") ? Math.max(...values) : values.reduce((a, b) => a + b, 0) / window;
+    })
+  );
+  if (global) return { data: pooled[0], shape: [CHANNELS] };
+  if (!first) return { data: pooled.flat(), shape: [starts.length, CHANNELS] };
+  return {
+    data: Array.from({ length: CHANNELS }, (_, c) => pooled.map((p) => p[c])).flat(),
+    shape: [CHANNELS, starts.length],
+  };
 }
 
 async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -69,31 +77,30 @@ async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
 }
 
 for (const className of CLASSES) {
-  Deno.test(`loadKerasModel: channels_first ${className} is refused, naming the file and the layer`, () =>
-    withTmp(async (dir) => {
-      const path = `${dir}/cf_${className}.h5`;
-      await writePoolingModel(path, className, "channels_first");
-      const err = await assertRejects(() => loadKerasModel(path), UnsupportedLayerError);
-      assertMatch(err.message, new RegExp(`cf_${className}\\.h5`));
-      assertMatch(err.message, new RegExp(`pool \\(${className}\\(data_format=channels_first\\)`));
-    }));
-
-  Deno.test(`loadKerasModel: channels_last ${className} pools over the steps like a plain loop`, () =>
-    withTmp(async (dir) => {
-      const path = `${dir}/cl_${className}.h5`;
-      await writePoolingModel(path, className, "channels_last");
-      const { model, dataFormat } = await loadKerasModel(path);
-      try {
-        assertEquals(dataFormat, "channels_last");
-        // Distinct values, so pooling over the wrong axis or window cannot match by chance.
-        const x = Array.from({ length: STEPS * CHANNELS }, (_, i) => Math.sin(1.7 * i + 0.3) * (i + 1));
-        const t = tf.tensor3d(x, [1, STEPS, CHANNELS]);
-        const y = model.predict(t) as tf.Tensor;
-        const got = Array.from(await y.data());
-        tf.dispose([t, y]);
-        assertClose(got, poolSteps(x, className), { rtol: 1e-6, atol: 1e-6, msg: className });
-      } finally {
-        model.dispose();
-      }
-    }));
+  for (const dataFormat of ["channels_first", "channels_last"]) {
+    Deno.test(`loadKerasModel: ${dataFormat} ${className} pools over the steps like a plain loop`, () =>
+      withTmp(async (dir) => {
+        const first = dataFormat === "channels_first";
+        const path = `${dir}/${className}.h5`;
+        await writePoolingModel(path, className, dataFormat);
+        const { model, dataFormat: modelFormat } = await loadKerasModel(path);
+        try {
+          assertEquals(modelFormat, dataFormat);
+          const layer = model.layers[0];
+          assertEquals(layer.getClassName(), className, "reports the Keras class");
+          assertEquals(layerDataFormat(layer) ?? "channelsLast", first ? "channelsFirst" : "channelsLast");
+          // Distinct values, so pooling over the wrong axis or window cannot match by chance.
+          const x = Array.from({ length: STEPS * CHANNELS }, (_, i) => Math.sin(1.7 * i + 0.3) * (i + 1));
+          const expected = poolSteps(x, className, first);
+          assertEquals(model.outputs[0].shape.slice(1), expected.shape, "output shape");
+          const t = tf.tensor3d(x, first ? [1, CHANNELS, STEPS] : [1, STEPS, CHANNELS]);
+          const y = model.predict(t) as tf.Tensor;
+          const got = Array.from(await y.data());
+          tf.dispose([t, y]);
+          assertClose(got, expected.data, { rtol: 1e-6, atol: 1e-6, msg: className });
+        } finally {
+          model.dispose();
+        }
+      }));
+  }
 }

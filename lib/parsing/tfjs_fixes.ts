@@ -13,6 +13,14 @@
  *   `getConfig()` drops `dataFormat`. The fixed layer convolves the
  *   transposed input and transposes the result back to NCW before the
  *   activation; {@linkcode layerDataFormat} reads the format from the layer.
+ * - `MaxPooling1D`, `AveragePooling1D`, `GlobalAveragePooling1D` and
+ *   `GlobalMaxPooling1D` ignore `dataFormat`: channels_first (NCW) inputs
+ *   are pooled over the channels, with the output shape to match. A built
+ *   layer cannot be corrected (the layers after it are built on its wrong
+ *   output shape), so the Keras loader builds such layers as the classes
+ *   {@linkcode channelsFirstPooling1DClass} names instead: they pool the
+ *   transposed input over the steps and report the Keras class name and
+ *   `dataFormat: 'channelsFirst'`.
  *
  * @module
  */
@@ -105,6 +113,79 @@ function fixConv1D(layer: tf.layers.Layer): void {
       if (conv.useBias && bias) y = tf.add(y, bias);
       return conv.activation.apply(tf.transpose(y, [0, 2, 1]));
     });
+}
+
+/** TF.js layer constructor arguments. */
+type LayerArgs = ConstructorParameters<typeof tf.layers.Layer>[0];
+/** TF.js `Layer.call` keyword arguments. */
+type CallKwargs = Parameters<tf.layers.Layer["call"]>[1];
+
+/** The 1-D pooling layers of TF.js, by Keras class name: how to make one (channels_last) and whether it is global. */
+const POOLING_1D: Record<
+  string,
+  { make: (args: Record<string, unknown>) => tf.layers.Layer; global: boolean }
+> = {
+  MaxPooling1D: { make: (a) => tf.layers.maxPooling1d(a), global: false },
+  AveragePooling1D: { make: (a) => tf.layers.averagePooling1d(a), global: false },
+  GlobalAveragePooling1D: { make: () => tf.layers.globalAveragePooling1d({}), global: true },
+  GlobalMaxPooling1D: { make: () => tf.layers.globalMaxPooling1d({}), global: true },
+};
+
+/** A channels_first (NCW) 1-D pooling layer of Keras class `kerasClass`: the TF.js layer on the NWC transpose. */
+function channelsFirstPooling1D(
+  kerasClass: string,
+  className: string,
+): tf.serialization.SerializableConstructor<
+  tf.layers.Layer
+> {
+  const { make, global } = POOLING_1D[kerasClass];
+  return class extends tf.layers.Layer {
+    static className = className;
+    /** Read by {@linkcode layerDataFormat} (and `getConfig`). */
+    readonly dataFormat = "channelsFirst";
+    private readonly inner: tf.layers.Layer;
+    constructor(args: Record<string, unknown>) {
+      super(args as LayerArgs);
+      const { poolSize, strides, padding } = args;
+      this.inner = make(global ? {} : { poolSize, strides, padding });
+    }
+    override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+      const [n, c, w] = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+      const out = this.inner.computeOutputShape([n, w, c]) as tf.Shape;
+      return global ? out : [out[0], out[2], out[1]];
+    }
+    override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: CallKwargs): tf.Tensor {
+      return tf.tidy(() => {
+        const x = Array.isArray(inputs) ? inputs[0] : inputs;
+        const y = this.inner.apply(tf.transpose(x, [0, 2, 1])) as tf.Tensor;
+        return global ? y : tf.transpose(y, [0, 2, 1]);
+      });
+    }
+    override getClassName(): string {
+      return kerasClass;
+    }
+    override getConfig(): tf.serialization.ConfigDict {
+      const { name: _name, trainable: _trainable, ...pooling } = this.inner.getConfig();
+      return { ...pooling, ...super.getConfig(), dataFormat: this.dataFormat };
+    }
+  };
+}
+
+/**
+ * The TF.js class name under which a channels_first layer of Keras class
+ * `kerasClass` must be built when TF.js would compute it wrongly (1-D
+ * pooling, see the module documentation): registered on first use. The
+ * layers built report `kerasClass` as their class name, so they are parsed
+ * and saved as that class. `undefined` for every other class.
+ */
+export function channelsFirstPooling1DClass(kerasClass: string): string | undefined {
+  if (!Object.hasOwn(POOLING_1D, kerasClass)) return undefined;
+  const className = `SnnChannelsFirst${kerasClass}`;
+  const map = tf.serialization.SerializationMap.getMap().classNameMap as Record<string, unknown>;
+  if (!Object.hasOwn(map, className)) {
+    tf.serialization.registerClass(channelsFirstPooling1D(kerasClass, className));
+  }
+  return className;
 }
 
 /**

@@ -10,6 +10,7 @@
 import { tf } from "../../../deps.ts";
 import type { DataFormat } from "../../parsing/input_model.ts";
 import { asString, cloneJson, isObject, type JsonObject } from "./json.ts";
+import { channelsFirstPooling1DClass } from "../../parsing/tfjs_fixes.ts";
 
 /** The Keras generation a config was written by. */
 export type KerasGeneration = "1" | "2" | "3";
@@ -124,9 +125,6 @@ const KERAS1_DROPPED = new Set([
 const SPATIAL_CLASS =
   /^(Conv|DepthwiseConv|SeparableConv|.*Pooling[123]D|ZeroPadding|UpSampling|Cropping|LocallyConnected)/;
 
-/** 1-D pooling classes, which tfjs-layers always computes channels_last (it ignores `data_format`). */
-const POOLING_1D = /^(Global)?(Max|Average|Avg)Pool(ing)?1D$/;
-
 /** Classes registered with tfjs serialization (built-ins and `registerClass` customs). */
 function isBuildable(className: string): boolean {
   const map = tf.serialization.SerializationMap.getMap().classNameMap as Record<string, unknown>;
@@ -202,6 +200,7 @@ export function normalizeModelConfig(
     problems: [],
   };
   const config = normalizeLayer(cloneJson(raw), walk);
+  useChannelsFirstFixes(config);
   return {
     config,
     generation,
@@ -211,6 +210,20 @@ export function normalizeModelConfig(
     keepdims: walk.keepdims,
     problems: walk.problems,
   };
+}
+
+/**
+ * Build the channels_first layers that tfjs-layers computes wrongly (1-D
+ * pooling ignores `data_format`) as the corrected classes of
+ * `parsing/tfjs_fixes.ts`, at any depth (nested models, wrappers).
+ */
+function useChannelsFirstFixes(v: unknown): void {
+  if (Array.isArray(v)) return v.forEach(useChannelsFirstFixes);
+  if (!isObject(v)) return;
+  if (typeof v.class_name === "string" && isObject(v.config) && v.config.data_format === "channels_first") {
+    v.class_name = channelsFirstPooling1DClass(v.class_name) ?? v.class_name;
+  }
+  Object.values(v).forEach(useChannelsFirstFixes);
 }
 
 /** Normalize one layer entry (a model is a layer too); records unbuildable classes in `walk`. */
@@ -250,9 +263,6 @@ function normalizeLayer(entry: JsonObject, walk: Walk): JsonObject {
   ) {
     // tfjs-layers' ReLU has only max_value: building it would silently change the outputs.
     walk.unbuildable.push({ name, className: "ReLU(negative_slope/threshold)", module });
-  } else if (POOLING_1D.test(className) && isObject(config) && config.data_format === "channels_first") {
-    // tfjs-layers' 1-D pooling ignores data_format: it would pool over the channels instead of the steps.
-    walk.unbuildable.push({ name, className: `${className}(data_format=channels_first)`, module });
   }
   if (walk.dataFormat === undefined && SPATIAL_CLASS.test(className) && isObject(config)) {
     const df = asString(config.data_format);

@@ -7,10 +7,11 @@
  *
  * @module
  */
-import type { tf } from "../../../deps.ts";
+import { tf } from "../../../deps.ts";
 import { SnnToolboxError } from "../../errors.ts";
 import { type Hdf5Group, writeHdf5Atomic } from "../hdf5.ts";
 import { restoreActivationNames } from "../../parsing/activations.ts";
+import { layerDataFormat } from "../../parsing/tfjs_fixes.ts";
 import { isObject } from "./json.ts";
 
 /** Options of {@linkcode saveKerasH5}. */
@@ -42,6 +43,39 @@ function kerasWeightName(originalName: string): string {
   return /:\d+$/.test(originalName) ? originalName : `${originalName}:0`;
 }
 
+/** Every layer of `model` by name, nested models' layers included. */
+function layersByName(
+  model: tf.LayersModel,
+  out = new Map<string, tf.layers.Layer>(),
+): Map<string, tf.layers.Layer> {
+  for (const layer of model.layers) {
+    out.set(layer.name, layer);
+    if (layer instanceof tf.LayersModel) layersByName(layer, out);
+  }
+  return out;
+}
+
+/**
+ * Put back the `data_format` that TF.js's `getConfig()` leaves out (Conv1D
+ * deletes it), read from the layers of `model`: without it a channels_first
+ * layer would load back channels_last.
+ */
+function restoreDataFormats(topology: unknown, model: tf.LayersModel): void {
+  const layers = layersByName(model);
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!isObject(v)) return;
+    const config = v.config;
+    if (typeof v.class_name === "string" && isObject(config) && typeof config.name === "string") {
+      const layer = layers.get(config.name);
+      const format = layer && !("data_format" in config) ? layerDataFormat(layer) : undefined;
+      if (format) config.data_format = format === "channelsFirst" ? "channels_first" : "channels_last";
+    }
+    Object.values(v).forEach(walk);
+  };
+  walk(topology);
+}
+
 /**
  * Write `model` to `path` as a Keras legacy HDF5 full model (atomically:
  * a temporary file renamed into place). Custom layer classes registered
@@ -69,6 +103,7 @@ export async function saveKerasH5(
   try {
     // TF.js snake-cases config strings (`relu_Q1.4` → `relu__q1.4`): write the toolbox's exact names.
     topology = restoreActivationNames(model.toJSON(null, false));
+    restoreDataFormats(topology, model);
   } catch (err) {
     throw new SnnToolboxError(
       `${path}: cannot serialize model '${model.name}': ${err instanceof Error ? err.message : err}`,
