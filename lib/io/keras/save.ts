@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { tf } from "../../../deps.ts";
+import { type LayersModel, tf } from "../../../deps.ts";
 import { SnnToolboxError } from "../../errors.ts";
 import { type Hdf5Group, writeHdf5Atomic } from "../hdf5.ts";
 import { restoreActivationNames } from "../../parsing/activations.ts";
@@ -93,7 +93,7 @@ function restoreDataFormats(topology: unknown, model: tf.LayersModel): void {
  * ```
  */
 export async function saveKerasH5(
-  model: tf.LayersModel,
+  model: LayersModel,
   path: string,
   options: SaveKerasH5Options = {},
 ): Promise<void> {

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { tf } from "../../../deps.ts";
+import { type LayersModel, tf } from "../../../deps.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../../errors.ts";
 import type { Float32NDArray } from "../../io/ndarray.ts";
 import { float32Array } from "../../io/ndarray.ts";
@@ -68,7 +68,7 @@ export interface CaffeBuildOptions {
 /** A built Caffe model and what the build had to note. */
 export interface CaffeBuildResult {
   /** The runnable model (NCHW input). */
-  model: tf.LayersModel;
+  model: LayersModel;
   /** Per Caffe layer (by name), the shapes of its tops as Caffe computes them, batch excluded. */
   caffeShapes: Map<string, number[][]>;
   /** Facts worth reporting (approximations, ignored layers). */

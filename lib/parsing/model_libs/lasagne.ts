@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { tf } from "../../../deps.ts";
+import { type LayersModel, tf } from "../../../deps.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../../errors.ts";
 import { float32Array, type Float32NDArray, type NDArray, sizeOf } from "../../io/ndarray.ts";
 import type { InputModel, LoadOptions } from "../input_model.ts";
@@ -104,7 +104,7 @@ function activationOf(v: ScriptValue, fail: (m: string) => never): Activation {
 /** A built Lasagne model and facts about the build. */
 export interface LasagneBuildResult {
   /** The runnable model (NCHW input). */
-  model: tf.LayersModel;
+  model: LayersModel;
   /** Names of the convolution layers whose kernels were flipped. */
   flipped: string[];
 }
