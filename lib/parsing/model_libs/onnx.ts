@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { summarizeError } from "../unexpected_errors.ts";
 import { exceedsCeiling } from "../../io/limits.ts";
 import { tf } from "../../../deps.ts";
 import { applyTfjsFixes } from "../tfjs_fixes.ts";
@@ -123,6 +124,11 @@ interface NodeProblem {
 }
 
 class NodeError extends Error {}
+
+/** Errors that are not about the file's contents: programming errors and the toolbox's own. */
+function isBugOrToolboxError(err: Error): boolean {
+  return err instanceof TypeError || err instanceof ReferenceError || err instanceof SnnToolboxError;
+}
 
 function isConst(v: Value | undefined): v is ConstValue {
   return v !== undefined && v.kind === "const";
@@ -1283,8 +1289,13 @@ class GraphBuilder {
           this.dispatch();
           continue;
         } catch (err) {
-          if (!(err instanceof NodeError)) throw err;
-          this.problems.push({ node, reason: err.message });
+          // Our own bugs (TypeError, ReferenceError) and toolbox errors propagate; TF.js refusing
+          // a layer argument or an allocation taken from the file is a problem of this node.
+          if (!(err instanceof NodeError) && (!(err instanceof Error) || isBugOrToolboxError(err))) throw err;
+          const reason = err instanceof NodeError
+            ? err.message
+            : `TF.js cannot build the layer: ${summarizeError(err)}`;
+          this.problems.push({ node, reason });
         }
       }
       for (const o of node.outputs) if (o) this.values.set(o, { kind: "poison" });
