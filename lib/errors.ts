@@ -32,11 +32,13 @@ export class SnnToolboxError extends Error {
 
 /** A bad command line (unknown command, missing argument). Exit code 2. */
 export class UsageError extends SnnToolboxError {
+  /** Process exit code of the CLI for this error: 2, a usage error. */
   override readonly exitCode: number = 2;
 }
 
 /** A bad experiment configuration (INI syntax, value, missing path). Exit code 2. */
 export class ConfigError extends SnnToolboxError {
+  /** Process exit code of the CLI for this error: 2, like every configuration error. */
   override readonly exitCode: number = 2;
 }
 

@@ -8,17 +8,18 @@
  * @module
  */
 import { h5wasm } from "../../deps.ts";
+import type { H5Dataset, H5File, H5Group } from "../../deps.ts";
 import { ModelFormatError } from "../errors.ts";
 import type { DType, NDArray, TypedArray } from "./ndarray.ts";
 import { withAtomicOutput } from "./atomic.ts";
 import { exceedsCeiling } from "./limits.ts";
 
 /** An open HDF5 file (h5wasm). Close it with `file.close()`. */
-export type Hdf5File = InstanceType<typeof h5wasm.File>;
+export type Hdf5File = H5File;
 /** A group in an HDF5 file (a file is also a group). */
-export type Hdf5Group = InstanceType<typeof h5wasm.Group>;
+export type Hdf5Group = H5Group;
 /** A dataset in an HDF5 file. */
-export type Hdf5Dataset = InstanceType<typeof h5wasm.Dataset>;
+export type Hdf5Dataset = H5Dataset;
 /** Anything that carries attributes: file, group or dataset. */
 export type Hdf5Object = Hdf5Group | Hdf5Dataset;
 
