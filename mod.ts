@@ -272,7 +272,12 @@ export {
   type SimulationOptions,
   simulationOptionsFromConfig,
 } from "./lib/simulation/options.ts";
-export { integrateAndFire, type NeuronState, type NeuronStepInput } from "./lib/simulation/neuron.ts";
+export {
+  integrateAndFire,
+  type NeuronState,
+  type NeuronStepInput,
+  type NeuronStepOutput,
+} from "./lib/simulation/neuron.ts";
 export { gatedMaxPool, type PoolGeometry } from "./lib/simulation/maxpool.ts";
 export { PASS_THROUGH_LAYER_TYPES, SPIKING_LAYER_TYPES } from "./lib/simulation/layers.ts";
 export {

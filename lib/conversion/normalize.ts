@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
+import { type Layer, type LayersModel, type Tensor, tf } from "../../deps.ts";
 import { ConfigError, DatasetError, SnnToolboxError, UnsupportedLayerError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { type NDArray, sizeOf } from "../io/ndarray.ts";
@@ -83,22 +83,22 @@ export function getScaleFactor(nonZeroActivations: Float32Array, perc: number): 
 const PARAMETRIC_TYPES = new Set(["Dense", "Conv1D", "Conv2D", "DepthwiseConv2D", "Conv2DTranspose"]);
 
 /** Name of the model's input layer (also for Sequential models, whose `layers` omit it). */
-function inputLayerName(model: tf.LayersModel): string {
+function inputLayerName(model: LayersModel): string {
   return model.inputs[0].sourceLayer.name;
 }
 
-function hasParams(layer: tf.layers.Layer): boolean {
+function hasParams(layer: Layer): boolean {
   return layer.weights.length > 0;
 }
 
-function activationOf(layer: tf.layers.Layer): string {
+function activationOf(layer: Layer): string {
   const a = (layer.getConfig() as { activation?: unknown }).activation;
   return typeof a === "string" ? a : "linear";
 }
 
 /** Inbound layers with parameters of `layer`, looking through layers without parameters. */
-function inboundWithParams(layer: tf.layers.Layer): tf.layers.Layer[] {
-  const out: tf.layers.Layer[] = [];
+function inboundWithParams(layer: Layer): Layer[] {
+  const out: Layer[] = [];
   for (const inb of layer.inboundNodes[0]?.inboundLayers ?? []) {
     if (hasParams(inb)) out.push(inb);
     else out.push(...inboundWithParams(inb));
@@ -106,7 +106,7 @@ function inboundWithParams(layer: tf.layers.Layer): tf.layers.Layer[] {
   return out;
 }
 
-function outputChannels(layer: tf.layers.Layer): number {
+function outputChannels(layer: Layer): number {
   const shape = layer.outputShape as (number | null)[];
   return Number(shape[shape.length - 1]);
 }
@@ -120,7 +120,7 @@ function toFloat32(x: NDArray): Float32Array {
  * non-zero output values. At most `numSamples` samples are used.
  */
 function collectNonZero(
-  sub: tf.LayersModel,
+  sub: LayersModel,
   x: Float32Array,
   sampleShape: number[],
   numSamples: number,
@@ -138,7 +138,7 @@ function collectNonZero(
     const n = Math.min(chunk, numSamples - start);
     const values = tf.tidy(() => {
       const xb = tf.tensor(x.subarray(start * sampleSize, (start + n) * sampleSize), [n, ...sampleShape]);
-      return (sub.predict(xb) as tf.Tensor).dataSync();
+      return (sub.predict(xb) as Tensor).dataSync();
     });
     collector.add(values);
   }
@@ -185,7 +185,7 @@ async function readFactors(file: string): Promise<Record<string, number> | undef
 
 /** Compute the scale factor of every layer with parameters from the normalization set. */
 function computeFactors(
-  model: tf.LayersModel,
+  model: LayersModel,
   xNorm: NDArray,
   options: NormalizationOptions,
 ): { scaleFactors: Record<string, number>; sparsity: Record<string, number> } {
@@ -234,14 +234,14 @@ function factorOf(factors: Record<string, number>, name: string, file?: string):
 
 /** Scale the kernel of `layer` by per-input-channel factors (several inbound layers) or one factor. */
 function scaledKernel(
-  layer: tf.layers.Layer,
-  kernel: tf.Tensor,
-  inbound: tf.layers.Layer[],
+  layer: Layer,
+  kernel: Tensor,
+  inbound: Layer[],
   factors: Record<string, number>,
   inputName: string,
   own: number,
   file?: string,
-): tf.Tensor {
+): Tensor {
   if (inbound.length <= 1) {
     const prev = factorOf(factors, inbound.length ? inbound[0].name : inputName, file);
     return tf.mul(kernel, prev / own);
@@ -273,7 +273,7 @@ function scaledKernel(
 }
 
 /** Apply scale factors to the parameters of every layer (in place). */
-function applyFactors(model: tf.LayersModel, factors: Record<string, number>, file?: string): void {
+function applyFactors(model: LayersModel, factors: Record<string, number>, file?: string): void {
   const inputName = inputLayerName(model);
   for (const layer of model.layers) {
     if (!hasParams(layer)) continue;
@@ -306,13 +306,13 @@ function applyFactors(model: tf.LayersModel, factors: Record<string, number>, fi
  * @example
  * ```ts
  * import { normalizeParameters } from "./mod.ts";
- * declare const model: import("./deps.ts").tf.LayersModel;
+ * declare const model: import("./mod.ts").LayersModel;
  * declare const xNorm: import("./mod.ts").NDArray;
  * const { scaleFactors } = await normalizeParameters(model, xNorm, { percentile: 99.9, logDir: "log" });
  * ```
  */
 export async function normalizeParameters(
-  model: tf.LayersModel,
+  model: LayersModel,
   xNorm: NDArray | undefined,
   options: NormalizationOptions = {},
 ): Promise<NormalizationResult> {

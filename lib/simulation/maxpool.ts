@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
+import { type Tensor, type Tensor4D, tf } from "../../deps.ts";
 
 /** Pool window geometry (channels-last, 2-D). */
 export interface PoolGeometry {
@@ -69,14 +69,14 @@ function windowIndex(h: number, w: number, geo: PoolGeometry): WindowIndex {
 }
 
 /** Gather windows: `[b, h, w, c]` → `[b, outH, outW, k, c]`, padding filled with `padValue`. */
-function windows(x: tf.Tensor4D, win: WindowIndex, padValue: number): tf.Tensor {
+function windows(x: Tensor4D, win: WindowIndex, padValue: number): Tensor {
   const [b, h, w, c] = x.shape;
   const flat = tf.concat([tf.reshape(x, [b, h * w, c]), tf.fill([b, 1, c], padValue)], 1);
   return tf.reshape(tf.gather(flat, win.idx, 1), [b, win.outH, win.outW, win.k, c]);
 }
 
 /** Windows of a non-overlapping valid pool by reshaping: `[b, h, w, c]` → `[b, oh, ow, c, k]`. */
-function tiles(t: tf.Tensor4D, ph: number, pw: number): tf.Tensor {
+function tiles(t: Tensor4D, ph: number, pw: number): Tensor {
   const [b, h, w, c] = t.shape;
   const oh = Math.floor(h / ph), ow = Math.floor(w / pw);
   const cropped = oh * ph === h && ow * pw === w ? t : tf.slice(t, [0, 0, 0, 0], [b, oh * ph, ow * pw, c]);
@@ -88,18 +88,18 @@ function tiles(t: tf.Tensor4D, ph: number, pw: number): tf.Tensor {
  * Max-pool the spikes `x`, letting through only the input with the largest
  * accumulated input `gate` in each window; returns `[b, outH, outW, c]`.
  */
-export function gatedMaxPool(x: tf.Tensor4D, gate: tf.Tensor4D, geo: PoolGeometry): tf.Tensor4D {
+export function gatedMaxPool(x: Tensor4D, gate: Tensor4D, geo: PoolGeometry): Tensor4D {
   return tf.tidy(() => {
     const [ph, pw] = geo.poolSize;
     if (geo.padding === "valid" && geo.strides[0] === ph && geo.strides[1] === pw) {
       const winner = tf.oneHot(tf.argMax(tiles(gate, ph, pw), 4), ph * pw); // [b, oh, ow, c, k]
-      return tf.max(tf.mul(tiles(x, ph, pw), winner), 4) as tf.Tensor4D;
+      return tf.max(tf.mul(tiles(x, ph, pw), winner), 4) as Tensor4D;
     }
     const win = windowIndex(x.shape[1], x.shape[2], geo);
     const g = windows(gate, win, -Infinity);
     const xs = windows(x, win, 0);
     const winner = tf.oneHot(tf.argMax(g, 3), win.k); // [b, oh, ow, c, k]
     const mask = tf.transpose(winner, [0, 1, 2, 4, 3]);
-    return tf.max(tf.mul(xs, mask), 3) as tf.Tensor4D;
+    return tf.max(tf.mul(xs, mask), 3) as Tensor4D;
   });
 }

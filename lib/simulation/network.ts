@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
+import { type Layer, type LayersModel, type Tensor, tf } from "../../deps.ts";
 import { ModelFormatError, UnsupportedLayerError } from "../errors.ts";
 import { type LayerOp, layerOp } from "./layers.ts";
 import { integrateAndFire } from "./neuron.ts";
@@ -22,10 +22,10 @@ interface Node {
 }
 
 interface LayerState {
-  mem: tf.Tensor;
-  refracUntil?: tf.Tensor;
-  memInput?: tf.Tensor;
-  counts: tf.Tensor;
+  mem: Tensor;
+  refracUntil?: Tensor;
+  memInput?: Tensor;
+  counts: Tensor;
 }
 
 /** A spiking layer of the network, as reported to callers. */
@@ -51,9 +51,9 @@ export interface StepOutput {
   /** Number of non-zero input values of this step (whole batch). */
   inputEvents: number;
   /** Spikes of each spiking layer (only when requested); the caller disposes them. */
-  spikes?: tf.Tensor[];
+  spikes?: Tensor[];
   /** Membrane potentials of each spiking layer after the step (only when requested); the caller disposes them. */
-  mem?: tf.Tensor[];
+  mem?: Tensor[];
 }
 
 /** Options of {@linkcode SpikingNetwork.step}. */
@@ -64,7 +64,7 @@ export interface StepRecording {
   mem?: boolean;
 }
 
-function producerIndex(layer: tf.layers.Layer, byName: Map<string, number>, of: string): number {
+function producerIndex(layer: Layer, byName: Map<string, number>, of: string): number {
   const idx = byName.get(layer.name);
   if (idx === undefined) {
     throw new ModelFormatError(`layer '${of}' has inbound layer '${layer.name}' outside the model`);
@@ -78,13 +78,13 @@ export class SpikingNetwork {
   readonly #options: SimulationOptions;
   readonly #spiking: number[];
   readonly #output: number;
-  readonly #fanout: Map<number, tf.Tensor>;
+  readonly #fanout: Map<number, Tensor>;
   #state = new Map<number, LayerState>();
   #batch = 0;
   /** Nodes computed from the network input alone (through pass-through layers). */
   readonly #inputOnly: Set<number>;
   /** Input currents of spiking layers fed by the input alone, for the input tensor `#cacheFor`. */
-  #currentCache = new Map<number, tf.Tensor>();
+  #currentCache = new Map<number, Tensor>();
   #cacheFor = -1;
 
   private constructor(nodes: Node[], options: SimulationOptions, output: number) {
@@ -112,7 +112,7 @@ export class SpikingNetwork {
   }
 
   /** Build the spiking network of `model` (its current weights are copied). */
-  static fromModel(model: tf.LayersModel, options: SimulationOptions): SpikingNetwork {
+  static fromModel(model: LayersModel, options: SimulationOptions): SpikingNetwork {
     if (model.inputs.length !== 1 || model.outputs.length !== 1) {
       throw new UnsupportedLayerError(
         `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; the simulator needs one of each`,
@@ -204,7 +204,7 @@ export class SpikingNetwork {
    * spiking layers each neuron reaches through pass-through layers, its
    * number of synapses into them.
    */
-  #computeFanouts(): Map<number, tf.Tensor> {
+  #computeFanouts(): Map<number, Tensor> {
     const fan: (Float32Array | undefined)[] = this.#nodes.map(() => undefined);
     const add = (j: number, a: Float32Array) => {
       const cur = fan[j];
@@ -222,7 +222,7 @@ export class SpikingNetwork {
         if (own) op.fanout(inShapes, own).forEach((a, k) => add(node.inputs[k], a));
       }
     }
-    const out = new Map<number, tf.Tensor>();
+    const out = new Map<number, Tensor>();
     for (const i of [0, ...this.#spiking]) {
       const a = fan[i];
       if (a && a.some((v) => v !== 0)) out.set(i, tf.tensor(a, [1, ...this.#nodes[i].shape]));
@@ -266,14 +266,14 @@ export class SpikingNetwork {
         refracUntil: s.refracUntil ? tf.zerosLike(s.refracUntil) : undefined,
         memInput: s.memInput ? tf.zerosLike(s.memInput) : undefined,
       };
-      tf.dispose([s.counts, s.refracUntil, s.memInput].filter((t): t is tf.Tensor => t !== undefined));
+      tf.dispose([s.counts, s.refracUntil, s.memInput].filter((t): t is Tensor => t !== undefined));
       if (doReset) s.mem.dispose();
       this.#state.set(i, next);
     }
   }
 
   /** Advance the whole batch by one time step (`stepIdx` from 0) with input `input` (`[batch, ...inputShape]`). */
-  step(input: tf.Tensor, stepIdx: number, record: StepRecording = {}): StepOutput {
+  step(input: Tensor, stepIdx: number, record: StepRecording = {}): StepOutput {
     if (this.#state.size === 0 || input.shape[0] !== this.#batch) {
       throw new RangeError(
         `step(): input batch ${input.shape[0]} does not match the initialised batch ${this.#batch}`,
@@ -281,13 +281,13 @@ export class SpikingNetwork {
     }
     const time = (stepIdx + 1) * this.#options.dt;
     const states: Record<number, LayerState> = {};
-    const spikes: tf.Tensor[] = [];
-    const mems: tf.Tensor[] = [];
+    const spikes: Tensor[] = [];
+    const mems: Tensor[] = [];
     const packed = tf.tidy(() => {
-      const v: tf.Tensor[] = [input];
+      const v: Tensor[] = [input];
       let sops = tf.zeros([this.#batch]);
       let fired = tf.zeros([this.#batch]);
-      const countSops = (fired: tf.Tensor, fanout: tf.Tensor | undefined) => {
+      const countSops = (fired: Tensor, fanout: Tensor | undefined) => {
         if (!fanout) return;
         const axes = fired.shape.map((_, a) => a).slice(1);
         sops = tf.add(sops, tf.sum(tf.mul(fired, fanout), axes));
@@ -345,7 +345,7 @@ export class SpikingNetwork {
     for (const i of this.#spiking) {
       const old = this.#state.get(i)!;
       tf.dispose(
-        [old.mem, old.counts, old.refracUntil, old.memInput].filter((t): t is tf.Tensor => t !== undefined),
+        [old.mem, old.counts, old.refracUntil, old.memInput].filter((t): t is Tensor => t !== undefined),
       );
       this.#state.set(i, states[i]);
     }
@@ -377,7 +377,7 @@ export class SpikingNetwork {
 
   #disposeState(): void {
     for (const s of this.#state.values()) {
-      tf.dispose([s.mem, s.counts, s.refracUntil, s.memInput].filter((t): t is tf.Tensor => t !== undefined));
+      tf.dispose([s.mem, s.counts, s.refracUntil, s.memInput].filter((t): t is Tensor => t !== undefined));
     }
     this.#state.clear();
   }

@@ -15,21 +15,21 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
+import { type Tensor, tf } from "../../deps.ts";
 import type { CellOptions } from "./options.ts";
 
 /** Membrane state of one layer of neurons. */
 export interface NeuronState {
   /** Membrane potentials. */
-  mem: tf.Tensor;
+  mem: Tensor;
   /** Time until which each neuron is refractory (only when `tau_refrac > 0`). */
-  refracUntil?: tf.Tensor;
+  refracUntil?: Tensor;
 }
 
 /** Inputs of {@linkcode integrateAndFire} besides the state. */
 export interface NeuronStepInput {
   /** Input current of this step (synaptic input plus bias · dt). */
-  current: tf.Tensor;
+  current: Tensor;
   /** Simulation time of this step (`(step + 1) · dt`). */
   time: number;
   /** Time step. */
@@ -45,9 +45,9 @@ export interface NeuronStepInput {
 /** Output of {@linkcode integrateAndFire}: the new state, the spikes and where they occurred. */
 export interface NeuronStepOutput extends NeuronState {
   /** Output spikes: 0 or ±v_thresh. */
-  spikes: tf.Tensor;
+  spikes: Tensor;
   /** 1 where a neuron spiked, else 0 (float32). */
-  fired: tf.Tensor;
+  fired: Tensor;
 }
 
 /** Advance one layer of neurons by one time step; returns the output spikes (0 or ±v_thresh) and the new state. */
@@ -60,8 +60,8 @@ export function integrateAndFire(state: NeuronState, input: NeuronStepInput): Ne
   }
   let mem = tf.add(state.mem, current);
   if (cell.leak) mem = tf.where(tf.greater(mem, 0), tf.sub(mem, 0.1 * input.dt), mem);
-  let fired: tf.Tensor;
-  let spikes: tf.Tensor;
+  let fired: Tensor;
+  let spikes: Tensor;
   if (activation === "softmax") {
     const u = tf.randomUniform(mem.shape, 0, 1, "float32", input.seed);
     fired = tf.cast(tf.lessEqual(u, tf.softmax(mem)), "float32");

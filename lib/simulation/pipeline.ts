@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
+import { type LayersModel, tf } from "../../deps.ts";
 import type { ToolboxConfig } from "../config/types.ts";
 import { ConfigError, NotAvailableError, SnnToolboxError } from "../errors.ts";
 import type { NDArray } from "../io/ndarray.ts";
@@ -20,7 +20,7 @@ import { runParameterSweep, sweepOptionsFromConfig } from "./sweep.ts";
 /** Inputs of {@linkcode runSnnStages}. */
 export interface SnnStagesInput {
   /** The parsed model (channels-last); it is not modified (normalization works on a copy). */
-  parsedModel: tf.LayersModel;
+  parsedModel: LayersModel;
   /** The resolved experiment configuration. */
   config: ToolboxConfig;
   /** Test set (`x_test` NHWC, `y_test` one-hot or indices) and normalization set (`x_norm`). */
@@ -56,7 +56,7 @@ export interface SnnStagesResult {
 }
 
 /** A copy of `model` with its own weights (so normalization leaves the caller's model as it is). */
-export async function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel> {
+export async function cloneModel(model: LayersModel): Promise<LayersModel> {
   try {
     const topology = model.toJSON(undefined, false) as tf.io.ModelJSON["modelTopology"];
     const clone = await tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON);

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
+import { type LayersModel, type Tensor, tf } from "../../deps.ts";
 import { ConfigError, DatasetError } from "../errors.ts";
 import { type NDArray, sizeOf } from "../io/ndarray.ts";
 import { writeNpz } from "../io/npz.ts";
@@ -140,7 +140,7 @@ function expandLogVars(vars: readonly string[] | undefined): Set<string> {
 }
 
 /** A tensor of Poisson input spikes for one step (the toolbox's `get_poisson_frame_batch`). */
-function poissonFrame(x: tf.Tensor, maxX: number, rescale: number, seed: number): tf.Tensor {
+function poissonFrame(x: Tensor, maxX: number, rescale: number, seed: number): Tensor {
   return tf.tidy(() => {
     const snapshot = tf.mul(tf.randomUniform(x.shape, 0, 1, "float32", seed), rescale * maxX);
     const spikes = tf.cast(tf.lessEqual(snapshot, tf.abs(x)), "float32");
@@ -154,7 +154,7 @@ function poissonFrame(x: tf.Tensor, maxX: number, rescale: number, seed: number)
  * itself is only read.
  */
 export async function runSimulation(
-  model: tf.LayersModel,
+  model: LayersModel,
   data: TestData,
   options: SimulationOptions,
   run: RunOptions = {},
@@ -216,7 +216,7 @@ export async function runSimulation(
       const truthB = idx.map((i) => labels[i]);
       const xb = tf.tensor(gatherBatch(x, per, idx), [batchSize, ...sampleShape]);
       // ANN on the same batch: outputs and the activations of every spiking layer.
-      const annOut = probe.predict(xb) as tf.Tensor | tf.Tensor[];
+      const annOut = probe.predict(xb) as Tensor | Tensor[];
       const annList = Array.isArray(annOut) ? annOut : [annOut];
       const activations = annList.slice(0, layers.length).map((t) => t.dataSync() as Float32Array);
       const annPred = annList[annList.length - 1].dataSync() as Float32Array;
@@ -244,7 +244,7 @@ export async function runSimulation(
       let inputCount = 0;
       let t = 0;
       for (; t < steps; t++) {
-        let input: tf.Tensor;
+        let input: Tensor;
         if (analog) input = analog;
         else if (options.numPoissonEventsPerSample >= 0 && inputCount >= options.numPoissonEventsPerSample) {
           input = tf.zerosLike(xb);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { tf } from "../../deps.ts";
+import type { LayersModel } from "../../deps.ts";
 import type { ToolboxConfig } from "../config/types.ts";
 import { ConfigError } from "../errors.ts";
 import { type CellOptions, literalNumbers, type SimulationOptions } from "./options.ts";
@@ -64,7 +64,7 @@ export function withParam(options: SimulationOptions, paramName: string, value: 
  * options (log directory, progress) of the `i`-th run.
  */
 export async function runParameterSweep(
-  model: tf.LayersModel,
+  model: LayersModel,
   data: TestData,
   options: SimulationOptions,
   sweep: SweepOptions,
