@@ -80,20 +80,26 @@ export function requestedThreads(option?: number): number {
   return typeof cores === "number" && cores >= 1 ? Math.floor(cores) : 1;
 }
 
-/** Run `fn` with console.warn/log captured (tfjs reports init failures there); returns the lines too. */
+/**
+ * Run `fn` with console.warn/log/error captured (tfjs reports init failures
+ * there, and Emscripten prints "Aborted(...)" to console.error when it cannot
+ * read the WASM files); returns the lines too.
+ */
 async function captureConsole<T>(fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
-  const { warn, log } = console;
+  const { warn, log, error } = console;
   const lines: string[] = [];
   const keep = (...args: unknown[]) => {
     lines.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(" "));
   };
   console.warn = keep;
   console.log = keep;
+  console.error = keep;
   try {
     return { value: await fn(), lines };
   } finally {
     console.warn = warn;
     console.log = log;
+    console.error = error;
   }
 }
 
