@@ -76,6 +76,9 @@ export interface UserFunction {
   readonly closure: Map<string, ScriptValue>;
 }
 
+/** Most items a `range(...)` of a build script may have (bounds hostile loop counts). */
+const MAX_RANGE = 100_000;
+
 /** The value of `range(...)`. */
 export interface RangeValue {
   /** Discriminator. */
@@ -474,6 +477,14 @@ class Interpreter {
     if (path === "builtins.range") {
       const n = args.map((a) => (typeof a === "number" ? a : this.fail(line, "range() takes numbers")));
       const [start, stop, step] = n.length === 1 ? [0, n[0], 1] : [n[0], n[1], n[2] ?? 1];
+      if (step === 0) this.fail(line, "range() step must not be zero");
+      const count = Math.max(0, Math.ceil((stop - start) / step));
+      if (!Number.isFinite(count) || count > MAX_RANGE) {
+        this.fail(
+          line,
+          `range(${n.join(", ")}) has ${count} items; a build script may loop at most ${MAX_RANGE} times`,
+        );
+      }
       const items: number[] = [];
       for (let i = start; step > 0 ? i < stop : i > stop; i += step) items.push(i);
       return { kind: "range", items };
