@@ -12,6 +12,7 @@ import { readNpy } from "../lib/io/npy.ts";
 import { readOnnxModel } from "../lib/io/onnx_proto.ts";
 import { openHdf5, readDataset } from "../lib/io/hdf5.ts";
 import { loadInputModel } from "../lib/parsing/files.ts";
+import { normalizeModelConfig } from "../lib/io/keras/config.ts";
 import { updateSetup } from "../lib/config/setup.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { runCase } from "./fuzz/contract.ts";
@@ -262,4 +263,32 @@ Deno.test("atomic output: Ctrl-C during a write leaves neither the file nor its 
   } finally {
     await Deno.remove(outDir, { recursive: true });
   }
+});
+
+Deno.test("keras graph: an empty or malformed inbound node is a problem naming the layer (tfjs would hang)", () => {
+  const model = (dense: unknown[]) => ({
+    class_name: "Model",
+    config: {
+      name: "m",
+      layers: [
+        {
+          name: "in",
+          class_name: "InputLayer",
+          config: { name: "in", batch_input_shape: [null, 4] },
+          inbound_nodes: [],
+        },
+        { name: "d", class_name: "Dense", config: { name: "d", units: 2 }, inbound_nodes: dense },
+      ],
+      input_layers: [["in", 0, 0]],
+      output_layers: [["d", 0, 0]],
+    },
+  });
+  assertEquals(normalizeModelConfig(model([[["in", 0, 0, {}]]]), "2").problems, []);
+  assertEquals(normalizeModelConfig(model([[]]), "2").problems, [
+    "layer 'd' has an invalid inbound node 0 (expected a list of [layer, node, tensor] references, found an empty list)",
+  ]);
+  assertMatch(
+    normalizeModelConfig(model([[["in", 0, 0, {}]], "x"]), "2").problems.join(),
+    /node 1 .*found a string/,
+  );
 });

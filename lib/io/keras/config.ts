@@ -318,14 +318,29 @@ function checkGraph(body: JsonObject, walk: Walk): void {
   };
   for (const l of layers) {
     if (!Array.isArray(l.inbound_nodes)) continue;
-    for (const node of l.inbound_nodes) {
-      if (Array.isArray(node)) { for (const ref of node) check(`layer '${entryName(l) ?? ""}'`, ref); }
-    }
+    const where = `layer '${entryName(l) ?? ""}'`;
+    l.inbound_nodes.forEach((node, i) => {
+      if (!Array.isArray(node) || node.length === 0 || !node.every(Array.isArray)) {
+        // tfjs-layers waits forever for the inputs of an empty or malformed call.
+        walk.problems.push(
+          `${where} has an invalid inbound node ${i} (expected a list of [layer, node, tensor] ` +
+            `references, found ${describeNode(node)})`,
+        );
+        return;
+      }
+      for (const ref of node) check(where, ref);
+    });
   }
   for (const key of ["input_layers", "output_layers"]) {
     const refs = body[key];
     if (Array.isArray(refs)) { for (const ref of refs) check(`the model's ${key}`, ref); }
   }
+}
+
+/** A short description of an inbound node that is not a list of references, for error messages. */
+function describeNode(node: unknown): string {
+  if (Array.isArray(node)) return node.length === 0 ? "an empty list" : "a list with non-list items";
+  return node === null ? "null" : `a ${typeof node}`;
 }
 
 /**
