@@ -6,13 +6,22 @@
  * configurable; an atomic write interrupted by Ctrl-C leaves nothing behind.
  */
 import { assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
-import { ConfigError, DatasetError, ModelFormatError, SnnToolboxError } from "../lib/errors.ts";
+import {
+  ConfigError,
+  DatasetError,
+  ModelFormatError,
+  SnnToolboxError,
+  UnsupportedLayerError,
+} from "../lib/errors.ts";
 import { checkAllocation, maxArrayBytes, parseByteSize, setMaxArrayBytes } from "../lib/io/limits.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { readOnnxModel } from "../lib/io/onnx_proto.ts";
 import { openHdf5, readDataset } from "../lib/io/hdf5.ts";
 import { loadInputModel } from "../lib/parsing/files.ts";
 import { normalizeModelConfig } from "../lib/io/keras/config.ts";
+import { buildCaffeModel } from "../lib/parsing/model_libs/caffe.ts";
+import { normalizeNet } from "../lib/io/caffe/net.ts";
+import { parseTextFormat } from "../lib/io/caffe/text_format.ts";
 import { updateSetup } from "../lib/config/setup.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { runCase } from "./fuzz/contract.ts";
@@ -291,4 +300,94 @@ Deno.test("keras graph: an empty or malformed inbound node is a problem naming t
     normalizeModelConfig(model([[["in", 0, 0, {}]], "x"]), "2").problems.join(),
     /node 1 .*found a string/,
   );
+});
+
+/** A Caffe net from prototxt text, as `file`. */
+function caffeNet(text: string, file: string): ReturnType<typeof normalizeNet> {
+  return normalizeNet(
+    parseTextFormat(`input: "x" input_shape { dim: 1 dim: 3 dim: 8 dim: 8 }\n${text}`),
+    file,
+  );
+}
+
+Deno.test("caffe: a huge num_output or a blob that contradicts the params is refused before TF.js allocates", async () => {
+  await initBackend();
+  const conv = (n: string) =>
+    caffeNet(
+      `layer { name: "c" type: "Convolution" bottom: "x" top: "c" convolution_param { num_output: ${n} kernel_size: 3 } }`,
+      "conv.prototxt",
+    );
+  await refusedWithin(
+    2000,
+    ModelFormatError,
+    () => buildCaffeModel(conv("1000000000000"), { allowMissingWeights: true }),
+    /conv\.prototxt: the weights of Caffe layer 'c' \(Convolution\) of shape \[1000000000000, 3, 3, 3\] is too large/,
+  );
+  const ip = caffeNet(
+    `layer { name: "f" type: "InnerProduct" bottom: "x" top: "f" inner_product_param { num_output: 2000000000 } }`,
+    "ip.prototxt",
+  );
+  await refusedWithin(
+    2000,
+    ModelFormatError,
+    () => buildCaffeModel(ip, { allowMissingWeights: true }),
+    /'f'.*too large/,
+  );
+  // 3,000,000 filters (324 MB, under the ceiling) with a blob of 4 filters: the blob check comes first.
+  const lying = conv("3000000");
+  lying.layers.find((l) => l.name === "c")!.blobs = [{ data: new Float32Array(4 * 27), shape: [4, 3, 3, 3] }];
+  await refusedWithin(
+    2000,
+    ModelFormatError,
+    () => buildCaffeModel(lying),
+    /conv\.prototxt: Caffe layer 'c' \(Convolution\): blob 0 \(weights\) has 108 values \[4,3,3,3\], expected 81000000/,
+  );
+  await assertRejects(
+    () => buildCaffeModel(conv("0"), { allowMissingWeights: true }),
+    ModelFormatError,
+    /'c' \(Convolution\): num_output must be a positive integer, found 0/,
+  );
+});
+
+Deno.test("caffe: invalid Pooling and Concat params name the file and layer", async () => {
+  await initBackend();
+  const pool = (p: string) =>
+    caffeNet(
+      `layer { name: "p" type: "Pooling" bottom: "x" top: "p" pooling_param { ${p} } }`,
+      "pool.prototxt",
+    );
+  const cases: [string, RegExp][] = [
+    [
+      "kernel_size: 2 stride: 0",
+      /pool\.prototxt: Caffe layer 'p' \(Pooling\): stride must be a positive integer, found 0,0/,
+    ],
+    ["kernel_size: 2 pad: 2", /'p' \(Pooling\): pad 2 must be smaller than kernel_size 2/],
+    ["kernel_size: 20", /'p' \(Pooling\): kernel_size 20,20 does not fit the input of spatial size \[8,8\]/],
+  ];
+  for (const [p, re] of cases) {
+    await assertRejects(() => buildCaffeModel(pool(p), { allowMissingWeights: true }), ModelFormatError, re);
+  }
+  const concat = (extra: string, axis: string) =>
+    caffeNet(
+      `${extra}\nlayer { name: "k" type: "Concat" bottom: "x" bottom: "y" top: "k" concat_param { axis: ${axis} } }`,
+      "cat.prototxt",
+    );
+  const y = (c: number, h: number) => `input: "y" input_shape { dim: 1 dim: ${c} dim: ${h} dim: 8 }`;
+  await assertRejects(
+    () => buildCaffeModel(concat(y(2, 8), "7"), { allowMissingWeights: true }),
+    ModelFormatError,
+    /cat\.prototxt: Caffe layer 'k' \(Concat\): concat axis must be in \[-4, 3\] for bottoms of rank 4, found 7/,
+  );
+  await assertRejects(
+    () => buildCaffeModel(concat(y(2, 5), "1"), { allowMissingWeights: true }),
+    ModelFormatError,
+    /'k' \(Concat\): bottom 1 has shape \[2,5,8\], expected \[3,8,8\] except along axis 1/,
+  );
+  await assertRejects(
+    () => buildCaffeModel(concat(y(3, 8), "0"), { allowMissingWeights: true }),
+    UnsupportedLayerError,
+    /'k' \(Concat\): concatenation along the batch axis/,
+  );
+  const built = buildCaffeModel(concat(y(2, 8), "1"), { allowMissingWeights: true });
+  assertEquals(built.model.outputs[0].shape, [null, 5, 8, 8]);
 });

@@ -262,6 +262,11 @@ export function inferCaffeShapes(net: CaffeNet, inputs: Map<string, number[]>): 
         break;
       }
       case "Concat": {
+        if (ins.length === 0) {
+          throw new ModelFormatError(`${net.file}: Caffe layer '${layer.name}' (Concat) has no bottom`, {
+            file: net.file,
+          });
+        }
         const full = ins.map((s) => [1, ...s]);
         const axis = concatAxis(layer, full[0].length);
         const out = [...full[0]];

@@ -17,6 +17,7 @@
  */
 import { type LayersModel, tf } from "../../../deps.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../../errors.ts";
+import { checkAllocation } from "../../io/limits.ts";
 import type { Float32NDArray } from "../../io/ndarray.ts";
 import { float32Array } from "../../io/ndarray.ts";
 import type { InputModel, LoadOptions } from "../input_model.ts";
@@ -39,6 +40,7 @@ import {
   DATA_LAYER_TYPES,
   inferCaffeShapes,
   isTrainingOnlyType,
+  type PoolGeometry,
   poolGeometry,
 } from "../../io/caffe/shapes.ts";
 import { caffePreprocessing, resolveCaffeInputs } from "../../io/caffe/inputs.ts";
@@ -125,6 +127,45 @@ function blobOf(net: CaffeNet, layer: CaffeLayer, index: number, size: number, w
   return blob.data;
 }
 
+/** Fail unless every value is an integer of at least `min` (layer params such as num_output, stride, pad). */
+function checkInts(
+  net: CaffeNet,
+  layer: CaffeLayer,
+  params: Record<string, readonly number[]>,
+  min: number,
+): void {
+  for (const [key, values] of Object.entries(params)) {
+    if (values.some((v) => !Number.isSafeInteger(v) || v < min)) {
+      fail(
+        net,
+        layer,
+        `${key} must be ${min > 0 ? "a positive" : "a non-negative"} integer, found ${values}`,
+      );
+    }
+  }
+}
+
+/**
+ * Validate a weight array before TF.js allocates it when the layer is built:
+ * its size against the memory ceiling, and the blob holding it (when weights
+ * are wanted) against the size the layer params imply.
+ */
+function checkWeight(
+  net: CaffeNet,
+  layer: CaffeLayer,
+  what: string,
+  tfShape: readonly number[],
+  blob?: { index: number; size: number },
+): void {
+  checkAllocation({
+    file: net.file,
+    what: `the ${what} of Caffe layer '${layer.name}' (${layer.type})`,
+    shape: tfShape,
+    itemBytes: 4,
+  });
+  if (blob) blobOf(net, layer, blob.index, blob.size, what);
+}
+
 /** A grouped kernel `[out, in / groups, kh, kw]` as a full `[out, in, kh, kw]` kernel, zero across groups. */
 function blockDiagonalKernel(
   w: Float32Array,
@@ -190,6 +231,54 @@ function poolDimPadding(
   const after = Math.max((out - 1) * s + k - size - p, 0);
   const exact = method === "MAX" ? (p === 0 && after === 0) || nonNegative : after <= p;
   return { before: p, after, same, exact };
+}
+
+/** Pooling params Caffe accepts: positive kernel and stride, pad below the kernel, at least one output. */
+function checkPooling(net: CaffeNet, layer: CaffeLayer, g: PoolGeometry, hw: readonly number[]): void {
+  checkInts(net, layer, { kernel_size: g.kernel, stride: g.stride }, 1);
+  checkInts(net, layer, { pad: g.pad }, 0);
+  [0, 1].forEach((i) => {
+    if (g.pad[i] >= g.kernel[i]) {
+      fail(net, layer, `pad ${g.pad[i]} must be smaller than kernel_size ${g.kernel[i]}`);
+    }
+    if (!(caffePoolOutputSize(hw[i], g.kernel[i], g.stride[i], g.pad[i]) >= 1)) {
+      fail(
+        net,
+        layer,
+        `kernel_size ${g.kernel} does not fit the input of spatial size [${hw}] (pad ${g.pad})`,
+      );
+    }
+  });
+}
+
+/** Concat params Caffe accepts: an axis inside the blobs (not the batch) and equal shapes elsewhere. */
+function checkConcat(
+  net: CaffeNet,
+  layer: CaffeLayer,
+  axis: number,
+  shapes: readonly (readonly (number | null)[])[],
+): void {
+  if (shapes.length === 0) fail(net, layer, "expected at least 1 bottom, found 0");
+  const rank = shapes[0].length;
+  if (!Number.isSafeInteger(axis) || axis < 0 || axis >= rank) {
+    fail(
+      net,
+      layer,
+      `concat axis must be in [${-rank}, ${rank - 1}] for bottoms of rank ${rank}, found ${axis}`,
+    );
+  }
+  if (axis === 0) unsupported(net, layer, "concatenation along the batch axis (axis 0)");
+  const dims = (s: readonly (number | null)[]) => s.map((d, i) => (i === axis ? "*" : String(d))).join(",");
+  const first = dims(shapes[0]);
+  shapes.forEach((s, i) => {
+    if (s.length !== rank || dims(s) !== first) {
+      fail(
+        net,
+        layer,
+        `bottom ${i} has shape [${s.slice(1)}], expected [${shapes[0].slice(1)}] except along axis ${axis}`,
+      );
+    }
+  });
 }
 
 /**
@@ -265,6 +354,9 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
         const g = convGeometry(layer);
         const inC = x.tensor.shape[1] as number;
         const [dh, dw] = g.dilation;
+        checkInts(net, layer, { num_output: [g.numOutput], stride: g.stride, dilation: g.dilation }, 1);
+        checkInts(net, layer, { group: [g.group] }, 1);
+        checkInts(net, layer, { pad: g.pad }, 0);
         if ((dh > 1 || dw > 1) && (g.stride[0] > 1 || g.stride[1] > 1)) {
           unsupported(net, layer, "dilation together with a stride > 1 has no TF.js equivalent");
         }
@@ -292,6 +384,23 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
         const ksize = g.kernel[0] * g.kernel[1];
         const grouped = g.group > 1 && inC % g.group === 0 && g.numOutput % g.group === 0;
         if (g.group === 1 || (grouped && g.group !== inC)) {
+          const size = (g.numOutput * inC * ksize) / g.group;
+          checkWeight(
+            net,
+            layer,
+            "weights",
+            [g.numOutput, inC, ...g.kernel],
+            blobsWanted ? { index: 0, size } : undefined,
+          );
+          if (g.biasTerm) {
+            checkWeight(
+              net,
+              layer,
+              "bias",
+              [g.numOutput],
+              blobsWanted ? { index: 1, size: g.numOutput } : undefined,
+            );
+          }
           // Grouped convolution (e.g. CaffeNet's group 2): one Conv2D with a block-diagonal kernel (exact).
           const conv = tf.layers.conv2d({ ...common, filters: g.numOutput });
           setTop(layer.tops[0], conv.apply(input) as tf.SymbolicTensor, layer.type);
@@ -308,6 +417,23 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
           }
         } else if (g.group === inC && g.numOutput % inC === 0) {
           const m = g.numOutput / inC;
+          const size = g.numOutput * ksize;
+          checkWeight(
+            net,
+            layer,
+            "weights",
+            [g.numOutput, kh, kw],
+            blobsWanted ? { index: 0, size } : undefined,
+          );
+          if (g.biasTerm) {
+            checkWeight(
+              net,
+              layer,
+              "bias",
+              [g.numOutput],
+              blobsWanted ? { index: 1, size: g.numOutput } : undefined,
+            );
+          }
           // TF.js DepthwiseConv2D ignores dilationRate: spread the kernel out with zeros instead (exact).
           const conv = tf.layers.depthwiseConv2d({
             ...common,
@@ -341,6 +467,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
         expectOne();
         const [, h, w] = x.tensor.shape.slice(1) as number[];
         const g = poolGeometry(layer, [h, w]);
+        checkPooling(net, layer, g, [h, w]);
         const nonNeg = x.producer === "ReLU" || x.producer === "Sigmoid";
         const ph = poolDimPadding(h, g.kernel[0], g.stride[0], g.pad[0], g.method, nonNeg);
         const pw = poolDimPadding(w, g.kernel[1], g.stride[1], g.pad[1], g.method, nonNeg);
@@ -387,6 +514,17 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
         const units = num(p, "num_output", 0);
         const biasTerm = bool(p, "bias_term", true);
         const transpose = bool(p, "transpose", false);
+        checkInts(net, layer, { num_output: [units] }, 1);
+        checkWeight(
+          net,
+          layer,
+          "weights",
+          [inputs, units],
+          blobsWanted ? { index: 0, size: units * inputs } : undefined,
+        );
+        if (biasTerm) {
+          checkWeight(net, layer, "bias", [units], blobsWanted ? { index: 1, size: units } : undefined);
+        }
         const dense = tf.layers.dense({ units, useBias: biasTerm, name: name() });
         setTop(layer.tops[0], dense.apply(input) as tf.SymbolicTensor, layer.type);
         if (blobsWanted) {
@@ -496,6 +634,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
       }
       case "Concat": {
         const axis = concatAxis(layer, x.tensor.shape.length);
+        checkConcat(net, layer, axis, ins.map((v) => v.tensor.shape));
         const t = ins.length === 1 ? x.tensor : tf.layers.concatenate({ axis, name: name() }).apply(
           ins.map((v) => v.tensor),
         ) as tf.SymbolicTensor;
