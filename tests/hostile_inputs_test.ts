@@ -14,7 +14,8 @@ import {
   UnsupportedLayerError,
 } from "../lib/errors.ts";
 import { checkAllocation, maxArrayBytes, parseByteSize, setMaxArrayBytes } from "../lib/io/limits.ts";
-import { readNpy } from "../lib/io/npy.ts";
+import { readNpy, writeNpy } from "../lib/io/npy.ts";
+import { predictCommand } from "../lib/cli/predict.ts";
 import { readOnnxModel } from "../lib/io/onnx_proto.ts";
 import { openHdf5, readDataset } from "../lib/io/hdf5.ts";
 import { loadInputModel } from "../lib/parsing/files.ts";
@@ -390,4 +391,36 @@ Deno.test("caffe: invalid Pooling and Concat params name the file and layer", as
   );
   const built = buildCaffeModel(concat(y(2, 8), "1"), { allowMissingWeights: true });
   assertEquals(built.model.outputs[0].shape, [null, 5, 8, 8]);
+});
+
+Deno.test("predict: samples that do not fit the model name the .npy file and both shapes", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "snn-predict-shape-" });
+  try {
+    const model = new URL("../testdata/keras/keras3_sequential.keras", import.meta.url).pathname;
+    const ctx = { quiet: true, verbose: false, color: false, out: () => {}, err: () => {} };
+    const run = (x: string) => predictCommand.run([model, "--input", x, "--output", `${tmp}/y.npy`], ctx);
+    await writeNpy(`${tmp}/wide.npy`, { data: new Float32Array(5 * 17), shape: [5, 17], dtype: "float32" });
+    await assertRejects(
+      () => run(`${tmp}/wide.npy`),
+      DatasetError,
+      /wide\.npy: the samples have shape \[5, 17\] but the model expects \[N, 16\]/,
+    );
+    await writeNpy(`${tmp}/flat.npy`, { data: new Float32Array(16), shape: [16], dtype: "float32" });
+    await assertRejects(
+      () => run(`${tmp}/flat.npy`),
+      DatasetError,
+      /flat\.npy: .*shape \[16\] .*expects \[N, 16\]/,
+    );
+    await writeNpy(`${tmp}/ok.npy`, { data: new Float32Array(2 * 16), shape: [2, 16], dtype: "float32" });
+    assertEquals(await run(`${tmp}/ok.npy`), 0);
+    assertEquals((await readNpy(`${tmp}/y.npy`)).shape[0], 2);
+    assertEquals([...Deno.readDirSync(tmp)].map((e) => e.name).sort(), [
+      "flat.npy",
+      "ok.npy",
+      "wide.npy",
+      "y.npy",
+    ]);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 });

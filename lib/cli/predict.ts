@@ -7,11 +7,12 @@
  */
 import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
-import { UsageError } from "../errors.ts";
+import { DatasetError, UsageError } from "../errors.ts";
 import { initBackend } from "../backend/mod.ts";
 import { loadInputModel } from "../parsing/files.ts";
 import { predictModel } from "../parsing/evaluate.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
+import type { LayersModel } from "../../deps.ts";
 
 const USAGE =
   `Usage: snntoolbox predict MODEL --input X.npy --output Y.npy [--original] [--lib NAME] [--batch-size N]
@@ -36,6 +37,23 @@ function parseCliArgs(args: string[]) {
   }, USAGE);
 }
 
+/**
+ * The samples in `file` must fit the input model's first input (in the
+ * model's own layout, batch first; unknown model dimensions match anything).
+ */
+function checkInputShape(file: string, shape: readonly number[], model: LayersModel): void {
+  const expected = model.inputs[0]?.shape.slice(1) ?? [];
+  const found = shape.slice(1);
+  const fits = found.length === expected.length && expected.every((d, i) => d === null || d === found[i]);
+  if (fits && shape.length > 0) return;
+  const show = (dims: readonly (number | null)[]) => `[${dims.map((d) => d ?? "N").join(", ")}]`;
+  throw new DatasetError(
+    `${file}: the samples have shape ${show(shape)} but the model expects ${show([null, ...expected])} ` +
+      `(batch first, in the model's own layout)`,
+    { file },
+  );
+}
+
 async function run(args: string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCliArgs(args);
   if (positionals.length !== 1) throw new UsageError(`predict: expected one MODEL file\n${USAGE}`);
@@ -49,6 +67,7 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
   await initBackend();
   const x = await readNpy(values.input);
   const { library, inputModel } = await loadInputModel(positionals[0], values.lib);
+  checkInputShape(values.input, x.shape, inputModel.model);
   let y;
   if (values.original) {
     y = await predictModel(inputModel.model, x, { batchSize });
