@@ -10,7 +10,7 @@ import {
   ConfigError,
   DatasetError,
   ModelFormatError,
-  SnnToolboxError,
+  type SnnToolboxError,
   UnsupportedLayerError,
 } from "../lib/errors.ts";
 import { checkAllocation, maxArrayBytes, parseByteSize, setMaxArrayBytes } from "../lib/io/limits.ts";
@@ -19,7 +19,7 @@ import { predictCommand } from "../lib/cli/predict.ts";
 import { readOnnxModel } from "../lib/io/onnx_proto.ts";
 import { openHdf5, readDataset } from "../lib/io/hdf5.ts";
 import { loadInputModel } from "../lib/parsing/files.ts";
-import { normalizeModelConfig } from "../lib/io/keras/config.ts";
+import { checkConfigNesting, normalizeModelConfig } from "../lib/io/keras/config.ts";
 import { buildCaffeModel } from "../lib/parsing/model_libs/caffe.ts";
 import { normalizeNet } from "../lib/io/caffe/net.ts";
 import { parseTextFormat } from "../lib/io/caffe/text_format.ts";
@@ -173,9 +173,31 @@ Deno.test("hostile: Keras JSON with Sequential models nested 2,000 deep: a toolb
   await initBackend();
   await refusedWithin(
     5000,
-    SnnToolboxError,
+    ModelFormatError,
     () => loadInputModel(`${HOSTILE}deep_nesting.json`),
-    /deep_nesting\.json/,
+    /deep_nesting\.json: more than 100 models are nested in one another \(at layer 's\d+'\); refusing/,
+  );
+});
+
+Deno.test("keras nesting: 100 nested models pass the check, 101 and 1,001 JSON levels are refused", async () => {
+  const nest = (n: number): unknown => {
+    let m: unknown = { class_name: "Dense", config: { name: "d", units: 1 } };
+    for (let i = n; i > 0; i--) m = { class_name: "Sequential", config: { name: `s${i}`, layers: [m] } };
+    return m;
+  };
+  checkConfigNesting(nest(100), "ok.json");
+  const deep = await assertRejects(() => checkConfigNesting(nest(101), "deep.json"), ModelFormatError);
+  assertEquals(
+    deep.message,
+    "deep.json: more than 100 models are nested in one another (at layer 's101'); refusing",
+  );
+  let arrays: unknown = [];
+  for (let i = 0; i < 1001; i++) arrays = [arrays];
+  const model = { class_name: "Model", config: { name: "m", layers: arrays } };
+  const json = await assertRejects(() => checkConfigNesting(model, "arrays.json"), ModelFormatError);
+  assertEquals(
+    json.message,
+    "arrays.json: the model config is nested more than 1000 levels deep (at layer 'm'); refusing",
   );
 });
 

@@ -8,6 +8,7 @@
  * @module
  */
 import { tf } from "../../../deps.ts";
+import { ModelFormatError } from "../../errors.ts";
 import type { DataFormat } from "../../parsing/input_model.ts";
 import { asString, cloneJson, isObject, type JsonObject } from "./json.ts";
 import { channelsFirstPooling1DClass } from "../../parsing/tfjs_fixes.ts";
@@ -129,6 +130,50 @@ const SPATIAL_CLASS =
 function isBuildable(className: string): boolean {
   const map = tf.serialization.SerializationMap.getMap().classNameMap as Record<string, unknown>;
   return Object.prototype.hasOwnProperty.call(map, className);
+}
+
+/** Most models nested in one another a config may hold (Keras nests a few at most). */
+export const MAX_NESTED_MODELS = 100;
+/** Most levels of JSON nesting a model config may have (the recursive normalization stays far from the stack limit). */
+export const MAX_CONFIG_DEPTH = 1000;
+
+/**
+ * Refuse a model config (from `file`) that nests more than
+ * {@linkcode MAX_NESTED_MODELS} models or {@linkcode MAX_CONFIG_DEPTH} JSON
+ * levels, with a {@linkcode ModelFormatError} naming the file and the
+ * deepest layer reached, before any recursive step can overflow the stack.
+ * Iterative, so it is safe on any depth.
+ */
+export function checkConfigNesting(raw: unknown, file: string): void {
+  const todo: { v: unknown; depth: number; models: number; layer: string }[] = [
+    { v: raw, depth: 0, models: 0, layer: "" },
+  ];
+  while (todo.length > 0) {
+    const { v, depth, models, layer } = todo.pop()!;
+    if (!Array.isArray(v) && !isObject(v)) continue;
+    const where = layer ? ` (at layer '${layer}')` : "";
+    if (depth > MAX_CONFIG_DEPTH) {
+      throw new ModelFormatError(
+        `${file}: the model config is nested more than ${MAX_CONFIG_DEPTH} levels deep${where}; refusing`,
+        { file },
+      );
+    }
+    let inner = models;
+    let name = layer;
+    if (isObject(v) && typeof v.class_name === "string") {
+      name = entryName(v) ?? name;
+      if (MODEL_CLASSES.has(v.class_name)) inner++;
+      if (inner > MAX_NESTED_MODELS) {
+        throw new ModelFormatError(
+          `${file}: more than ${MAX_NESTED_MODELS} models are nested in one another (at layer '${name}'); refusing`,
+          { file },
+        );
+      }
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      todo.push({ v: child, depth: depth + 1, models: inner, layer: name });
+    }
+  }
 }
 
 /** Which Keras generation wrote `raw` (a parsed model config), from `kerasVersion` or the config's own markers. */

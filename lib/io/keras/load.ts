@@ -16,7 +16,7 @@ import { assertHdf5File, type Hdf5File, openHdf5, readStringAttr } from "../hdf5
 import { dirName, firstFile, readModelFile, readModelTextFile, stripExtension } from "../paths.ts";
 import { readKerasArchive } from "./archive.ts";
 import { assignWeights } from "./assign.ts";
-import { detectGeneration, normalizeModelConfig, resolveKeepdims } from "./config.ts";
+import { checkConfigNesting, detectGeneration, normalizeModelConfig, resolveKeepdims } from "./config.ts";
 import { asString, isObject, type JsonObject } from "./json.ts";
 import {
   hasLegacyWeights,
@@ -181,6 +181,7 @@ async function withHdf5<T>(path: string, fn: (h5: Hdf5File) => Promise<T>): Prom
 
 /** Build the tfjs model of `source`, load its weights and describe it. */
 async function build(path: string, source: KerasSource, options: LoadOptions): Promise<InputModel> {
+  checkConfigNesting(source.config, path);
   const generation = detectGeneration(source.config, source.kerasVersion);
   const norm = normalizeModelConfig(source.config, generation, source.backend);
   if (norm.unbuildable.length > 0) {
