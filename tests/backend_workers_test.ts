@@ -4,10 +4,11 @@
  * smaller than, equal to and not divisible by the worker count.
  */
 import { tf } from "../deps.ts";
-import { assertClose, assertEquals, assertRejects } from "./_assert.ts";
+import { assertClose, assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { DataParallelModel, splitBatch } from "../lib/backend/workers.ts";
-import { ConfigError } from "../lib/errors.ts";
+import { ConfigError, SnnToolboxError } from "../lib/errors.ts";
+import { registerCustomActivation } from "../lib/parsing/activations.ts";
 
 function convNet(): tf.LayersModel {
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -72,5 +73,55 @@ Deno.test("backend workers: models with several outputs are refused", async () =
     () => DataParallelModel.create(convNet(), { workers: 0 }),
     ConfigError,
     /'workers'.*found 0/,
+  );
+});
+
+Deno.test("backend workers: option 'modules' is imported in each worker before the model loads", async () => {
+  await initBackend({ threads: 1 });
+  const relu6 = "clamped_relu_0.0_6.0";
+  registerCustomActivation(relu6);
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({
+        inputShape: [4],
+        units: 3,
+        // A toolbox activation: TF.js only knows it once registered.
+        activation: relu6 as unknown as "relu",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+        biasInitializer: tf.initializers.constant({ value: 1 }),
+      }),
+    ],
+  });
+  const x = tf.tensor2d([[9, 9, 9, 9], [-9, -9, -9, -9], [0.1, -0.2, 0.3, -0.4]]);
+  const expected = Array.from((model.predict(x) as tf.Tensor).dataSync());
+  assertTrue(expected.includes(6) && expected.includes(0), `clamped outputs expected: ${expected}`);
+
+  await assertRejects(
+    () => DataParallelModel.create(model, { workers: 1 }),
+    SnnToolboxError,
+    /loading the model failed: Unknown activation/,
+  );
+  const lib = new URL("../lib/parsing/activations.ts", import.meta.url).href;
+  const module = `data:text/javascript,${
+    encodeURIComponent(
+      `import { registerCustomActivation } from ${JSON.stringify(lib)};\n` +
+        `registerCustomActivation(${JSON.stringify(relu6)});`,
+    )
+  }`;
+  const pool = await DataParallelModel.create(model, { workers: 2, modules: [module] });
+  try {
+    const y = await pool.predict({ data: x.dataSync() as Float32Array, shape: x.shape, dtype: "float32" });
+    assertClose(y.data, expected, { rtol: 1e-6 });
+  } finally {
+    await pool.close();
+  }
+  await assertRejects(
+    () =>
+      DataParallelModel.create(model, {
+        workers: 1,
+        modules: ["data:text/javascript,throw new Error('boom')"],
+      }),
+    SnnToolboxError,
+    /data-parallel worker failed: .*boom/,
   );
 });

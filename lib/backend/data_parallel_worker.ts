@@ -2,7 +2,9 @@
  * The program of each worker of {@linkcode DataParallelModel} (./workers.ts):
  * a single-threaded WASM backend of its own, one copy of the model, and
  * `predict` requests answered with the model's output for a slice of the
- * batch. Loaded as a `node:worker_threads` worker.
+ * batch. Loaded as a `node:worker_threads` worker, after the modules of
+ * {@linkcode DataParallelOptions.modules} (imported by the worker's bootstrap
+ * module, see ./workers.ts).
  *
  * @module
  */
@@ -20,7 +22,6 @@ function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
 async function handle(req: WorkerRequest): Promise<void> {
   try {
     if (req.kind === "init") {
-      for (const url of req.modules) await import(url);
       const info = await initBackend({ threads: 1, backend: req.backend });
       model = await tf.loadLayersModel(tf.io.fromMemory(req.artifacts));
       reply({ kind: "ready", id: req.id, info });
@@ -43,3 +44,5 @@ let chain: Promise<void> = Promise.resolve();
 parentPort?.on("message", (req: WorkerRequest) => {
   chain = chain.then(() => handle(req));
 });
+// Tell the parent that requests can be sent now.
+parentPort?.postMessage({ kind: "listening", id: 0 });

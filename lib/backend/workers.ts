@@ -22,13 +22,13 @@ export type WorkerRequest =
     kind: "init";
     id: number;
     artifacts: tf.io.ModelArtifacts;
-    modules: string[];
     backend?: "wasm" | "cpu";
   }
   | { kind: "predict"; id: number; data: Float32Array; shape: number[] };
 
 /** A reply of a data-parallel worker (internal protocol). */
 export type WorkerReply =
+  | { kind: "listening"; id: 0 }
   | { kind: "ready"; id: number; info: BackendInfo }
   | { kind: "output"; id: number; data: Float32Array; shape: number[] }
   | { kind: "error"; id: number; message: string };
@@ -49,23 +49,36 @@ export interface DataParallelOptions {
 /**
  * `node:worker_threads` only loads `file:` and `data:` URLs: a `data:` module
  * that imports the worker program by its full URL works from a local
- * checkout and from a remote import alike.
+ * checkout and from a remote import alike. It first imports `modules` (see
+ * {@linkcode DataParallelOptions.modules}), in order; importing them here
+ * rather than in the worker program keeps the published code free of
+ * unanalyzable dynamic imports.
  */
-function workerBootstrapUrl(): URL {
+function workerBootstrapUrl(modules: readonly string[]): URL {
   const program = new URL("./data_parallel_worker.ts", import.meta.url).href;
-  return new URL(`data:text/javascript,${encodeURIComponent(`await import(${JSON.stringify(program)});`)}`);
+  const code = [...modules, program].map((url) => `await import(${JSON.stringify(url)});`).join("\n");
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }
 
 /** One worker and its pending requests. */
 class Member {
   readonly #worker: NodeWorker;
+  readonly #listening: Promise<void>;
   readonly #pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   #nextId = 1;
 
-  constructor() {
-    this.#worker = new NodeWorker(workerBootstrapUrl());
+  /** Start a worker that imports `modules` (in order) before the worker program. */
+  constructor(modules: readonly string[]) {
+    this.#worker = new NodeWorker(workerBootstrapUrl(modules));
     this.#worker.unref();
-    this.#worker.on("message", (reply: WorkerReply) => this.#settle(reply.id, (p) => p.resolve(reply)));
+    // Requests wait until the worker program listens: a message posted while
+    // it is still importing its modules could otherwise be lost (seen as a hang).
+    let listening!: () => void;
+    this.#listening = new Promise<void>((resolve) => (listening = resolve));
+    this.#worker.on("message", (reply: WorkerReply) => {
+      if (reply.kind === "listening") listening();
+      else this.#settle(reply.id, (p) => p.resolve(reply));
+    });
     this.#worker.on("error", (err: unknown) => this.#failAll(err));
     this.#worker.on("exit", (code: number) => this.#failAll(`worker exited with code ${code}`));
   }
@@ -76,7 +89,7 @@ class Member {
     return new Promise<WorkerReply>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       if (this.#pending.size === 1) this.#worker.ref();
-      this.#worker.postMessage({ ...req, id }, transfer);
+      this.#listening.then(() => this.#worker.postMessage({ ...req, id }, transfer));
     });
   }
 
@@ -185,10 +198,10 @@ export class DataParallelModel {
     }
     const artifacts = await artifactsOf(model);
     const modules = (options.modules ?? []).map((m) => String(m));
-    const members = Array.from({ length: count }, () => new Member());
+    const members = Array.from({ length: count }, () => new Member(modules));
     try {
       const replies = await Promise.all(
-        members.map((m) => m.request({ kind: "init", artifacts, modules, backend: options.backend })),
+        members.map((m) => m.request({ kind: "init", artifacts, backend: options.backend })),
       );
       const infos = replies.map((r) => expectReply(r, "ready", "loading the model").info);
       return new DataParallelModel(members, infos[0]);
