@@ -17,6 +17,7 @@ import { checkAllocation, maxArrayBytes, parseByteSize, setMaxArrayBytes } from 
 import { readNpy, writeNpy } from "../lib/io/npy.ts";
 import { predictCommand } from "../lib/cli/predict.ts";
 import { readOnnxModel } from "../lib/io/onnx_proto.ts";
+import { readPickle } from "../lib/io/lasagne/pickle.ts";
 import { openHdf5, readDataset } from "../lib/io/hdf5.ts";
 import { loadInputModel } from "../lib/parsing/files.ts";
 import { checkConfigNesting, normalizeModelConfig } from "../lib/io/keras/config.ts";
@@ -445,4 +446,56 @@ Deno.test("predict: samples that do not fit the model name the .npy file and bot
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+/** A protocol 2 pickle of `body` opcodes followed by STOP. */
+function pickle(...body: number[][]): Uint8Array {
+  return new Uint8Array([0x80, 2, ...body.flat(), 0x2e]);
+}
+
+Deno.test("pickle: lists nested 1,000 deep load, 1,001 deep and a list holding itself are refused", () => {
+  // MARK × n, EMPTY_LIST, LIST × n: n + 1 lists nested in one another.
+  const nested = (n: number) => pickle(new Array(n).fill(0x28), [0x5d], new Array(n).fill(0x6c));
+  let v = readPickle(nested(999), "ok.pkl");
+  let levels = 0;
+  while (Array.isArray(v)) [v, levels] = [v[0], levels + 1];
+  assertEquals(levels, 1000);
+  const refused = /deep\.pkl: pickle byte \d+: containers nested more than 1000 levels deep/;
+  for (const n of [1000, 200_000]) {
+    const err = (() => {
+      try {
+        readPickle(nested(n), "deep.pkl");
+      } catch (e) {
+        return e;
+      }
+    })();
+    assertTrue(err instanceof ModelFormatError, `n=${n}: ${err}`);
+    assertMatch(err.message, refused);
+  }
+  // EMPTY_LIST, BINPUT 0, BINGET 0, APPEND: a list that contains itself.
+  const cyclic = pickle([0x5d, 0x71, 0, 0x68, 0, 0x61]);
+  let cycleErr: unknown;
+  try {
+    readPickle(cyclic, "cycle.pkl");
+  } catch (e) {
+    cycleErr = e;
+  }
+  assertTrue(cycleErr instanceof ModelFormatError, String(cycleErr));
+  assertMatch(cycleErr.message, /cycle\.pkl: .*or a container holding itself/);
+});
+
+Deno.test("pickle: a 300,000-byte Python 2 str (BINSTRING) and APPENDS of 300,000 items do not overflow the stack", () => {
+  const n = 300_000;
+  const len = [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, 0];
+  const bytes = Array.from({ length: n }, (_, i) => (i * 7) & 0xff);
+  const s = readPickle(pickle([0x54, ...len], bytes), "str.pkl") as string;
+  assertEquals(s.length, n);
+  assertEquals([s.charCodeAt(1), s.charCodeAt(37), s.charCodeAt(n - 1)], [
+    7,
+    259 & 0xff,
+    ((n - 1) * 7) & 0xff,
+  ]);
+  // EMPTY_LIST, MARK, (NONE × n), APPENDS
+  const list = readPickle(pickle([0x5d, 0x28], new Array(n).fill(0x4e), [0x65]), "list.pkl") as unknown[];
+  assertEquals(list.length, n);
 });

@@ -86,6 +86,10 @@ const ALLOWED_GLOBALS = new Set([
 ]);
 
 const MARK = Symbol("mark");
+
+/** Most levels of lists, tuples and dicts nested in one another a pickle may hold (Lasagne parameters need 3). */
+export const MAX_PICKLE_NESTING = 1000;
+
 type StackItem = PickleValue | typeof MARK;
 
 function isTuple(v: unknown): v is PickleTuple {
@@ -206,7 +210,12 @@ export function readPickle(bytes: Uint8Array, source = "<pickle>"): PickleValue 
   const u64 = (): number => (need(8), pos += 8, Number(view.getBigUint64(pos - 8, true)));
   const take = (n: number): Uint8Array => (need(n), pos += n, bytes.subarray(pos - n, pos));
   const utf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
-  const latin1 = (b: Uint8Array): string => String.fromCharCode(...b);
+  const latin1 = (b: Uint8Array): string => {
+    // In chunks: spreading a large string's bytes as arguments overflows the stack.
+    let s = "";
+    for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
+    return s;
+  };
   const line = (): string => {
     const end = bytes.indexOf(0x0a, pos);
     if (end < 0) fail("unterminated text line");
@@ -323,16 +332,22 @@ export function readPickle(bytes: Uint8Array, source = "<pickle>"): PickleValue 
     if (typeof obj === "object" && obj !== null && (obj as PickleDict).kind === "dict") return;
     fail("BUILD on an unsupported object");
   };
-  const resolve = (v: PickleValue): PickleValue => {
+  const resolve = (v: PickleValue, depth = 0): PickleValue => {
+    if (depth >= MAX_PICKLE_NESTING) {
+      fail(
+        `containers nested more than ${MAX_PICKLE_NESTING} levels deep (or a container holding itself); refusing`,
+      );
+    }
+    const inner = (x: PickleValue): PickleValue => resolve(x, depth + 1);
     if (typeof v === "object" && v !== null && (v as PendingArray).kind === "pending-array") {
       const arr = pendingArrays.get(v);
       if (!arr) return fail("ndarray without state");
       return arr;
     }
-    if (Array.isArray(v)) return v.map(resolve);
-    if (isTuple(v)) return { kind: "tuple", items: v.items.map(resolve) };
+    if (Array.isArray(v)) return v.map(inner);
+    if (isTuple(v)) return { kind: "tuple", items: v.items.map(inner) };
     if (typeof v === "object" && v !== null && (v as PickleDict).kind === "dict") {
-      return { kind: "dict", entries: (v as PickleDict).entries.map(([k, x]) => [resolve(k), resolve(x)]) };
+      return { kind: "dict", entries: (v as PickleDict).entries.map(([k, x]) => [inner(k), inner(x)]) };
     }
     return v;
   };
@@ -463,7 +478,7 @@ export function readPickle(bytes: Uint8Array, source = "<pickle>"): PickleValue 
         const items = popMark();
         const list = top();
         if (!Array.isArray(list)) fail("APPENDS to a non-list");
-        (list as PickleValue[]).push(...items);
+        for (const item of items) (list as PickleValue[]).push(item); // no spread: items may be many
         break;
       }
       case 0x73: { // SETITEM
