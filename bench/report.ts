@@ -1,8 +1,8 @@
 /**
  * Render the JSON of `deno bench --json` as the Markdown tables of
  * docs/benchmarks.md: per group, each benchmark's mean time, range and
- * iterations, its ratio to the group's baseline (how many times faster than
- * the baseline; < 1 means slower) and, for groups with a batch size, the
+ * iterations, its speed against the group's baseline ("N× faster" or
+ * "N× slower", from the mean times) and, for groups with a batch size, the
  * throughput (images/s, samples/s or sample·steps/s).
  *
  * ```sh
@@ -50,6 +50,12 @@ function throughput(group: string, name: string, avgNs: number): string {
   return `${perSecond >= 100 ? perSecond.toFixed(0) : perSecond.toFixed(1)} ${unit}`;
 }
 
+/** A speed ratio (baseline time / time) in words. */
+function speed(r: number): string {
+  const x = r >= 1 ? r : 1 / r;
+  return `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}× ${r >= 1 ? "faster" : "slower"}`;
+}
+
 /** The Markdown table of one group. */
 function groupTable(group: string, entries: BenchEntry[]): string[] {
   const base = entries.find((e) => e.baseline)?.results[0]?.ok?.avg;
@@ -65,7 +71,7 @@ function groupTable(group: string, entries: BenchEntry[]): string[] {
       lines.push(`| ${e.name} | failed | | | | |`);
       continue;
     }
-    const ratio = e.baseline ? "baseline" : base ? `${(base / ok.avg).toFixed(2)}×` : "";
+    const ratio = e.baseline ? "baseline" : base ? speed(base / ok.avg) : "";
     lines.push(
       `| ${e.name} | ${duration(ok.avg)} | ${duration(ok.min)} … ${duration(ok.max)} | ${ok.n} | ${ratio} | ${
         throughput(group, e.name, ok.avg)
