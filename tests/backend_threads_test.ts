@@ -135,3 +135,21 @@ Deno.test("backend: requestedThreads: option, then SNNTOOLBOX_THREADS, then the 
     else Deno.env.set("SNNTOOLBOX_THREADS", saved);
   }
 });
+
+Deno.test("backend: unreadable WASM files fall back to the CPU quietly, the reason reported once", async () => {
+  // No read access to the npm cache: Emscripten aborts loading the .wasm
+  // files (threaded build: written to stderr with fs.writeSync, single-threaded:
+  // console.error); that text belongs in fallbackReason, not on stderr.
+  const args = ["run", "--no-prompt", "--allow-env", "--allow-read=testdata", "tests/_backend_probe.ts"];
+  const r = await runDeno(args, { SNNTOOLBOX_THREADS: "2" });
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(r.stderr, "");
+  const p = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "") as Probe;
+  assertEquals([p.info.name, p.info.threads, p.backend], ["cpu", 1, "cpu"]);
+  assertMatch(
+    p.info.fallbackReason ?? "",
+    /threaded WASM unavailable \(Aborted\(.*read access.*threaded-simd\.wasm/,
+  );
+  assertMatch(p.info.fallbackReason ?? "", /WASM backend unavailable: Aborted\(.*read access.*simd\.wasm/);
+  await assertMatchesReference(p, "CPU fallback");
+});

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import nodeFs from "node:fs";
 import { tf, tfwasm } from "../../deps.ts";
 import { ConfigError } from "../errors.ts";
 import { MAX_WASM_THREADS, terminatePthreadWorkers, withDenoPthreads } from "./pthreads.ts";
@@ -81,12 +82,14 @@ export function requestedThreads(option?: number): number {
 }
 
 /**
- * Run `fn` with console.warn/log/error captured (tfjs reports init failures
- * there, and Emscripten prints "Aborted(...)" to console.error when it cannot
- * read the WASM files); returns the lines too.
+ * Run `fn` with console.warn/log/error and string writes to stderr captured
+ * (tfjs reports init failures on the console; Emscripten prints "Aborted(...)"
+ * when it cannot read the WASM files, the threaded build with
+ * `fs.writeSync(2, ...)`); returns the lines too.
  */
 async function captureConsole<T>(fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
   const { warn, log, error } = console;
+  const { writeSync } = nodeFs;
   const lines: string[] = [];
   const keep = (...args: unknown[]) => {
     lines.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(" "));
@@ -94,12 +97,20 @@ async function captureConsole<T>(fn: () => Promise<T>): Promise<{ value: T; line
   console.warn = keep;
   console.log = keep;
   console.error = keep;
+  nodeFs.writeSync = ((fd: number, data: unknown, ...rest: unknown[]): number => {
+    if (fd !== 2 || typeof data !== "string") {
+      return (writeSync as (...args: unknown[]) => number)(fd, data, ...rest);
+    }
+    keep(data.trimEnd());
+    return new TextEncoder().encode(data).length;
+  }) as typeof writeSync;
   try {
     return { value: await fn(), lines };
   } finally {
     console.warn = warn;
     console.log = log;
     console.error = error;
+    nodeFs.writeSync = writeSync;
   }
 }
 
@@ -163,12 +174,18 @@ function withNotes(info: BackendInfo, notes: string[]): BackendInfo {
   return notes.length ? { ...info, fallbackReason: notes.join("; ") } : info;
 }
 
-/** The CPU backend prints a banner recommending tfjs-node in Node-like runtimes; keep stdout clean. */
+/**
+ * The CPU backend prints a banner recommending tfjs-node in Node-like
+ * runtimes, on its first tensor write (after start-up); keep the console
+ * clean by marking it used.
+ */
 async function setCpuQuietly(): Promise<void> {
   await captureConsole(async () => {
     await tf.setBackend("cpu");
     await tf.ready();
   });
+  const cpu = tf.backend() as unknown as { firstUse?: unknown };
+  if (typeof cpu.firstUse === "boolean") cpu.firstUse = false;
 }
 
 async function selectBackend(options: InitBackendOptions): Promise<BackendInfo> {
