@@ -320,7 +320,7 @@ export {
 } from "./lib/simulation/pipeline.ts";
 
 // --- backend (lib/backend) ---
-export { MAX_WASM_THREADS } from "./lib/backend/mod.ts";
+export { DEFAULT_THREADS, MAX_WASM_THREADS } from "./lib/backend/mod.ts";
 export { DataParallelModel, type DataParallelOptions } from "./lib/backend/workers.ts";
 
 // --- ship (dependency types named in the API) ---

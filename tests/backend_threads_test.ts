@@ -115,11 +115,11 @@ Deno.test("backend: a bad SNNTOOLBOX_THREADS is a configuration error (exit 2)",
   assertMatch(r.stderr, /SNNTOOLBOX_THREADS must be a positive integer, found 'zero'/);
 });
 
-Deno.test("backend: requestedThreads: option, then SNNTOOLBOX_THREADS, then the core count", async () => {
+Deno.test("backend: requestedThreads: option, then SNNTOOLBOX_THREADS, then 1", async () => {
   const saved = Deno.env.get("SNNTOOLBOX_THREADS");
   try {
     Deno.env.delete("SNNTOOLBOX_THREADS");
-    assertEquals(requestedThreads(), navigator.hardwareConcurrency);
+    assertEquals(requestedThreads(), 1);
     Deno.env.set("SNNTOOLBOX_THREADS", " 3 ");
     assertEquals(requestedThreads(), 3);
     assertEquals(requestedThreads(5), 5);

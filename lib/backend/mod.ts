@@ -6,8 +6,12 @@
  * {@linkcode BackendInfo.fallbackReason}, never silently.
  *
  * Thread count: {@linkcode InitBackendOptions.threads}, else the
- * `SNNTOOLBOX_THREADS` environment variable, else `navigator.hardwareConcurrency`
- * (capped at {@linkcode MAX_WASM_THREADS}). How threads are made to work in
+ * `SNNTOOLBOX_THREADS` environment variable, else 1 (capped at
+ * {@linkcode MAX_WASM_THREADS}). One thread is the default because it measured
+ * faster on the models SNN conversion works with: 2 threads ran MNIST CNNs and
+ * MobileNet 0.25 2–10× slower (thread hand-over costs more than these small
+ * kernels), and paid off only on ResNet-18-sized models at batch 32 (1.84×;
+ * docs/benchmarks.md). How threads are made to work in
  * Deno is explained in ./pthreads.ts.
  *
  * @module
@@ -35,7 +39,7 @@ export interface InitBackendOptions {
   backend?: "wasm" | "cpu";
   /**
    * Threads of the WASM backend (a positive integer); default:
-   * `SNNTOOLBOX_THREADS`, else the number of logical cores.
+   * `SNNTOOLBOX_THREADS`, else 1 (see the module docs).
    */
   threads?: number;
 }
@@ -56,8 +60,8 @@ function envBackend(): "wasm" | "cpu" | undefined {
 }
 
 /**
- * The thread count asked for: `option`, else `SNNTOOLBOX_THREADS`, else the
- * number of logical cores. Throws {@linkcode ConfigError} on a value that is
+ * The thread count asked for: `option`, else `SNNTOOLBOX_THREADS`, else
+ * 1 ({@linkcode DEFAULT_THREADS}). Throws {@linkcode ConfigError} on a value that is
  * not a positive integer.
  */
 export function requestedThreads(option?: number): number {
@@ -77,9 +81,11 @@ export function requestedThreads(option?: number): number {
     }
     return n;
   }
-  const cores = typeof navigator !== "undefined" ? navigator.hardwareConcurrency : undefined;
-  return typeof cores === "number" && cores >= 1 ? Math.floor(cores) : 1;
+  return DEFAULT_THREADS;
 }
+
+/** Threads used when neither the option nor `SNNTOOLBOX_THREADS` says (see the module docs for why 1). */
+export const DEFAULT_THREADS = 1;
 
 /**
  * Run `fn` with console.warn/log/error and string writes to stderr captured
