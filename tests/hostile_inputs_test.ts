@@ -345,7 +345,7 @@ Deno.test("caffe: a huge num_output or a blob that contradicts the params is ref
     2000,
     ModelFormatError,
     () => buildCaffeModel(conv("1000000000000"), { allowMissingWeights: true }),
-    /conv\.prototxt: the weights of Caffe layer 'c' \(Convolution\) of shape \[1000000000000, 3, 3, 3\] is too large/,
+    /conv\.prototxt: the output of Caffe layer 'c' \(Convolution\) for one sample of shape \[1000000000000, 6, 6\] is too large/,
   );
   const ip = caffeNet(
     `layer { name: "f" type: "InnerProduct" bottom: "x" top: "f" inner_product_param { num_output: 2000000000 } }`,
@@ -373,7 +373,7 @@ Deno.test("caffe: a huge num_output or a blob that contradicts the params is ref
   );
 });
 
-Deno.test("caffe: invalid Pooling and Concat params name the file and layer", async () => {
+Deno.test("caffe: invalid Pooling, Concat and Eltwise params and huge pads name the file and layer", async () => {
   await initBackend();
   const pool = (p: string) =>
     caffeNet(
@@ -414,6 +414,25 @@ Deno.test("caffe: invalid Pooling and Concat params name the file and layer", as
   );
   const built = buildCaffeModel(concat(y(2, 8), "1"), { allowMissingWeights: true });
   assertEquals(built.model.outputs[0].shape, [null, 5, 8, 8]);
+  const sum = caffeNet(
+    `${y(3, 5)}\nlayer { name: "s" type: "Eltwise" bottom: "x" bottom: "y" top: "s" }`,
+    "sum.prototxt",
+  );
+  await assertRejects(
+    () => buildCaffeModel(sum, { allowMissingWeights: true }),
+    ModelFormatError,
+    /sum\.prototxt: Caffe layer 's' \(Eltwise\): bottom 1 has shape \[3,5,8\], expected \[3,8,8\] like bottom 0/,
+  );
+  const padded = caffeNet(
+    `layer { name: "c" type: "Convolution" bottom: "x" top: "c"
+       convolution_param { num_output: 2 kernel_size: 3 pad_h: 4294967296 pad_w: 0 } }`,
+    "pad.prototxt",
+  );
+  await assertRejects(
+    () => buildCaffeModel(padded, { allowMissingWeights: true }),
+    ModelFormatError,
+    /pad\.prototxt: the output of Caffe layer 'c' \(Convolution\) for one sample of shape \[2, 8589934598, 6\] is too large/,
+  );
 });
 
 Deno.test("predict: samples that do not fit the model name the .npy file and both shapes", async () => {

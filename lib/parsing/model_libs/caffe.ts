@@ -233,6 +233,16 @@ function poolDimPadding(
   return { before: p, after, same, exact };
 }
 
+/** The output of one sample, as Caffe computes it, must fit the memory ceiling (a huge pad makes a huge activation). */
+function checkOutput(net: CaffeNet, layer: CaffeLayer, caffeShapes: Map<string, number[][]>): void {
+  checkAllocation({
+    file: net.file,
+    what: `the output of Caffe layer '${layer.name}' (${layer.type}) for one sample`,
+    shape: caffeShapes.get(layer.name)?.[0] ?? [],
+    itemBytes: 4,
+  });
+}
+
 /** Pooling params Caffe accepts: positive kernel and stride, pad below the kernel, at least one output. */
 function checkPooling(net: CaffeNet, layer: CaffeLayer, g: PoolGeometry, hw: readonly number[]): void {
   checkInts(net, layer, { kernel_size: g.kernel, stride: g.stride }, 1);
@@ -357,6 +367,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
         checkInts(net, layer, { num_output: [g.numOutput], stride: g.stride, dilation: g.dilation }, 1);
         checkInts(net, layer, { group: [g.group] }, 1);
         checkInts(net, layer, { pad: g.pad }, 0);
+        checkOutput(net, layer, caffeShapes);
         if ((dh > 1 || dw > 1) && (g.stride[0] > 1 || g.stride[1] > 1)) {
           unsupported(net, layer, "dilation together with a stride > 1 has no TF.js equivalent");
         }
@@ -468,6 +479,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
         const [, h, w] = x.tensor.shape.slice(1) as number[];
         const g = poolGeometry(layer, [h, w]);
         checkPooling(net, layer, g, [h, w]);
+        checkOutput(net, layer, caffeShapes);
         const nonNeg = x.producer === "ReLU" || x.producer === "Sigmoid";
         const ph = poolDimPadding(h, g.kernel[0], g.stride[0], g.pad[0], g.method, nonNeg);
         const pw = poolDimPadding(w, g.kernel[1], g.stride[1], g.pad[1], g.method, nonNeg);
@@ -652,6 +664,12 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
             `operation ${op}${coeff.length ? ` with coeff [${coeff}]` : ""}; supported: SUM`,
           );
         }
+        ins.forEach((v, i) => {
+          const [a, b] = [v.tensor.shape.slice(1), x.tensor.shape.slice(1)];
+          if (a.length !== b.length || a.some((d, j) => d !== b[j])) {
+            fail(net, layer, `bottom ${i} has shape [${a}], expected [${b}] like bottom 0`);
+          }
+        });
         const t = tf.layers.add({ name: name() }).apply(ins.map((v) => v.tensor)) as tf.SymbolicTensor;
         setTop(layer.tops[0], t, layer.type);
         break;
