@@ -117,6 +117,18 @@ class Member {
   }
 }
 
+/** How long workers may take to start and load the model before {@linkcode DataParallelModel.create} gives up. */
+const WORKER_START_TIMEOUT_MS = 120_000;
+
+/** `promise`, or a rejection with `message` after `ms` (a stuck worker becomes an error, not a hang). */
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SnnToolboxError(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 function expectReply<K extends WorkerReply["kind"]>(
@@ -200,8 +212,10 @@ export class DataParallelModel {
     const modules = (options.modules ?? []).map((m) => String(m));
     const members = Array.from({ length: count }, () => new Member(modules));
     try {
-      const replies = await Promise.all(
-        members.map((m) => m.request({ kind: "init", artifacts, backend: options.backend })),
+      const replies = await withTimeout(
+        Promise.all(members.map((m) => m.request({ kind: "init", artifacts, backend: options.backend }))),
+        WORKER_START_TIMEOUT_MS,
+        `data-parallel workers did not load the model within ${WORKER_START_TIMEOUT_MS / 1000} s`,
       );
       const infos = replies.map((r) => expectReply(r, "ready", "loading the model").info);
       return new DataParallelModel(members, infos[0]);
