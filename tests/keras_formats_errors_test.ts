@@ -191,3 +191,30 @@ Deno.test({
       );
     }),
 });
+
+Deno.test({
+  name: "keras errors: a corrupt weights .h5 beside the JSON is reported against the .h5, as one clean line",
+  ignore: !FIX,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "snn_keras_corrupt_" });
+    try {
+      const base = `${FIX}keras-h5-weights-json/hls4ml_KERAS_conv2d_model`;
+      await Deno.copyFile(`${base}.json`, `${dir}/m.json`);
+      const bytes = await Deno.readFile(`${base}_weights.h5`);
+      // Zeroed metadata (HDF5 raises an error) and 0xff garbage (the WASM library aborts).
+      for (const [from, to, value] of [[1000, 3000, 0], [2000, 6000, 255]]) {
+        const bad = bytes.slice();
+        bad.fill(value, from, to);
+        await Deno.writeFile(`${dir}/m_weights.h5`, bad);
+        const err = await assertRejects(
+          () => loadKerasModel(`${dir}/m.json`),
+          ModelFormatError,
+          /m_weights\.h5: /,
+        );
+        assertEquals(err.message.includes("\n"), false, "one line");
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

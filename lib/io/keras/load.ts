@@ -12,6 +12,7 @@ import { initBackend } from "../../backend/mod.ts";
 import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../errors.ts";
 import type { InputModel, LoadOptions } from "../../parsing/input_model.ts";
 import { registerCustomActivationsIn } from "../../parsing/activations.ts";
+import { asToolboxError } from "../../parsing/unexpected_errors.ts";
 import { assertHdf5File, type Hdf5File, openHdf5, readStringAttr } from "../hdf5.ts";
 import { dirName, firstFile, readModelFile, readModelTextFile, stripExtension } from "../paths.ts";
 import { readKerasArchive } from "./archive.ts";
@@ -172,6 +173,9 @@ async function withHdf5<T>(path: string, fn: (h5: Hdf5File) => Promise<T>): Prom
   const h5 = await openHdf5(path);
   try {
     return await fn(h5);
+  } catch (err) {
+    // A raw HDF5 library error (corrupt file) is reported against this file.
+    throw asToolboxError(err, path, "read the HDF5 file");
   } finally {
     try {
       h5.close();
