@@ -44,7 +44,11 @@ export function permissionHint(err: unknown): string {
 export function exitOnUncaughtError(verbose: boolean): void {
   const fail = (event: Event, err: unknown): void => {
     event.preventDefault();
-    console.error(`error: ${describeError(err, verbose)}${permissionHint(err)}`);
+    // Written to the stream directly: console.error may be captured at that
+    // moment (backend start-up silences the console).
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(`error: ${describeError(err, verbose)}${permissionHint(err)}\n`),
+    );
     Deno.exit(1);
   };
   globalThis.addEventListener("error", (event) => fail(event, event.error));
