@@ -4,7 +4,8 @@
  * static interpreter, its parameters as .pkl/.npz, and outputs against a
  * numpy forward pass with Lasagne/Theano semantics.
  */
-import { assertClose, assertEquals, assertRejects, assertTrue } from "./_assert.ts";
+import { assertClose, assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
+import { runCli } from "./_cli.ts";
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../lib/errors.ts";
@@ -223,5 +224,21 @@ l = lasagne.layers.DenseLayer(l, 2)
     );
   } finally {
     await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("lasagne script: a hostile count (N_BRANCH = 2^31) is refused at once, naming the line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "snn_lasagne_count_" });
+  try {
+    const src = await Deno.readTextFile(new URL("../testdata/lasagne/small_net.py", import.meta.url));
+    await Deno.writeTextFile(`${dir}/m.py`, src.replace(/^N_BRANCH = 2$/m, "N_BRANCH = 2147483647"));
+    await Deno.copyFile(new URL("../testdata/lasagne/small_net.pkl", import.meta.url), `${dir}/m.pkl`);
+    const started = performance.now();
+    const run = await runCli(["parse", `${dir}/m.py`, "--out", dir]);
+    assertEquals(run.code, 1);
+    assertMatch(run.err.join("\n"), /m\.py:\d+: list \* 2147483647 would have 2147483647 items/);
+    assertEquals(performance.now() - started < 5000, true, "refused before building");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

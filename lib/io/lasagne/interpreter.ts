@@ -76,7 +76,7 @@ export interface UserFunction {
   readonly closure: Map<string, ScriptValue>;
 }
 
-/** Most items a `range(...)` of a build script may have (bounds hostile loop counts). */
+/** Most items a `range(...)` or list repetition of a build script may have (bounds hostile loop counts). */
 const MAX_RANGE = 100_000;
 
 /** The value of `range(...)`. */
@@ -406,7 +406,13 @@ class Interpreter {
       return a.replace(/%[sdi]/g, () => String(args.shift()));
     }
     if (op === "*" && Array.isArray(a) && typeof b === "number") {
-      return Array.from({ length: b }, () => a).flat();
+      if (!Number.isInteger(b) || a.length * Math.max(b, 0) > MAX_RANGE) {
+        this.fail(
+          line,
+          `list * ${b} would have ${a.length * b} items; a build script may make at most ${MAX_RANGE}`,
+        );
+      }
+      return Array.from({ length: Math.max(b, 0) }, () => a).flat();
     }
     return this.fail(
       line,
