@@ -108,6 +108,19 @@ const LINEAR = "lasagne.nonlinearities.linear";
 const RECTIFY = "lasagne.nonlinearities.rectify";
 
 /** Lasagne signatures: positional parameter names and defaults (`undefined` = required). */
+/** The leading parameters both 2-D convolution layers share, in signature order. */
+const CONV2D_PARAMS: [string, ScriptValue | undefined][] = [
+  ["incoming", undefined],
+  ["num_filters", undefined],
+  ["filter_size", undefined],
+  ["stride", 1],
+  ["pad", 0],
+  ["untie_biases", false],
+  ["W", { kind: "opaque", what: "init" }],
+  ["b", { kind: "opaque", what: "init" }],
+  ["nonlinearity", { kind: "ref", path: RECTIFY }],
+];
+
 const SIGNATURES: Record<string, [string, ScriptValue | undefined][]> = {
   InputLayer: [["shape", undefined], ["input_var", null]],
   DenseLayer: [
@@ -118,32 +131,9 @@ const SIGNATURES: Record<string, [string, ScriptValue | undefined][]> = {
     ["nonlinearity", { kind: "ref", path: RECTIFY }],
     ["num_leading_axes", 1],
   ],
-  Conv2DLayer: [
-    ["incoming", undefined],
-    ["num_filters", undefined],
-    ["filter_size", undefined],
-    ["stride", 1],
-    ["pad", 0],
-    ["untie_biases", false],
-    ["W", { kind: "opaque", what: "init" }],
-    ["b", { kind: "opaque", what: "init" }],
-    ["nonlinearity", { kind: "ref", path: RECTIFY }],
-    ["flip_filters", true],
-    ["convolution", null],
-  ],
+  Conv2DLayer: [...CONV2D_PARAMS, ["flip_filters", true], ["convolution", null]],
   // cuDNN layer: Lasagne's default is flip_filters=False (it correlates).
-  Conv2DDNNLayer: [
-    ["incoming", undefined],
-    ["num_filters", undefined],
-    ["filter_size", undefined],
-    ["stride", 1],
-    ["pad", 0],
-    ["untie_biases", false],
-    ["W", { kind: "opaque", what: "init" }],
-    ["b", { kind: "opaque", what: "init" }],
-    ["nonlinearity", { kind: "ref", path: RECTIFY }],
-    ["flip_filters", false],
-  ],
+  Conv2DDNNLayer: [...CONV2D_PARAMS, ["flip_filters", false]],
   MaxPool2DLayer: [["incoming", undefined], ["pool_size", undefined], ["stride", null], ["pad", 0], [
     "ignore_border",
     true,

@@ -393,6 +393,16 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
           name: name(),
         };
         const ksize = g.kernel[0] * g.kernel[1];
+        const checkBias = () => {
+          if (!g.biasTerm) return;
+          checkWeight(
+            net,
+            layer,
+            "bias",
+            [g.numOutput],
+            blobsWanted ? { index: 1, size: g.numOutput } : undefined,
+          );
+        };
         const grouped = g.group > 1 && inC % g.group === 0 && g.numOutput % g.group === 0;
         if (g.group === 1 || (grouped && g.group !== inC)) {
           const size = (g.numOutput * inC * ksize) / g.group;
@@ -403,15 +413,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
             [g.numOutput, inC, ...g.kernel],
             blobsWanted ? { index: 0, size } : undefined,
           );
-          if (g.biasTerm) {
-            checkWeight(
-              net,
-              layer,
-              "bias",
-              [g.numOutput],
-              blobsWanted ? { index: 1, size: g.numOutput } : undefined,
-            );
-          }
+          checkBias();
           // Grouped convolution (e.g. CaffeNet's group 2): one Conv2D with a block-diagonal kernel (exact).
           const conv = tf.layers.conv2d({ ...common, filters: g.numOutput });
           setTop(layer.tops[0], conv.apply(input) as tf.SymbolicTensor, layer.type);
@@ -436,15 +438,7 @@ export function buildCaffeModel(net: CaffeNet, options: CaffeBuildOptions = {}):
             [g.numOutput, kh, kw],
             blobsWanted ? { index: 0, size } : undefined,
           );
-          if (g.biasTerm) {
-            checkWeight(
-              net,
-              layer,
-              "bias",
-              [g.numOutput],
-              blobsWanted ? { index: 1, size: g.numOutput } : undefined,
-            );
-          }
+          checkBias();
           // TF.js DepthwiseConv2D ignores dilationRate: spread the kernel out with zeros instead (exact).
           const conv = tf.layers.depthwiseConv2d({
             ...common,
