@@ -44,7 +44,7 @@ export {
   type LoadOptions,
   MODEL_LIBS,
   type ModelLib,
-} from "./lib/parsing/input_model.ts";
+} from "./lib/importers/input_model.ts";
 
 export {
   type AccuracyReport,
@@ -53,7 +53,7 @@ export {
   resolveModelPath,
   runPipeline,
   samplePermutation,
-} from "./lib/pipeline.ts";
+} from "./lib/pipeline/run.ts";
 
 // --- config (lib/config) ---
 export {
@@ -76,7 +76,7 @@ export {
   toJson,
 } from "./lib/config/literal.ts";
 export { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE } from "./lib/config/defaults.ts";
-export { ResolvedConfig, updateSetup, type UpdateSetupOptions } from "./lib/config/setup.ts";
+export { ResolvedConfig, updateSetup, type UpdateSetupOptions } from "./lib/pipeline/setup.ts";
 export { type ConfigErrorDetails, PythonConfigError, type PythonErrorName } from "./lib/config/errors.ts";
 
 // --- io (lib/io) ---
@@ -85,7 +85,7 @@ export {
   loadKerasModel,
   saveKerasH5,
   type SaveKerasH5Options,
-} from "./lib/io/keras/mod.ts";
+} from "./lib/importers/keras/mod.ts";
 
 export { decodeNpy, encodeNpy, type NpyHeader, parseNpyHeader, readNpy, writeNpy } from "./lib/io/npy.ts";
 export { decodeNpz, encodeNpz, readNpz, readNpzArray, writeNpz, type WriteNpzOptions } from "./lib/io/npz.ts";
@@ -162,13 +162,13 @@ export {
   OnnxModelParser,
   resolveOnnxPath,
   SUPPORTED_ONNX_OPS,
-} from "./lib/parsing/model_libs/onnx.ts";
+} from "./lib/importers/onnx/load.ts";
 export {
   loadPytorchModel,
   PytorchModelParser,
   resolvePytorchModelPath,
   torchExportHint,
-} from "./lib/parsing/model_libs/pytorch.ts";
+} from "./lib/importers/pytorch/load.ts";
 export {
   decodeOnnxModel,
   type OnnxAttribute,
@@ -177,7 +177,7 @@ export {
   type OnnxTensor,
   type OnnxValueInfo,
   readOnnxModel,
-} from "./lib/io/onnx_proto.ts";
+} from "./lib/importers/onnx/proto.ts";
 
 export {
   buildCaffeModel,
@@ -188,7 +188,7 @@ export {
   findCaffeWeights,
   loadCaffeModel,
   readCaffeWeights,
-} from "./lib/parsing/model_libs/caffe.ts";
+} from "./lib/importers/caffe/load.ts";
 export {
   type CaffeBlob,
   type CaffeLayer,
@@ -198,17 +198,17 @@ export {
   readCaffemodel,
   readCaffemodelH5,
   readPrototxt,
-} from "./lib/io/caffe/net.ts";
-export { type PbMessage, type PbValue } from "./lib/io/caffe/message.ts";
-export { parseTextFormat } from "./lib/io/caffe/text_format.ts";
-export { caffePoolOutputSize, inferCaffeShapes } from "./lib/io/caffe/shapes.ts";
+} from "./lib/importers/caffe/net.ts";
+export { type PbMessage, type PbValue } from "./lib/importers/caffe/message.ts";
+export { parseTextFormat } from "./lib/importers/caffe/text_format.ts";
+export { caffePoolOutputSize, inferCaffeShapes } from "./lib/importers/caffe/shapes.ts";
 export {
   applyCaffePreprocessing,
   type CaffeInput,
   type CaffePreprocessing,
   caffePreprocessing,
   resolveCaffeInputs,
-} from "./lib/io/caffe/inputs.ts";
+} from "./lib/importers/caffe/inputs.ts";
 export {
   buildLasagneModel,
   findLasagneParameters,
@@ -218,7 +218,7 @@ export {
   LasagneModelParser,
   loadLasagneModel,
   readLasagneParameters,
-} from "./lib/parsing/model_libs/lasagne.ts";
+} from "./lib/importers/lasagne/load.ts";
 export {
   type DictValue,
   getAllLayers as getAllLasagneLayers,
@@ -233,12 +233,12 @@ export {
   type ScriptValue,
   type TupleValue,
   type UserFunction,
-} from "./lib/io/lasagne/interpreter.ts";
+} from "./lib/importers/lasagne/interpreter.ts";
 export {
   type Expr as PythonExpr,
   parsePythonScript,
   type Stmt as PythonStmt,
-} from "./lib/io/lasagne/python_syntax.ts";
+} from "./lib/io/python_syntax.ts";
 export {
   type NumpyDType,
   type PendingArray,
@@ -247,7 +247,7 @@ export {
   type PickleTuple,
   type PickleValue,
   readPickle,
-} from "./lib/io/lasagne/pickle.ts";
+} from "./lib/io/pickle.ts";
 
 // --- conversion (lib/conversion) ---
 export {
@@ -317,7 +317,7 @@ export {
   runSnnStages,
   type SnnStagesInput,
   type SnnStagesResult,
-} from "./lib/simulation/pipeline.ts";
+} from "./lib/pipeline/snn_stages.ts";
 
 // --- backend (lib/backend) ---
 export { DEFAULT_THREADS, MAX_WASM_THREADS } from "./lib/backend/mod.ts";

@@ -13,9 +13,9 @@
 import type { tf } from "../deps.ts";
 import type { BackendInfo } from "../lib/backend/mod.ts";
 import { DataParallelModel } from "../lib/backend/workers.ts";
-import { exactActivationName, parseCustomActivation } from "../lib/parsing/activations.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
-import type { InputModel } from "../lib/parsing/input_model.ts";
+import { exactActivationName, parseCustomActivation } from "../lib/layers/activations.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import type { InputModel } from "../lib/importers/input_model.ts";
 
 /** Names of the benchmark models. */
 export type BenchModelName = "mnist" | "mobilenet" | "resnet18";
@@ -246,7 +246,7 @@ function activationModule(model: tf.LayersModel): URL | undefined {
     if (parseCustomActivation(exact)) names.add(exact);
   }
   if (names.size === 0) return undefined;
-  const lib = new URL("../lib/parsing/activations.ts", import.meta.url).href;
+  const lib = new URL("../lib/layers/activations.ts", import.meta.url).href;
   const code = `import { registerCustomActivation } from ${JSON.stringify(lib)};\n` +
     [...names].map((n) => `registerCustomActivation(${JSON.stringify(n)});`).join("\n");
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);

@@ -9,8 +9,8 @@ import { ONNXRUNTIME_NODE, tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { readNpy } from "../lib/io/npy.ts";
-import type { InputModel } from "../lib/parsing/input_model.ts";
-import { OnnxModelParser } from "../lib/parsing/model_libs/onnx.ts";
+import type { InputModel } from "../lib/importers/input_model.ts";
+import { OnnxModelParser } from "../lib/importers/onnx/load.ts";
 
 /** Folder of the committed ONNX test data. */
 export const ONNX_TESTDATA = new URL("../testdata/onnx/", import.meta.url).pathname;

@@ -6,8 +6,8 @@
  */
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import type { DataFormat, InputModel } from "../lib/parsing/input_model.ts";
-import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
+import type { DataFormat, InputModel } from "../lib/importers/input_model.ts";
+import { KerasModelParser } from "../lib/parsing/model_parser.ts";
 import type { ParserOptions } from "../lib/parsing/options.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";

@@ -8,7 +8,7 @@
  */
 import { tf } from "../deps.ts";
 import { describeError } from "../lib/errors.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
 
 const [dir, ...names] = Deno.args;
 const x = JSON.parse(await Deno.readTextFile(`${dir}/x.json`)) as number[];

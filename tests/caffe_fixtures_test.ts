@@ -9,11 +9,11 @@ import { fixturesDir } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { ConfigError, UnsupportedLayerError } from "../lib/errors.ts";
 import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
-import { readPrototxt } from "../lib/io/caffe/net.ts";
-import { caffePreprocessing } from "../lib/io/caffe/inputs.ts";
-import { inferCaffeShapes } from "../lib/io/caffe/shapes.ts";
-import { resolveCaffeInputs } from "../lib/io/caffe/inputs.ts";
-import { buildCaffeModel, CaffeModelParser, loadCaffeModel } from "../lib/parsing/model_libs/caffe.ts";
+import { readPrototxt } from "../lib/importers/caffe/net.ts";
+import { caffePreprocessing } from "../lib/importers/caffe/inputs.ts";
+import { inferCaffeShapes } from "../lib/importers/caffe/shapes.ts";
+import { resolveCaffeInputs } from "../lib/importers/caffe/inputs.ts";
+import { buildCaffeModel, CaffeModelParser, loadCaffeModel } from "../lib/importers/caffe/load.ts";
 import { evaluateModel } from "../lib/parsing/evaluate.ts";
 import { loadMnist } from "./_mnist.ts";
 

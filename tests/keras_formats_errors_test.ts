@@ -5,7 +5,7 @@
  */
 import { assertEquals, assertMatch, assertRejects, fixturesDir } from "./_assert.ts";
 import { ModelFormatError } from "../lib/errors.ts";
-import { loadKerasModel } from "../lib/io/keras/mod.ts";
+import { loadKerasModel } from "../lib/importers/keras/mod.ts";
 
 const DIR = new URL("../testdata/keras/", import.meta.url).pathname;
 const FIX = fixturesDir();

@@ -8,7 +8,7 @@ import { assertClose, assertEquals, assertMatch, assertRejects, assertTrue, fixt
 import { pythonHas, runPython } from "./_io_python.ts";
 import { tf } from "../deps.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
-import { loadKerasModel } from "../lib/io/keras/mod.ts";
+import { loadKerasModel } from "../lib/importers/keras/mod.ts";
 
 const FIX = fixturesDir();
 if (!FIX) console.warn("skipping Keras fixture tests: ../shared/fixtures is absent");

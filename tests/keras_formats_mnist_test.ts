@@ -8,7 +8,7 @@
 import { assertTrue, fixturesDir } from "./_assert.ts";
 import { loadMnist } from "./_mnist.ts";
 import { tf } from "../deps.ts";
-import { loadKerasModel } from "../lib/io/keras/mod.ts";
+import { loadKerasModel } from "../lib/importers/keras/mod.ts";
 
 const FIX = fixturesDir();
 if (!FIX) console.warn("skipping Keras MNIST accuracy tests: ../shared/fixtures is absent");

@@ -8,7 +8,7 @@ import { assertClose, assertEquals, assertTrue, fixturesDir } from "./_assert.ts
 import { pythonHas, runPython } from "./_io_python.ts";
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { loadKerasModel, saveKerasH5 } from "../lib/io/keras/mod.ts";
+import { loadKerasModel, saveKerasH5 } from "../lib/importers/keras/mod.ts";
 
 const FIX = fixturesDir();
 if (!FIX) console.warn("skipping the Keras save tests on fixtures: ../shared/fixtures is absent");

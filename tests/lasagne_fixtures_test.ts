@@ -8,8 +8,8 @@ import { assertEquals, assertTrue, fixturesDir } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
 import { evaluateModel } from "../lib/parsing/evaluate.ts";
-import { LasagneModelParser, loadLasagneModel } from "../lib/parsing/model_libs/lasagne.ts";
-import { guessModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { LasagneModelParser, loadLasagneModel } from "../lib/importers/lasagne/load.ts";
+import { guessModelLibrary } from "../lib/importers/mod.ts";
 import { loadMnist } from "./_mnist.ts";
 
 const fixtures = fixturesDir();

@@ -1,9 +1,9 @@
 import { tf } from "../deps.ts";
 import { assertClose, assertEquals } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { applyActivation, registerCustomActivation } from "../lib/parsing/activations.ts";
+import { applyActivation, registerCustomActivation } from "../lib/layers/activations.ts";
 import { asInputModel, randomInput } from "./_parsing_helpers.ts";
-import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
+import { KerasModelParser } from "../lib/parsing/model_parser.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 
 await initBackend();

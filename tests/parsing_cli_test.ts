@@ -6,8 +6,8 @@ import { predictCommand } from "../lib/cli/predict.ts";
 import { inspectCommand } from "../lib/cli/inspect.ts";
 import { readNpy, writeNpy } from "../lib/io/npy.ts";
 import { UsageError } from "../lib/errors.ts";
-import { loadKerasModel } from "../lib/io/keras/load.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { loadKerasModel } from "../lib/importers/keras/load.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 

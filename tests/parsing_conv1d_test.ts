@@ -10,9 +10,9 @@ import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
-import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
-import { applyTfjsFixes } from "../lib/parsing/tfjs_fixes.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { KerasModelParser } from "../lib/parsing/model_parser.ts";
+import { applyTfjsFixes } from "../lib/layers/tfjs_fixes.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
 import { asInputModel } from "./_parsing_helpers.ts";
 
 interface Nd {

@@ -8,7 +8,7 @@ import { tf } from "../deps.ts";
 import { assertClose, assertEquals, assertRejects, assertTrue, fixturesDir } from "./_assert.ts";
 import { randomInput, referencePredict } from "./_parsing_helpers.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
 

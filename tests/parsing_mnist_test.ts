@@ -5,7 +5,7 @@
 import { assertEquals, assertTrue, fixturesDir } from "./_assert.ts";
 import { loadMnist } from "./_mnist.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
 
 const dir = fixturesDir();
 if (!dir) console.log("parsing_mnist_test: ../shared/fixtures is absent; skipping the MNIST accuracy tests");

@@ -5,11 +5,11 @@
  * warning, and reach the parser; misspelled keys are still reported.
  */
 import { assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
-import { updateSetup } from "../lib/config/setup.ts";
+import { updateSetup } from "../lib/pipeline/setup.ts";
 import { parserOptionsFromConfig } from "../lib/parsing/options.ts";
 import { EXTRA_SETTINGS } from "../lib/config/defaults.ts";
 import { ConfigError } from "../lib/errors.ts";
-import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
+import { KerasModelParser } from "../lib/parsing/model_parser.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { tf } from "../deps.ts";
 import { asInputModel } from "./_parsing_helpers.ts";

@@ -9,10 +9,10 @@
 import { assertClose, assertEquals, assertTrue } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { openHdf5, readStringAttr } from "../lib/io/hdf5.ts";
-import { saveKerasH5 } from "../lib/io/keras/save.ts";
+import { saveKerasH5 } from "../lib/importers/keras/save.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
 
 interface Nd {
   shape: number[];

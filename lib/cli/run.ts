@@ -6,8 +6,8 @@
  */
 import type { Command, CommandContext } from "./command.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
-import { updateSetup } from "../config/setup.ts";
-import { type PipelineResult, runPipeline } from "../pipeline.ts";
+import { updateSetup } from "../pipeline/setup.ts";
+import { type PipelineResult, runPipeline } from "../pipeline/run.ts";
 import { createProgress, type Progress } from "./progress.ts";
 
 const USAGE = `Usage: snntoolbox run CONFIG [--json]

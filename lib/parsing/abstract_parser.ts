@@ -23,14 +23,19 @@
  *
  * @module
  */
-import { asToolboxError } from "./unexpected_errors.ts";
+import { asToolboxError } from "../io/unexpected_errors.ts";
 import { type Layer, type LayersModel, tf } from "../../deps.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../errors.ts";
 import { type Float32NDArray, sizeOf } from "../io/ndarray.ts";
 import type { ToolboxConfig } from "../config/types.ts";
-import type { DataFormat, InputModel } from "./input_model.ts";
+import type { DataFormat, InputModel } from "../importers/input_model.ts";
 import { absorbBnParameters, type KernelKind } from "./utils.ts";
-import { binarize, clampedReluName, reducePrecision, registerCustomActivation } from "./activations.ts";
+import {
+  binarize,
+  clampedReluName,
+  reducePrecision,
+  registerCustomActivation,
+} from "../layers/activations.ts";
 import { isToolboxConfig, parseQmf, type ParserOptions, parserOptionsFromConfig } from "./options.ts";
 import { evaluateModel, type EvaluateOptions, type EvaluationScore } from "./evaluate.ts";
 import type { NDArray } from "../io/ndarray.ts";

@@ -7,10 +7,10 @@
  */
 import type { LayersModel } from "../../deps.ts";
 import { UsageError } from "../errors.ts";
-import { saveKerasH5 } from "../io/keras/save.ts";
+import { saveKerasH5 } from "../importers/keras/save.ts";
 import { baseName, dirName, joinPath, stripExtension } from "../io/paths.ts";
-import type { InputModel, LoadOptions, ModelLib } from "./input_model.ts";
-import { getModelLibrary, guessModelLibrary, type ModelLibrary } from "./model_libs/mod.ts";
+import type { InputModel, LoadOptions, ModelLib } from "../importers/input_model.ts";
+import { getModelLibrary, guessModelLibrary, type ModelLibrary } from "../importers/mod.ts";
 
 /** A loaded input model with the library that loaded it. */
 export interface LoadedModel {

@@ -56,8 +56,8 @@ export {
   registerCustomActivation,
   registerCustomActivationsIn,
   restoreActivationNames,
-} from "./activations.ts";
-export { applyTfjsFixes, layerDataFormat } from "./tfjs_fixes.ts";
+} from "../layers/activations.ts";
+export { applyTfjsFixes, layerDataFormat } from "../layers/tfjs_fixes.ts";
 export { isToolboxConfig, parseQmf, type ParserOptions, parserOptionsFromConfig } from "./options.ts";
 export {
   evaluateModel,
@@ -67,6 +67,6 @@ export {
   predictModel,
   type PredictOptions,
 } from "./evaluate.ts";
-export { KerasModelParser, load as loadKerasInputModel } from "./model_libs/keras.ts";
+export { KerasModelParser, load as loadKerasInputModel } from "./model_parser.ts";
 export { type LoadedModel, loadInputModel, parsedModelPath, saveParsedModel } from "./files.ts";
-export { getModelLibrary, guessModelLibrary, MODEL_LIBRARIES, type ModelLibrary } from "./model_libs/mod.ts";
+export { getModelLibrary, guessModelLibrary, MODEL_LIBRARIES, type ModelLibrary } from "../importers/mod.ts";

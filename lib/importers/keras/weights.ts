@@ -9,8 +9,8 @@
  */
 import { h5wasm, tf } from "../../../deps.ts";
 import { ModelFormatError } from "../../errors.ts";
-import { type Hdf5Group, readStringArrayAttr, readStringAttr } from "../hdf5.ts";
-import { joinPath } from "../paths.ts";
+import { type Hdf5Group, readStringArrayAttr, readStringAttr } from "../../io/hdf5.ts";
+import { joinPath } from "../../io/paths.ts";
 import { isObject, type JsonObject } from "./json.ts";
 
 /** One stored weight array. */

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { onnxProtoModule } from "../../deps.ts";
-import { ModelFormatError } from "../errors.ts";
-import { sizeOf } from "./ndarray.ts";
+import { onnxProtoModule } from "../../../deps.ts";
+import { ModelFormatError } from "../../errors.ts";
+import { sizeOf } from "../../io/ndarray.ts";
 
 /** A decoded tensor: float tensors as `Float32Array`, every other numeric type as `Float64Array`. */
 export interface OnnxTensor {

@@ -17,12 +17,12 @@
  * @module
  */
 import * as path from "node:path";
-import type { PyValue, ToolboxConfig } from "./types.ts";
-import { ConfigParser, type GetOptions } from "./configparser.ts";
-import { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE, EXTRA_SETTINGS } from "./defaults.ts";
-import { type ConfigErrorDetails, locationPrefix, PythonConfigError } from "./errors.ts";
-import { pyFloatRepr, pyIterable, pyRepr } from "./literal.ts";
-import { MODEL_LIBS } from "../parsing/input_model.ts";
+import type { PyValue, ToolboxConfig } from "../config/types.ts";
+import { ConfigParser, type GetOptions } from "../config/configparser.ts";
+import { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE, EXTRA_SETTINGS } from "../config/defaults.ts";
+import { type ConfigErrorDetails, locationPrefix, PythonConfigError } from "../config/errors.ts";
+import { pyFloatRepr, pyIterable, pyRepr } from "../config/literal.ts";
+import { MODEL_LIBS } from "../importers/input_model.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 
 /** Options of {@linkcode updateSetup}. */

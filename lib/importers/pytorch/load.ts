@@ -10,7 +10,7 @@
 import { ModelFormatError } from "../../errors.ts";
 import { baseName, isFileSync, stripExtension } from "../../io/paths.ts";
 import type { InputModel, LoadOptions } from "../input_model.ts";
-import { loadOnnxModel, OnnxModelParser } from "./onnx.ts";
+import { loadOnnxModel, OnnxModelParser } from "../onnx/load.ts";
 
 /** Extensions of PyTorch checkpoint files (pickles) that need exporting to ONNX first. */
 export const PYTORCH_CHECKPOINT_EXTENSIONS: readonly string[] = [".pth", ".pt"];

@@ -10,11 +10,11 @@
 import { h5wasm, tf } from "../../../deps.ts";
 import { initBackend } from "../../backend/mod.ts";
 import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../errors.ts";
-import type { InputModel, LoadOptions } from "../../parsing/input_model.ts";
-import { registerCustomActivationsIn } from "../../parsing/activations.ts";
-import { asToolboxError } from "../../parsing/unexpected_errors.ts";
-import { assertHdf5File, type Hdf5File, openHdf5, readStringAttr } from "../hdf5.ts";
-import { dirName, firstFile, readModelFile, readModelTextFile, stripExtension } from "../paths.ts";
+import type { InputModel, LoadOptions } from "../input_model.ts";
+import { registerCustomActivationsIn } from "../../layers/activations.ts";
+import { asToolboxError } from "../../io/unexpected_errors.ts";
+import { assertHdf5File, type Hdf5File, openHdf5, readStringAttr } from "../../io/hdf5.ts";
+import { dirName, firstFile, readModelFile, readModelTextFile, stripExtension } from "../../io/paths.ts";
 import { readKerasArchive } from "./archive.ts";
 import { assignWeights } from "./assign.ts";
 import { checkConfigNesting, detectGeneration, normalizeModelConfig, resolveKeepdims } from "./config.ts";

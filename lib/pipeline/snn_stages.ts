@@ -11,11 +11,11 @@ import type { ToolboxConfig } from "../config/types.ts";
 import { ConfigError, NotAvailableError, SnnToolboxError } from "../errors.ts";
 import type { NDArray } from "../io/ndarray.ts";
 import { normalizationOptionsFromConfig, normalizeParameters } from "../conversion/normalize.ts";
-import { literalStrings, simulationOptionsFromConfig } from "./options.ts";
-import { SpikingNetwork } from "./network.ts";
-import { type SweepResult, writeReport } from "./report.ts";
-import { type RunOptions, runSimulation, type SimulationResult } from "./run.ts";
-import { runParameterSweep, sweepOptionsFromConfig } from "./sweep.ts";
+import { literalStrings, simulationOptionsFromConfig } from "../simulation/options.ts";
+import { SpikingNetwork } from "../simulation/network.ts";
+import { type SweepResult, writeReport } from "../simulation/report.ts";
+import { type RunOptions, runSimulation, type SimulationResult } from "../simulation/run.ts";
+import { runParameterSweep, sweepOptionsFromConfig } from "../simulation/sweep.ts";
 
 /** Inputs of {@linkcode runSnnStages}. */
 export interface SnnStagesInput {

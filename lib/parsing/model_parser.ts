@@ -6,13 +6,13 @@
  *
  * @module
  */
-import { type Layer, type LayersModel, tf } from "../../../deps.ts";
-import { ModelFormatError } from "../../errors.ts";
-import { loadKerasModel } from "../../io/keras/load.ts";
-import type { Float32NDArray } from "../../io/ndarray.ts";
-import type { DataFormat, InputModel, LoadOptions } from "../input_model.ts";
-import { AbstractModelParser, type BatchNormParameters, type LayerAttributes } from "../abstract_parser.ts";
-import { layerDataFormat } from "../tfjs_fixes.ts";
+import { type Layer, type LayersModel, tf } from "../../deps.ts";
+import { ModelFormatError } from "../errors.ts";
+import { loadKerasModel } from "../importers/keras/load.ts";
+import type { Float32NDArray } from "../io/ndarray.ts";
+import type { DataFormat, InputModel, LoadOptions } from "../importers/input_model.ts";
+import { AbstractModelParser, type BatchNormParameters, type LayerAttributes } from "./abstract_parser.ts";
+import { layerDataFormat } from "../layers/tfjs_fixes.ts";
 
 function toNDArray(t: tf.Tensor): Float32NDArray {
   return { data: Float32Array.from(t.dataSync()), shape: [...t.shape], dtype: "float32" };

@@ -9,9 +9,9 @@
  */
 import { type LayersModel, tf } from "../../../deps.ts";
 import { SnnToolboxError } from "../../errors.ts";
-import { type Hdf5Group, writeHdf5Atomic } from "../hdf5.ts";
-import { restoreActivationNames } from "../../parsing/activations.ts";
-import { layerDataFormat } from "../../parsing/tfjs_fixes.ts";
+import { type Hdf5Group, writeHdf5Atomic } from "../../io/hdf5.ts";
+import { restoreActivationNames } from "../../layers/activations.ts";
+import { layerDataFormat } from "../../layers/tfjs_fixes.ts";
 import { isObject } from "./json.ts";
 
 /** Options of {@linkcode saveKerasH5}. */

@@ -23,16 +23,16 @@ import {
   type LasagneLayer,
   layerParamNames,
   type ScriptValue,
-} from "../../io/lasagne/interpreter.ts";
-import { type PickleValue, readPickle } from "../../io/lasagne/pickle.ts";
+} from "./interpreter.ts";
+import { type PickleValue, readPickle } from "../../io/pickle.ts";
 import { loadParameters } from "../../io/parameters.ts";
 import { readNpz } from "../../io/npz.ts";
 import { convKernelToTf } from "../../io/layout.ts";
-import { uniqueLayerName } from "./layer_names.ts";
+import { uniqueLayerName } from "../layer_names.ts";
 import { firstFile, readModelFile, readModelTextFile, stripExtension } from "../../io/paths.ts";
 import { initBackend } from "../../backend/mod.ts";
-import { applyTfjsFixes } from "../tfjs_fixes.ts";
-import { KerasModelParser } from "./keras.ts";
+import { applyTfjsFixes } from "../../layers/tfjs_fixes.ts";
+import { KerasModelParser } from "../../parsing/model_parser.ts";
 
 /** Options of {@linkcode loadLasagneModel}. */
 export interface LasagneLoadOptions extends LoadOptions {

@@ -10,7 +10,7 @@
  * @module
  */
 import { ModelFormatError, UnsupportedLayerError } from "../../errors.ts";
-import { type Expr, parsePythonScript, type Stmt } from "./python_syntax.ts";
+import { type Expr, parsePythonScript, type Stmt } from "../../io/python_syntax.ts";
 
 /** A layer built by a script. */
 export interface LasagneLayer {

@@ -13,7 +13,7 @@
  * @module
  */
 import { ModelFormatError, SnnToolboxError } from "../errors.ts";
-import { baseName } from "../io/paths.ts";
+import { baseName } from "./paths.ts";
 
 /** The deepest description in an HDF5 diagnostic (`#NNN: ... in FUNC(): what failed`). */
 function hdf5Summary(message: string): string | undefined {

@@ -21,7 +21,7 @@ import { checkAllocation } from "../../io/limits.ts";
 import type { Float32NDArray } from "../../io/ndarray.ts";
 import { float32Array } from "../../io/ndarray.ts";
 import type { InputModel, LoadOptions } from "../input_model.ts";
-import { bool, message, num, numbers, str } from "../../io/caffe/message.ts";
+import { bool, message, num, numbers, str } from "./message.ts";
 import {
   attachBlobs,
   blobsByName,
@@ -31,7 +31,7 @@ import {
   readCaffemodel,
   readCaffemodelH5,
   readPrototxt,
-} from "../../io/caffe/net.ts";
+} from "./net.ts";
 import {
   caffePoolOutputSize,
   caffeReshape,
@@ -42,14 +42,14 @@ import {
   isTrainingOnlyType,
   type PoolGeometry,
   poolGeometry,
-} from "../../io/caffe/shapes.ts";
-import { caffePreprocessing, resolveCaffeInputs } from "../../io/caffe/inputs.ts";
+} from "./shapes.ts";
+import { caffePreprocessing, resolveCaffeInputs } from "./inputs.ts";
 import { convKernelToTf, denseKernelToTf, depthwiseKernelToTf } from "../../io/layout.ts";
-import { safeLayerName, uniqueLayerName } from "./layer_names.ts";
+import { safeLayerName, uniqueLayerName } from "../layer_names.ts";
 import { baseName, dirName, firstFile, isFile, joinPath, stripExtension } from "../../io/paths.ts";
-import { KerasModelParser } from "./keras.ts";
+import { KerasModelParser } from "../../parsing/model_parser.ts";
 import { initBackend } from "../../backend/mod.ts";
-import { applyTfjsFixes } from "../tfjs_fixes.ts";
+import { applyTfjsFixes } from "../../layers/tfjs_fixes.ts";
 
 /** Options of {@linkcode loadCaffeModel}. */
 export interface CaffeLoadOptions extends LoadOptions {

@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { ModelFormatError } from "../../errors.ts";
-import type { DType, NDArray, TypedArray } from "../ndarray.ts";
+import { ModelFormatError } from "../errors.ts";
+import type { DType, NDArray, TypedArray } from "./ndarray.ts";
 
 /** A Python tuple from a pickle. */
 export interface PickleTuple {

@@ -6,18 +6,18 @@
  *
  * @module
  */
-import { tf } from "../deps.ts";
-import { initBackend } from "./backend/mod.ts";
-import type { ToolboxConfig } from "./config/types.ts";
-import { ConfigError, DatasetError } from "./errors.ts";
-import { type NDArray, sizeOf } from "./io/ndarray.ts";
-import { readNpzArray } from "./io/npz.ts";
-import { evaluateModel, type EvaluationScore } from "./parsing/evaluate.ts";
-import { saveParsedModel } from "./parsing/files.ts";
-import type { InputModel } from "./parsing/input_model.ts";
-import { getModelLibrary, type ModelLibrary } from "./parsing/model_libs/mod.ts";
-import type { SimulationResult } from "./simulation/run.ts";
-import { runSnnStages, type SnnStagesResult } from "./simulation/pipeline.ts";
+import { tf } from "../../deps.ts";
+import { initBackend } from "../backend/mod.ts";
+import type { ToolboxConfig } from "../config/types.ts";
+import { ConfigError, DatasetError } from "../errors.ts";
+import { type NDArray, sizeOf } from "../io/ndarray.ts";
+import { readNpzArray } from "../io/npz.ts";
+import { evaluateModel, type EvaluationScore } from "../parsing/evaluate.ts";
+import { saveParsedModel } from "../parsing/files.ts";
+import type { InputModel } from "../importers/input_model.ts";
+import { getModelLibrary, type ModelLibrary } from "../importers/mod.ts";
+import type { SimulationResult } from "../simulation/run.ts";
+import { runSnnStages, type SnnStagesResult } from "./snn_stages.ts";
 
 /** Progress and message callbacks of {@linkcode runPipeline}. */
 export interface PipelineHooks {
@@ -180,7 +180,7 @@ function describeScore(score: EvaluationScore): string {
  *
  * @example
  * ```ts
- * import { runPipeline, updateSetup } from "./mod.ts";
+ * import { runPipeline, updateSetup } from "../mod.ts";
  * const config = await updateSetup("testdata/demo/mnist_keras.ini");
  * const result = await runPipeline(config, { log: console.log });
  * console.log(result.parsedAccuracy?.top1);

@@ -9,9 +9,9 @@
  */
 import { tf } from "../../../deps.ts";
 import { ModelFormatError } from "../../errors.ts";
-import type { DataFormat } from "../../parsing/input_model.ts";
+import type { DataFormat } from "../input_model.ts";
 import { asString, cloneJson, isObject, type JsonObject } from "./json.ts";
-import { channelsFirstPooling1DClass } from "../../parsing/tfjs_fixes.ts";
+import { channelsFirstPooling1DClass } from "../../layers/tfjs_fixes.ts";
 
 /** The Keras generation a config was written by. */
 export type KerasGeneration = "1" | "2" | "3";

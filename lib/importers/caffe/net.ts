@@ -9,7 +9,7 @@
  */
 import { h5wasm } from "../../../deps.ts";
 import { ModelFormatError } from "../../errors.ts";
-import { readModelFile, readModelTextFile } from "../paths.ts";
+import { readModelFile, readModelTextFile } from "../../io/paths.ts";
 import { fieldValues, message, messages, num, numbers, type PbMessage, str, strings } from "./message.ts";
 import { parseTextFormat } from "./text_format.ts";
 import { decodeMessage, type Schema } from "./wire.ts";

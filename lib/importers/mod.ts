@@ -5,19 +5,19 @@
  *
  * @module
  */
-import type { ToolboxConfig } from "../../config/types.ts";
-import { ConfigError } from "../../errors.ts";
-import type { InputModel, LoadOptions, ModelLib } from "../input_model.ts";
-import { MODEL_LIBS } from "../input_model.ts";
-import type { AbstractModelParser } from "../abstract_parser.ts";
-import type { ParserOptions } from "../options.ts";
-import { applyTfjsFixes } from "../tfjs_fixes.ts";
-import { withFileErrors } from "../unexpected_errors.ts";
-import { KerasModelParser, load as loadKeras } from "./keras.ts";
-import { loadOnnxModel, OnnxModelParser } from "./onnx.ts";
-import { loadPytorchModel, PytorchModelParser } from "./pytorch.ts";
-import { CaffeModelParser, loadCaffeModel } from "./caffe.ts";
-import { LasagneModelParser, loadLasagneModel } from "./lasagne.ts";
+import type { ToolboxConfig } from "../config/types.ts";
+import { ConfigError } from "../errors.ts";
+import type { InputModel, LoadOptions, ModelLib } from "./input_model.ts";
+import { MODEL_LIBS } from "./input_model.ts";
+import type { AbstractModelParser } from "../parsing/abstract_parser.ts";
+import type { ParserOptions } from "../parsing/options.ts";
+import { applyTfjsFixes } from "../layers/tfjs_fixes.ts";
+import { withFileErrors } from "../io/unexpected_errors.ts";
+import { KerasModelParser, load as loadKeras } from "../parsing/model_parser.ts";
+import { loadOnnxModel, OnnxModelParser } from "./onnx/load.ts";
+import { loadPytorchModel, PytorchModelParser } from "./pytorch/load.ts";
+import { CaffeModelParser, loadCaffeModel } from "./caffe/load.ts";
+import { LasagneModelParser, loadLasagneModel } from "./lasagne/load.ts";
 
 /** One input library: a loader and a parser factory. */
 export interface ModelLibrary {

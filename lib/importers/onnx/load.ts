@@ -14,10 +14,10 @@
  *
  * @module
  */
-import { summarizeError } from "../unexpected_errors.ts";
+import { summarizeError } from "../../io/unexpected_errors.ts";
 import { exceedsCeiling } from "../../io/limits.ts";
 import { tf } from "../../../deps.ts";
-import { applyTfjsFixes } from "../tfjs_fixes.ts";
+import { applyTfjsFixes } from "../../layers/tfjs_fixes.ts";
 import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../errors.ts";
 import { sizeOf } from "../../io/ndarray.ts";
 import {
@@ -33,10 +33,10 @@ import {
   type OnnxNode,
   type OnnxTensor,
   readOnnxModel,
-} from "../../io/onnx_proto.ts";
+} from "./proto.ts";
 import type { DataFormat, InputModel, LoadOptions } from "../input_model.ts";
-import { KerasModelParser } from "./keras.ts";
-import { uniqueLayerName } from "./layer_names.ts";
+import { KerasModelParser } from "../../parsing/model_parser.ts";
+import { uniqueLayerName } from "../layer_names.ts";
 
 /** Newest default-domain opset this library knows. */
 export const MAX_ONNX_OPSET = 21;
@@ -1437,7 +1437,7 @@ export function resolveOnnxPath(path: string): string {
  * @example
  * ```ts
  * import { initBackend } from "../../backend/mod.ts";
- * import { loadOnnxModel } from "./onnx.ts";
+ * import { loadOnnxModel } from "./load.ts";
  * await initBackend();
  * const { model } = await loadOnnxModel("testdata/demo/mnist_torch.onnx");
  * model.summary();

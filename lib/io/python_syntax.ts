@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { ModelFormatError } from "../../errors.ts";
+import { ModelFormatError } from "../errors.ts";
 
 /** An expression node. */
 export type Expr =
