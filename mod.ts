@@ -40,11 +40,16 @@ export { withAtomicOutput, writeFileAtomic } from "./lib/io/atomic.ts";
 export type { PyDict, PySet, PyTuple, PyValue, ToolboxConfig } from "./lib/config/types.ts";
 export {
   type DataFormat,
+  getModelLibrary,
+  guessModelLibrary,
   type InputModel,
   type LoadOptions,
+  MODEL_LIBRARIES,
+  MODEL_LIBRARY_LIST,
   MODEL_LIBS,
   type ModelLib,
-} from "./lib/importers/input_model.ts";
+  type ModelLibrary,
+} from "./lib/importers/mod.ts";
 
 export {
   type AccuracyReport,
@@ -80,13 +85,6 @@ export { ResolvedConfig, updateSetup, type UpdateSetupOptions } from "./lib/pipe
 export { type ConfigErrorDetails, PythonConfigError, type PythonErrorName } from "./lib/config/errors.ts";
 
 // --- io (lib/io) ---
-export {
-  type KerasFileFormat,
-  loadKerasModel,
-  saveKerasH5,
-  type SaveKerasH5Options,
-} from "./lib/importers/keras/mod.ts";
-
 export { decodeNpy, encodeNpy, type NpyHeader, parseNpyHeader, readNpy, writeNpy } from "./lib/io/npy.ts";
 export { decodeNpz, encodeNpz, readNpz, readNpzArray, writeNpz, type WriteNpzOptions } from "./lib/io/npz.ts";
 export {
@@ -127,6 +125,7 @@ export {
   AbstractModelParser,
   type BatchNormParameters,
   buildModelFromAttributes,
+  createParser,
   evaluateModel,
   type EvaluateOptions,
   type EvaluationScore,
@@ -134,16 +133,19 @@ export {
   getFanout,
   getInboundLayersWithoutParams,
   getInboundLayersWithParams,
-  getModelLibrary,
   getOutboundActivation,
-  guessModelLibrary,
   hasStrideUnity,
-  KerasModelParser,
   type KernelKind,
   type LayerAttributes,
   type LoadedModel,
   loadInputModel,
-  type ModelLibrary,
+  ModelParser,
+  // The one parser, also under the names of the per-library parsers it replaced.
+  ModelParser as CaffeModelParser,
+  ModelParser as KerasModelParser,
+  ModelParser as LasagneModelParser,
+  ModelParser as OnnxModelParser,
+  ModelParser as PytorchModelParser,
   paddingString,
   parsedModelPath,
   type ParserOptions,
@@ -155,85 +157,77 @@ export {
   saveParsedModel,
   SUPPORTED_LAYERS,
 } from "./lib/parsing/mod.ts";
+// --- importers (lib/importers) ---
+export {
+  type KerasFileFormat,
+  loadKerasModel,
+  saveKerasH5,
+  type SaveKerasH5Options,
+} from "./lib/importers/keras/mod.ts";
 export {
   buildOnnxInputModel,
+  decodeOnnxModel,
   loadOnnxModel,
   MAX_ONNX_OPSET,
-  OnnxModelParser,
-  resolveOnnxPath,
-  SUPPORTED_ONNX_OPS,
-} from "./lib/importers/onnx/load.ts";
-export {
-  loadPytorchModel,
-  PytorchModelParser,
-  resolvePytorchModelPath,
-  torchExportHint,
-} from "./lib/importers/pytorch/load.ts";
-export {
-  decodeOnnxModel,
   type OnnxAttribute,
   type OnnxModel,
   type OnnxNode,
   type OnnxTensor,
   type OnnxValueInfo,
   readOnnxModel,
-} from "./lib/importers/onnx/proto.ts";
-
-export {
-  buildCaffeModel,
-  type CaffeBuildOptions,
-  type CaffeBuildResult,
-  type CaffeLoadOptions,
-  CaffeModelParser,
-  findCaffeWeights,
-  loadCaffeModel,
-  readCaffeWeights,
-} from "./lib/importers/caffe/load.ts";
-export {
-  type CaffeBlob,
-  type CaffeLayer,
-  type CaffeNet,
-  type CaffeNetInput,
-  normalizeNet as normalizeCaffeNet,
-  readCaffemodel,
-  readCaffemodelH5,
-  readPrototxt,
-} from "./lib/importers/caffe/net.ts";
-export { type PbMessage, type PbValue } from "./lib/importers/caffe/message.ts";
-export { parseTextFormat } from "./lib/importers/caffe/text_format.ts";
-export { caffePoolOutputSize, inferCaffeShapes } from "./lib/importers/caffe/shapes.ts";
+  resolveOnnxPath,
+  SUPPORTED_ONNX_OPS,
+} from "./lib/importers/onnx/mod.ts";
+export { loadPytorchModel, resolvePytorchModelPath, torchExportHint } from "./lib/importers/pytorch/mod.ts";
 export {
   applyCaffePreprocessing,
+  buildCaffeModel,
+  type CaffeBlob,
+  type CaffeBuildOptions,
+  type CaffeBuildResult,
   type CaffeInput,
+  type CaffeLayer,
+  type CaffeLoadOptions,
+  type CaffeNet,
+  type CaffeNetInput,
+  caffePoolOutputSize,
   type CaffePreprocessing,
   caffePreprocessing,
+  findCaffeWeights,
+  inferCaffeShapes,
+  loadCaffeModel,
+  normalizeNet as normalizeCaffeNet,
+  parseTextFormat,
+  type PbMessage,
+  type PbValue,
+  readCaffemodel,
+  readCaffemodelH5,
+  readCaffeWeights,
+  readPrototxt,
   resolveCaffeInputs,
-} from "./lib/importers/caffe/inputs.ts";
+} from "./lib/importers/caffe/mod.ts";
 export {
   buildLasagneModel,
-  findLasagneParameters,
-  type LasagneBuildOptions,
-  type LasagneBuildResult,
-  type LasagneLoadOptions,
-  LasagneModelParser,
-  loadLasagneModel,
-  readLasagneParameters,
-} from "./lib/importers/lasagne/load.ts";
-export {
   type DictValue,
+  findLasagneParameters,
   getAllLayers as getAllLasagneLayers,
   interpretLasagneScript,
   LASAGNE_LAYER_TYPES,
+  type LasagneBuildOptions,
+  type LasagneBuildResult,
   type LasagneLayer,
+  type LasagneLoadOptions,
   type LasagneScript,
   layerParamNames as lasagneParamNames,
+  loadLasagneModel,
   type Opaque,
   type RangeValue,
+  readLasagneParameters,
   type Ref,
   type ScriptValue,
   type TupleValue,
   type UserFunction,
-} from "./lib/importers/lasagne/interpreter.ts";
+} from "./lib/importers/lasagne/mod.ts";
 export {
   type Expr as PythonExpr,
   parsePythonScript,

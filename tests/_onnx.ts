@@ -10,7 +10,7 @@ import { initBackend } from "../lib/backend/mod.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import type { InputModel } from "../lib/importers/input_model.ts";
-import { OnnxModelParser } from "../lib/importers/onnx/load.ts";
+import { ModelParser } from "../lib/parsing/model_parser.ts";
 
 /** Folder of the committed ONNX test data. */
 export const ONNX_TESTDATA = new URL("../testdata/onnx/", import.meta.url).pathname;
@@ -49,7 +49,7 @@ export function toChannelsLast(
 
 /** Parse an input model with the ONNX parser and build the channels-last parsed model. */
 export function parseToModel(input: InputModel): tf.LayersModel {
-  const parser = new OnnxModelParser(input, {});
+  const parser = new ModelParser(input, {});
   parser.parse();
   return parser.buildParsedModel();
 }

@@ -1,98 +1,88 @@
 /**
- * The registry of input model libraries (`[input] model_lib`): how to load
- * a model file and which parser reads the loaded model. Adding a library is
- * one entry in {@linkcode MODEL_LIBRARIES}.
+ * The input libraries (`[input] model_lib`). Every library lives in its own
+ * folder, `lib/importers/<name>/`, and is one {@linkcode ModelLibrary} value
+ * exported by that folder's `mod.ts`; it turns the library's files into a
+ * runnable TF.js layers model (the {@linkcode InputModel}), which the one
+ * parser (`lib/parsing/`) reads whatever library loaded it.
+ *
+ * Adding a library: a folder `lib/importers/<name>/` whose `mod.ts` exports
+ * `defineLibrary({ name, extensions, requiredFiles, load })`, and one entry in
+ * {@linkcode MODEL_LIBRARY_LIST} below. Nothing else lists libraries or extensions.
+ *
+ * What goes where: a decoder that belongs to one library (Caffe's protobuf
+ * messages, ONNX's protobuf schema, Keras's config generations, Lasagne's
+ * build-script interpreter) lives in that library's folder, even when it only
+ * turns bytes into records; `lib/io/` keeps the containers that are not one
+ * library's own (npy/npz, HDF5, pickle, Python source syntax, paths). Imports
+ * point down: importers may import `lib/io/`, `lib/config/`, `lib/backend/`
+ * types and `lib/layers/`, never `lib/parsing/` or anything above it.
  *
  * @module
  */
-import type { ToolboxConfig } from "../config/types.ts";
 import { ConfigError } from "../errors.ts";
-import type { InputModel, LoadOptions, ModelLib } from "./input_model.ts";
-import { MODEL_LIBS } from "./input_model.ts";
-import type { AbstractModelParser } from "../parsing/abstract_parser.ts";
-import type { ParserOptions } from "../parsing/options.ts";
-import { applyTfjsFixes } from "../layers/tfjs_fixes.ts";
-import { withFileErrors } from "../io/unexpected_errors.ts";
-import { KerasModelParser, load as loadKeras } from "../parsing/model_parser.ts";
-import { loadOnnxModel, OnnxModelParser } from "./onnx/load.ts";
-import { loadPytorchModel, PytorchModelParser } from "./pytorch/load.ts";
-import { CaffeModelParser, loadCaffeModel } from "./caffe/load.ts";
-import { LasagneModelParser, loadLasagneModel } from "./lasagne/load.ts";
+import type { DataFormat, InputModel, LoadOptions, ModelLibrary } from "./input_model.ts";
+import { kerasLibrary } from "./keras/mod.ts";
+import { onnxLibrary } from "./onnx/mod.ts";
+import { pytorchLibrary } from "./pytorch/mod.ts";
+import { caffeLibrary } from "./caffe/mod.ts";
+import { lasagneLibrary } from "./lasagne/mod.ts";
 
-/** One input library: a loader and a parser factory. */
-export interface ModelLibrary {
-  /** Load the model file at `path` into an input model. */
-  load(path: string, options?: LoadOptions): Promise<InputModel>;
-  /** Create the parser that reads `inputModel`. */
-  createParser(inputModel: InputModel, config?: ToolboxConfig | ParserOptions): AbstractModelParser<unknown>;
-  /** File extensions (lower case, with dot) this library reads, for picking a library from a path. */
-  extensions: readonly string[];
-}
+export type { DataFormat, InputModel, LoadOptions, ModelLibrary };
 
-const kerasParser = (m: InputModel, c?: ToolboxConfig | ParserOptions): AbstractModelParser<unknown> =>
-  new KerasModelParser(m, c) as unknown as AbstractModelParser<unknown>;
+/** Every input library, one entry each (in the order of error messages and extension hints). */
+export const MODEL_LIBRARY_LIST = [
+  kerasLibrary,
+  onnxLibrary,
+  pytorchLibrary,
+  caffeLibrary,
+  lasagneLibrary,
+] as const;
+
+/** The model libraries of `[input] model_lib`. */
+export type ModelLib = (typeof MODEL_LIBRARY_LIST)[number]["name"];
+
+/** Names of the registered libraries ({@linkcode ModelLib}), for validation messages. */
+export const MODEL_LIBS: readonly ModelLib[] = MODEL_LIBRARY_LIST.map((l) => l.name);
+
+/** The registered libraries by name. */
+export const MODEL_LIBRARIES: Readonly<Record<ModelLib, ModelLibrary>> = Object.fromEntries(
+  MODEL_LIBRARY_LIST.map((l) => [l.name, l]),
+) as Record<ModelLib, ModelLibrary>;
 
 /**
- * Wrap a loader so every input model gets the TF.js corrections of
- * `tfjs_fixes.ts`, and any raw error of a reader or dependency becomes a
- * toolbox error naming the file (see `unexpected_errors.ts`).
+ * Extensions (without the dot) of every file an input library reads, main
+ * files first: stripped from a model file's name to name its parsed model.
  */
-function fixed(load: ModelLibrary["load"]): ModelLibrary["load"] {
-  return (path, options) =>
-    withFileErrors(path, "load the model", async () => {
-      const input = await load(path, options);
-      applyTfjsFixes(input.model);
-      return input;
-    });
-}
+export const MODEL_FILE_EXTENSIONS: readonly string[] = [
+  ...new Set(
+    MODEL_LIBRARY_LIST.flatMap((l) => [...l.extensions, ...l.requiredFiles("").flat()]).map((e) =>
+      e.slice(1)
+    ),
+  ),
+];
 
-/** Registered libraries. Other libraries add one line here. */
-export const MODEL_LIBRARIES: Partial<Record<ModelLib, ModelLibrary>> = {
-  keras: {
-    load: fixed(loadKeras),
-    createParser: kerasParser,
-    extensions: [".h5", ".hdf5", ".keras", ".json"],
-  },
-  onnx: {
-    load: fixed(loadOnnxModel),
-    createParser: (m, c) => new OnnxModelParser(m, c) as unknown as AbstractModelParser<unknown>,
-    extensions: [".onnx"],
-  },
-  pytorch: {
-    load: fixed(loadPytorchModel),
-    createParser: (m, c) => new PytorchModelParser(m, c) as unknown as AbstractModelParser<unknown>,
-    extensions: [".pth", ".pt"],
-  },
-  caffe: {
-    load: fixed(loadCaffeModel),
-    createParser: (m, c) => new CaffeModelParser(m, c) as unknown as AbstractModelParser<unknown>,
-    extensions: [".prototxt"],
-  },
-  lasagne: {
-    load: fixed(loadLasagneModel),
-    createParser: (m, c) => new LasagneModelParser(m, c) as unknown as AbstractModelParser<unknown>,
-    extensions: [".py"],
-  },
-};
+/** Whether `name` is a registered library. */
+export function isModelLib(name: string): name is ModelLib {
+  return (MODEL_LIBS as readonly string[]).includes(name);
+}
 
 /** The library registered as `name`; `ConfigError` naming the registered ones otherwise. */
 export function getModelLibrary(name: string): ModelLibrary {
-  const lib = MODEL_LIBRARIES[name as ModelLib];
-  if (!lib) {
-    const known = Object.keys(MODEL_LIBRARIES).join(", ");
-    const hint = (MODEL_LIBS as readonly string[]).includes(name) ? " (not available in this build)" : "";
-    throw new ConfigError(`[input] model_lib = '${name}' is not a model library${hint}; available: ${known}`);
+  if (!isModelLib(name)) {
+    throw new ConfigError(
+      `[input] model_lib = '${name}' is not a model library; available: ${MODEL_LIBS.join(", ")}`,
+    );
   }
-  return lib;
+  return MODEL_LIBRARIES[name];
 }
 
 /** Pick the library for a model file from its extension (`.onnx` → onnx, `.h5` → keras, ...). */
 export function guessModelLibrary(path: string): ModelLib | undefined {
   const lower = path.toLowerCase();
   let best: [ModelLib, number] | undefined;
-  for (const [name, lib] of Object.entries(MODEL_LIBRARIES) as [ModelLib, ModelLibrary][]) {
+  for (const lib of MODEL_LIBRARY_LIST) {
     for (const ext of lib.extensions) {
-      if (lower.endsWith(ext) && (!best || ext.length > best[1])) best = [name, ext.length];
+      if (lower.endsWith(ext) && (!best || ext.length > best[1])) best = [lib.name, ext.length];
     }
   }
   return best?.[0];

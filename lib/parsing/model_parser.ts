@@ -1,16 +1,18 @@
 /**
- * The Keras input library (`model_lib = keras`): reads the layers of any
- * TF.js layers model (class names = Keras names) for the abstract parser.
- * Every other library loads its files into such a model too, so their
- * parsers subclass {@linkcode KerasModelParser}.
+ * The parser of every input model: whatever library loaded it (see
+ * `lib/importers/`), an input model is a TF.js layers model with Keras class
+ * and argument names, and {@linkcode ModelParser} reads its layers for the
+ * abstract parser's transforms. {@linkcode createParser} is how the toolbox
+ * makes one.
  *
  * @module
  */
 import { type Layer, type LayersModel, tf } from "../../deps.ts";
 import { ModelFormatError } from "../errors.ts";
-import { loadKerasModel } from "../importers/keras/load.ts";
 import type { Float32NDArray } from "../io/ndarray.ts";
-import type { DataFormat, InputModel, LoadOptions } from "../importers/input_model.ts";
+import type { DataFormat, InputModel } from "../importers/input_model.ts";
+import type { ToolboxConfig } from "../config/types.ts";
+import type { ParserOptions } from "./options.ts";
 import { AbstractModelParser, type BatchNormParameters, type LayerAttributes } from "./abstract_parser.ts";
 import { layerDataFormat } from "../layers/tfjs_fixes.ts";
 
@@ -27,11 +29,11 @@ function firstShape(shape: tf.Shape | tf.Shape[]): (number | null)[] {
 }
 
 /**
- * Parser of TF.js layers models (Keras class and argument names). Nested
- * models (a Sequential or Functional used as a layer) are read through:
- * their layers take their place in the graph.
+ * Parser of TF.js layers models (Keras class and argument names): the input
+ * model of every library. Nested models (a Sequential or Functional used as
+ * a layer) are read through: their layers take their place in the graph.
  */
-export class KerasModelParser extends AbstractModelParser<Layer> {
+export class ModelParser extends AbstractModelParser {
   private layerSet?: Set<Layer>;
   private owners?: Map<Layer, LayersModel>;
   private nestedModels: LayersModel[] = [];
@@ -49,7 +51,7 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
   /** Expand nested models into their leaf layers. */
   private flatten(layers: Layer[], top: boolean): Layer[] {
     return layers.flatMap((l) => {
-      if (KerasModelParser.isNested(l)) {
+      if (ModelParser.isNested(l)) {
         for (const inp of l.inputLayers) this.owners!.set(inp, l);
         this.nestedModels.push(l);
         return this.flatten(l.layers, false);
@@ -86,7 +88,7 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
 
   /** The leaf layer that produces the output of `layer` (a nested model's output layer). */
   private resolveOutput(layer: Layer): Layer {
-    while (KerasModelParser.isNested(layer)) layer = layer.outputLayers[0];
+    while (ModelParser.isNested(layer)) layer = layer.outputLayers[0];
     return layer;
   }
 
@@ -160,7 +162,7 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
     this.ensureIndex();
     const out: Layer[] = [];
     for (const o of layer.outboundNodes.map((n) => n.outboundLayer)) {
-      if (KerasModelParser.isNested(o)) {
+      if (ModelParser.isNested(o)) {
         const i = this.outerNode(o).inboundLayers.indexOf(layer);
         out.push(...this.getOutboundLayers(o.inputLayers[i]));
       } else if (this.layerSet!.has(o)) out.push(o);
@@ -267,10 +269,20 @@ export class KerasModelParser extends AbstractModelParser<Layer> {
 }
 
 /**
- * Load a Keras model file (`.h5`, `.keras`, `.json` + weights, tfjs
- * `model.json`) as an input model, through the Keras file reader (which
- * registers the custom toolbox activations its config names).
+ * The parser of `inputModel` (any library), with the options of `config`
+ * (an experiment configuration or {@linkcode ParserOptions}).
+ *
+ * @example
+ * ```ts
+ * import { getModelLibrary, initBackend } from "../../mod.ts";
+ * import { createParser } from "./model_parser.ts";
+ * await initBackend();
+ * const input = await getModelLibrary("keras").load("model.h5");
+ * const parser = createParser(input, { softmaxToRelu: false });
+ * parser.parse();
+ * parser.buildParsedModel().summary();
+ * ```
  */
-export function load(path: string, options: LoadOptions = {}): Promise<InputModel> {
-  return loadKerasModel(path, options);
+export function createParser(inputModel: InputModel, config?: ToolboxConfig | ParserOptions): ModelParser {
+  return new ModelParser(inputModel, config);
 }

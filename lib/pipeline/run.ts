@@ -16,6 +16,7 @@ import { evaluateModel, type EvaluationScore } from "../parsing/evaluate.ts";
 import { saveParsedModel } from "../parsing/files.ts";
 import type { InputModel } from "../importers/input_model.ts";
 import { getModelLibrary, type ModelLibrary } from "../importers/mod.ts";
+import { createParser } from "../parsing/model_parser.ts";
 import type { SimulationResult } from "../simulation/run.ts";
 import { runSnnStages, type SnnStagesResult } from "./snn_stages.ts";
 
@@ -231,7 +232,7 @@ export async function runPipeline(config: ToolboxConfig, hooks: PipelineHooks = 
   }
 
   if (tools("parse") && inputModel) {
-    const parser = library.createParser(inputModel, config);
+    const parser = createParser(inputModel, config);
     parser.parse();
     parsed = parser.buildParsedModel();
     await saveParsedModel(parsed, parsedPath);

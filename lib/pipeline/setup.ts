@@ -22,7 +22,7 @@ import { ConfigParser, type GetOptions } from "../config/configparser.ts";
 import { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE, EXTRA_SETTINGS } from "../config/defaults.ts";
 import { type ConfigErrorDetails, locationPrefix, PythonConfigError } from "../config/errors.ts";
 import { pyFloatRepr, pyIterable, pyRepr } from "../config/literal.ts";
-import { MODEL_LIBS } from "../importers/input_model.ts";
+import { isModelLib, MODEL_LIBRARIES, MODEL_LIBS } from "../importers/mod.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 
 /** Options of {@linkcode updateSetup}. */
@@ -181,15 +181,6 @@ const RULES: readonly Rule[] = [
   { section: "output", key: "plotproperties", kind: "dict" },
   { section: "parameter_sweep", key: "param_name", kind: "cellParam" },
 ];
-
-/** Model files that must exist in `path_wd` per `model_lib`: one name of each group. */
-const MODEL_FILES: Readonly<Record<string, readonly (readonly string[])[]>> = {
-  keras: [[".h5", ".keras", ".json"]],
-  onnx: [[".onnx"]],
-  pytorch: [[".onnx"]],
-  caffe: [[".prototxt"], [".caffemodel", ".caffemodel.h5"]],
-  lasagne: [[".py"], [".pkl", ".h5", ".npz"]],
-};
 
 /** Reads values for the checks and builds errors that name file, section, key and value. */
 class Checker {
@@ -479,10 +470,12 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
   const modelLib = parser.get("input", "model_lib");
   const filenameAnn = parser.get("paths", "filename_ann");
   if (parser.getBoolean("tools", "evaluate_ann") || parser.getBoolean("tools", "parse")) {
-    for (const group of MODEL_FILES[modelLib] ?? []) {
-      const candidates = group.map((ext) => pyJoin(pathWd, filenameAnn + ext));
+    const groups = isModelLib(modelLib) ? MODEL_LIBRARIES[modelLib].requiredFiles(filenameAnn) : [];
+    for (const group of groups) {
+      const candidates = group.map((file) => pyJoin(pathWd, file));
       if (!candidates.some(isFile)) {
-        const ext = Object.values(MODEL_FILES).flat(2).find((e) => filenameAnn.endsWith(e));
+        const ext = MODEL_LIBS.flatMap((l) => MODEL_LIBRARIES[l].requiredFiles("").flat())
+          .find((e) => filenameAnn.endsWith(e));
         const hint = ext ? ` (give filename_ann without the extension '${ext}')` : "";
         throw checker.fail(
           "paths",

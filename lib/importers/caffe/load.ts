@@ -47,7 +47,6 @@ import { caffePreprocessing, resolveCaffeInputs } from "./inputs.ts";
 import { convKernelToTf, denseKernelToTf, depthwiseKernelToTf } from "../../io/layout.ts";
 import { safeLayerName, uniqueLayerName } from "../layer_names.ts";
 import { baseName, dirName, firstFile, isFile, joinPath, stripExtension } from "../../io/paths.ts";
-import { KerasModelParser } from "../../parsing/model_parser.ts";
 import { initBackend } from "../../backend/mod.ts";
 import { applyTfjsFixes } from "../../layers/tfjs_fixes.ts";
 
@@ -837,10 +836,3 @@ export async function loadCaffeModel(path: string, options: CaffeLoadOptions = {
   if (notes.length) metadata.notes = notes.join("; ");
   return { model, library: "caffe", path: prototxt, dataFormat: "channels_first", metadata };
 }
-
-/**
- * Parser of loaded Caffe models: the input model is a TF.js layers model
- * with Keras class names, so the Keras parser reads it unchanged (its
- * channels_first → channels_last conversion included).
- */
-export class CaffeModelParser extends KerasModelParser {}

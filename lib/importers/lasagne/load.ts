@@ -32,7 +32,6 @@ import { uniqueLayerName } from "../layer_names.ts";
 import { firstFile, readModelFile, readModelTextFile, stripExtension } from "../../io/paths.ts";
 import { initBackend } from "../../backend/mod.ts";
 import { applyTfjsFixes } from "../../layers/tfjs_fixes.ts";
-import { KerasModelParser } from "../../parsing/model_parser.ts";
 
 /** Options of {@linkcode loadLasagneModel}. */
 export interface LasagneLoadOptions extends LoadOptions {
@@ -475,9 +474,3 @@ export async function loadLasagneModel(path: string, options: LasagneLoadOptions
     },
   };
 }
-
-/**
- * Parser of loaded Lasagne models: the input model is a TF.js layers model
- * with Keras class names, so the Keras parser reads it unchanged.
- */
-export class LasagneModelParser extends KerasModelParser {}

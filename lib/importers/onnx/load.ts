@@ -35,7 +35,6 @@ import {
   readOnnxModel,
 } from "./proto.ts";
 import type { DataFormat, InputModel, LoadOptions } from "../input_model.ts";
-import { KerasModelParser } from "../../parsing/model_parser.ts";
 import { uniqueLayerName } from "../layer_names.ts";
 
 /** Newest default-domain opset this library knows. */
@@ -1447,10 +1446,3 @@ export async function loadOnnxModel(path: string, options: LoadOptions = {}): Pr
   const decoded = await readOnnxModel(resolveOnnxPath(path));
   return buildOnnxInputModel(decoded, options);
 }
-
-/**
- * Parser of ONNX input models. The input model is a TF.js layers model with
- * Keras class names in NCHW layout, so the Keras parser reads it unchanged
- * (its shared channels-first → channels-last conversion applies).
- */
-export class OnnxModelParser extends KerasModelParser {}

@@ -10,7 +10,7 @@
 import { ModelFormatError } from "../../errors.ts";
 import { baseName, isFileSync, stripExtension } from "../../io/paths.ts";
 import type { InputModel, LoadOptions } from "../input_model.ts";
-import { loadOnnxModel, OnnxModelParser } from "../onnx/load.ts";
+import { loadOnnxModel } from "../onnx/load.ts";
 
 /** Extensions of PyTorch checkpoint files (pickles) that need exporting to ONNX first. */
 export const PYTORCH_CHECKPOINT_EXTENSIONS: readonly string[] = [".pth", ".pt"];
@@ -58,6 +58,3 @@ export async function loadPytorchModel(path: string, options: LoadOptions = {}):
   const model = await loadOnnxModel(onnx, options);
   return { ...model, library: "pytorch" };
 }
-
-/** Parser of PyTorch input models (they are ONNX models once loaded). */
-export class PytorchModelParser extends OnnxModelParser {}
