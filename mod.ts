@@ -21,6 +21,7 @@ export {
   ConfigError,
   DatasetError,
   describeError,
+  InputShapeRequiredError,
   ModelFormatError,
   NotAvailableError,
   SnnToolboxError,

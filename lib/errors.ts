@@ -42,6 +42,14 @@ export class ConfigError extends SnnToolboxError {
   override readonly exitCode: number = 2;
 }
 
+/**
+ * A model that does not state the shape of its input (a Caffe net whose
+ * input comes from a Data layer) and was loaded without
+ * `LoadOptions.inputShape`: loading it again with a shape (e.g. that of the
+ * data it will run on) succeeds. A {@linkcode ConfigError}: exit code 2.
+ */
+export class InputShapeRequiredError extends ConfigError {}
+
 /** A model file that cannot be read: wrong format, truncated, inconsistent. */
 export class ModelFormatError extends SnnToolboxError {}
 

@@ -9,6 +9,9 @@
 import { tf } from "../deps.ts";
 import { describeError } from "../lib/errors.ts";
 import { getModelLibrary } from "../lib/importers/mod.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+
+await initBackend();
 
 const [dir, ...names] = Deno.args;
 const x = JSON.parse(await Deno.readTextFile(`${dir}/x.json`)) as number[];

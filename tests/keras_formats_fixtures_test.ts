@@ -137,6 +137,9 @@ for grp in doc["weightsManifest"]:
         out.setdefault(layer, []).append({"size": n, "sum": float(a.sum()), "abs": float(np.abs(a).sum())})
 print(json.dumps(out))
 `;
+import { initBackend } from "../lib/backend/mod.ts";
+
+await initBackend(); // a test is an entry point: it starts the backend the loaders compute on
 
 type WeightFacts = Record<string, { size: number; sum: number; abs: number }[]>;
 

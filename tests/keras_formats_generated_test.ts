@@ -11,6 +11,9 @@ import { tf } from "../deps.ts";
 import { loadKerasModel } from "../lib/importers/keras/mod.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import type { LoadOptions } from "../lib/importers/input_model.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+
+await initBackend(); // a test is an entry point: it starts the backend the loaders compute on
 
 const DIR = new URL("../testdata/keras/", import.meta.url).pathname;
 

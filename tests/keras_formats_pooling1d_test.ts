@@ -11,6 +11,9 @@ import { tf } from "../deps.ts";
 import { writeHdf5Atomic } from "../lib/io/hdf5.ts";
 import { loadKerasModel } from "../lib/importers/keras/mod.ts";
 import { layerDataFormat } from "../lib/layers/tfjs_fixes.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+
+await initBackend(); // a test is an entry point: it starts the backend the loaders compute on
 
 const STEPS = 6;
 const CHANNELS = 3;

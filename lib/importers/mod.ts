@@ -12,10 +12,11 @@
  * What goes where: a decoder that belongs to one library (Caffe's protobuf
  * messages, ONNX's protobuf schema, Keras's config generations, Lasagne's
  * build-script interpreter) lives in that library's folder, even when it only
- * turns bytes into records; `lib/io/` keeps the containers that are not one
- * library's own (npy/npz, HDF5, pickle, Python source syntax, paths). Imports
- * point down: importers may import `lib/io/`, `lib/config/`, `lib/backend/`
- * types and `lib/layers/`, never `lib/parsing/` or anything above it.
+ * turns bytes into records; `lib/io/` keeps what is not one library's own
+ * (npy/npz, HDF5, pickle, Python source syntax, paths). Importers import only
+ * from `lib/io/`, `lib/config/`, `lib/backend/` and `lib/layers/` (below them),
+ * never from `lib/parsing/` or above, and never start the backend: entry
+ * points do (see the README's development section).
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
  * Corrections for TF.js 4.22 layers that compute wrong results, applied in
- * one place to every loaded input model (see `model_libs/mod.ts`).
+ * one place to every loaded input model (see `defineLibrary` in
+ * `lib/importers/input_model.ts`).
  *
  * - `BatchNormalization` on an axis other than the last (channels_first
  *   models: Theano/Keras `axis: 1`, ONNX, Caffe, Lasagne) normalises with

@@ -9,7 +9,7 @@
 import { tf } from "../../deps.ts";
 import { initBackend } from "../backend/mod.ts";
 import type { ToolboxConfig } from "../config/types.ts";
-import { ConfigError, DatasetError } from "../errors.ts";
+import { DatasetError, InputShapeRequiredError } from "../errors.ts";
 import { type NDArray, sizeOf } from "../io/ndarray.ts";
 import { readNpzArray } from "../io/npz.ts";
 import { evaluateModel, type EvaluationScore } from "../parsing/evaluate.ts";
@@ -156,7 +156,7 @@ async function loadWithDataShape(library: ModelLibrary, path: string, x?: NDArra
   try {
     return await library.load(path);
   } catch (err) {
-    if (!(err instanceof ConfigError) || !/not stated/.test(err.message) || !x) throw err;
+    if (!(err instanceof InputShapeRequiredError) || !x) throw err;
     const sample = x.shape.slice(1);
     const last = sample[sample.length - 1];
     const inputShape = sample.length === 3 && last <= 4 && sample[0] > 4

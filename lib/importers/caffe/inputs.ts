@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ConfigError } from "../../errors.ts";
+import { ConfigError, InputShapeRequiredError } from "../../errors.ts";
 import { message, messages, num, numbers, str } from "./message.ts";
 import type { CaffeNet } from "./net.ts";
 import { DATA_LAYER_TYPES } from "./shapes.ts";
@@ -60,7 +60,7 @@ function statedShape(net: CaffeNet, layerIndex: number, topIndex: number): numbe
  * The inputs of `net` with their shapes (batch excluded). `inputShape`
  * (source layout, e.g. C,H,W) overrides the net's shape for a single-input
  * net and supplies it for data layers that do not state one; without it,
- * an input of unknown shape is a {@linkcode ConfigError} that says how to
+ * an input of unknown shape is an {@linkcode InputShapeRequiredError} that says how to
  * give one.
  */
 export function resolveCaffeInputs(net: CaffeNet, inputShape?: number[]): CaffeInput[] {
@@ -87,7 +87,7 @@ export function resolveCaffeInputs(net: CaffeNet, inputShape?: number[]): CaffeI
   return found.map((f) => {
     if (inputShape) return { name: f.name, shape: [...inputShape], source: f.source };
     if (!f.shape || f.shape.length < 2) {
-      throw new ConfigError(
+      throw new InputShapeRequiredError(
         `${net.file}: the shape of input '${f.name}' (${
           f.source === "net" ? "input: field" : `layer '${f.source}'`
         }) ` +

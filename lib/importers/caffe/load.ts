@@ -16,6 +16,7 @@
  * @module
  */
 import { type LayersModel, tf } from "../../../deps.ts";
+import { requireBackend } from "../../backend/mod.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../../errors.ts";
 import { checkAllocation } from "../../io/limits.ts";
 import type { Float32NDArray } from "../../io/ndarray.ts";
@@ -47,7 +48,6 @@ import { caffePreprocessing, resolveCaffeInputs } from "./inputs.ts";
 import { convKernelToTf, denseKernelToTf, depthwiseKernelToTf } from "../../io/layout.ts";
 import { safeLayerName, uniqueLayerName } from "../layer_names.ts";
 import { baseName, dirName, firstFile, isFile, joinPath, stripExtension } from "../../io/paths.ts";
-import { initBackend } from "../../backend/mod.ts";
 import { applyTfjsFixes } from "../../layers/tfjs_fixes.ts";
 
 /** Options of {@linkcode loadCaffeModel}. */
@@ -810,7 +810,7 @@ export async function loadCaffeModel(path: string, options: CaffeLoadOptions = {
     );
   }
   attachBlobs(net, await readCaffeWeights(weightsPath));
-  await initBackend();
+  requireBackend(prototxt);
   const { model, notes } = buildCaffeModel(net, {
     inputShape: options.inputShape,
     flipKernels: options.flipKernels,

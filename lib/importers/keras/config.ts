@@ -260,7 +260,7 @@ export function normalizeModelConfig(
 /**
  * Build the channels_first layers that tfjs-layers computes wrongly (1-D
  * pooling ignores `data_format`) as the corrected classes of
- * `parsing/tfjs_fixes.ts`, at any depth (nested models, wrappers).
+ * `lib/layers/tfjs_fixes.ts`, at any depth (nested models, wrappers).
  */
 function useChannelsFirstFixes(v: unknown): void {
   if (Array.isArray(v)) return v.forEach(useChannelsFirstFixes);

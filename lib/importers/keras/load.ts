@@ -8,7 +8,7 @@
  * @module
  */
 import { h5wasm, tf } from "../../../deps.ts";
-import { initBackend } from "../../backend/mod.ts";
+import { requireBackend } from "../../backend/mod.ts";
 import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../errors.ts";
 import type { InputModel, LoadOptions } from "../input_model.ts";
 import { registerCustomActivationsIn } from "../../layers/activations.ts";
@@ -343,13 +343,15 @@ async function loadJson(path: string, options: LoadOptions): Promise<InputModel>
  *
  * @example
  * ```ts
+ * import { initBackend } from "../../backend/mod.ts";
  * import { loadKerasModel } from "./mod.ts";
+ * await initBackend(); // entry points start the backend, loaders compute on it
  * const input = await loadKerasModel("lenet5.h5");
  * console.log(input.dataFormat, input.model.inputs[0].shape, input.metadata.kerasVersion);
  * ```
  */
 export async function loadKerasModel(path: string, options: LoadOptions = {}): Promise<InputModel> {
-  await initBackend();
+  requireBackend(path);
   const kind = await sniff(path);
   if (kind === "zip") return await loadArchive(path, options);
   if (kind === "json") return await loadJson(path, options);

@@ -87,7 +87,9 @@ function restoreDataFormats(topology: unknown, model: tf.LayersModel): void {
  *
  * @example
  * ```ts
+ * import { initBackend } from "../../backend/mod.ts";
  * import { loadKerasModel, saveKerasH5 } from "./mod.ts";
+ * await initBackend();
  * const input = await loadKerasModel("lenet5.h5");
  * await saveKerasH5(input.model, "lenet5_copy.h5");
  * ```

@@ -14,6 +14,7 @@
  * @module
  */
 import { type LayersModel, tf } from "../../../deps.ts";
+import { requireBackend } from "../../backend/mod.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../../errors.ts";
 import { float32Array, type Float32NDArray, type NDArray, sizeOf } from "../../io/ndarray.ts";
 import type { InputModel, LoadOptions } from "../input_model.ts";
@@ -30,7 +31,6 @@ import { readNpz } from "../../io/npz.ts";
 import { convKernelToTf } from "../../io/layout.ts";
 import { uniqueLayerName } from "../layer_names.ts";
 import { firstFile, readModelFile, readModelTextFile, stripExtension } from "../../io/paths.ts";
-import { initBackend } from "../../backend/mod.ts";
 import { applyTfjsFixes } from "../../layers/tfjs_fixes.ts";
 
 /** Options of {@linkcode loadLasagneModel}. */
@@ -455,7 +455,7 @@ export async function loadLasagneModel(path: string, options: LasagneLoadOptions
     );
   }
   const params = await readLasagneParameters(weights);
-  await initBackend();
+  requireBackend(path);
   const { model, flipped } = buildLasagneModel(script.output, params, {
     flipKernels: options.flipKernels,
     inputShape: options.inputShape,

@@ -18,6 +18,7 @@ import { summarizeError } from "../../io/unexpected_errors.ts";
 import { exceedsCeiling } from "../../io/limits.ts";
 import { tf } from "../../../deps.ts";
 import { applyTfjsFixes } from "../../layers/tfjs_fixes.ts";
+import { requireBackend } from "../../backend/mod.ts";
 import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../errors.ts";
 import { sizeOf } from "../../io/ndarray.ts";
 import {
@@ -1444,5 +1445,6 @@ export function resolveOnnxPath(path: string): string {
  */
 export async function loadOnnxModel(path: string, options: LoadOptions = {}): Promise<InputModel> {
   const decoded = await readOnnxModel(resolveOnnxPath(path));
+  requireBackend(decoded.path);
   return buildOnnxInputModel(decoded, options);
 }
