@@ -49,8 +49,10 @@ function handSetModel(): tf.LayersModel {
 export interface ExperimentSettings {
   /** Extra INI text appended (e.g. `[parameter_sweep]`). */
   extra?: string;
-  /** `[simulation]` lines. */
-  simulation?: string;
+  /** `[simulation] duration` (default 30 steps of 1 ms). */
+  duration?: number;
+  /** `log_dir_of_current_run` (default `<dir>/log`). */
+  logDir?: string;
 }
 
 /**
@@ -58,7 +60,11 @@ export interface ExperimentSettings {
  * `x_norm.npz`, `n` test samples) and `exp.ini` into `dir`; the run logs to
  * `<dir>/log`. Returns the INI path.
  */
-export async function writeExperiment(dir: string, settings: ExperimentSettings = {}, n = 40): Promise<string> {
+export async function writeExperiment(
+  dir: string,
+  settings: ExperimentSettings = {},
+  n = 40,
+): Promise<string> {
   await Deno.mkdir(`${dir}/data`, { recursive: true });
   const model = handSetModel();
   await saveParsedModel(model, `${dir}/tiny_parsed.h5`);
@@ -71,13 +77,17 @@ export async function writeExperiment(dir: string, settings: ExperimentSettings 
   return await writeIni(dir, "exp.ini", settings);
 }
 
-/** Write another INI file for the experiment in `dir` (logging to `<dir>/log`). */
-export async function writeIni(dir: string, name: string, settings: ExperimentSettings = {}): Promise<string> {
+/** Write another INI file for the experiment in `dir`. */
+export async function writeIni(
+  dir: string,
+  name: string,
+  settings: ExperimentSettings = {},
+): Promise<string> {
   const ini = `[paths]
 path_wd = ${dir}
 dataset_path = ${dir}/data
 filename_ann = tiny
-log_dir_of_current_run = ${dir}/log
+log_dir_of_current_run = ${settings.logDir ?? `${dir}/log`}
 
 [tools]
 evaluate_ann = False
@@ -90,11 +100,10 @@ simulate = True
 poisson_input = True
 
 [simulation]
-duration = 30
+duration = ${settings.duration ?? 30}
 batch_size = 5
 num_to_test = 40
 top_k = 2
-${settings.simulation ?? ""}
 
 [output]
 log_vars = {'synaptic_operations_b_t', 'activations_n_b_l'}
