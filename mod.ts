@@ -24,6 +24,7 @@ export {
   InputShapeRequiredError,
   ModelFormatError,
   NotAvailableError,
+  ShardError,
   SnnToolboxError,
   type SnnToolboxErrorOptions,
   UnsupportedLayerError,
@@ -55,11 +56,28 @@ export {
 export {
   type AccuracyReport,
   type PipelineHooks,
+  type PipelineOptions,
   type PipelineResult,
   resolveModelPath,
   runPipeline,
   samplePermutation,
 } from "./lib/pipeline/run.ts";
+export {
+  type ExperimentData,
+  type ExperimentIdentity,
+  experimentIdentity,
+  type MergeOptions,
+  type MergeResult,
+  mergeShards,
+  readShardRecord,
+  type ShardRecord,
+} from "./lib/pipeline/shards.ts";
+export {
+  type EnvReader,
+  parseShardSpec,
+  SHARD_COUNT_ENV,
+  shardFromEnvironment,
+} from "./lib/pipeline/shard_spec.ts";
 
 // --- config (lib/config) ---
 export {
@@ -288,8 +306,15 @@ export {
   type RunOptions,
   runSimulation,
   type SimulationResult,
+  type SimulationTallies,
   type TestData,
 } from "./lib/simulation/run.ts";
+export {
+  mergeResults,
+  type ShardSelection,
+  shardSelection,
+  type ShardSpec,
+} from "./lib/simulation/shards.ts";
 export {
   type Plot,
   PLOT_VARS,

@@ -62,6 +62,9 @@ export class DatasetError extends SnnToolboxError {}
 /** A stage of the pipeline that is not implemented in this version. */
 export class NotAvailableError extends SnnToolboxError {}
 
+/** Sharded results that cannot be merged: a shard missing, given twice, corrupt, or of another experiment. */
+export class ShardError extends SnnToolboxError {}
+
 /** Format the message of `err` and, when `verbose`, its cause chain, one per line. */
 export function describeError(err: unknown, verbose = false): string {
   const lines: string[] = [];

@@ -9,7 +9,7 @@
 import { tf } from "../../deps.ts";
 import { initBackend } from "../backend/mod.ts";
 import type { ToolboxConfig } from "../config/types.ts";
-import { DatasetError, InputShapeRequiredError } from "../errors.ts";
+import { ConfigError, DatasetError, InputShapeRequiredError } from "../errors.ts";
 import { type NDArray, sizeOf } from "../io/ndarray.ts";
 import { readNpzArray } from "../io/npz.ts";
 import { evaluateModel, type EvaluationScore } from "../parsing/evaluate.ts";
@@ -19,6 +19,9 @@ import { getModelLibrary, type ModelLibrary } from "../importers/mod.ts";
 import { createParser } from "../parsing/model_parser.ts";
 import type { SimulationResult } from "../simulation/run.ts";
 import { runSnnStages, type SnnStagesResult } from "./snn_stages.ts";
+import { literalStrings, simulationOptionsFromConfig } from "../simulation/options.ts";
+import { shardSelection, type ShardSpec } from "../simulation/shards.ts";
+import { clearShardRecord, experimentIdentity, shardRecord, writeShardRecord } from "./shards.ts";
 
 /** Progress and message callbacks of {@linkcode runPipeline}. */
 export interface PipelineHooks {
@@ -26,6 +29,17 @@ export interface PipelineHooks {
   log?: (line: string) => void;
   /** A long stage advanced: `(label, done, total)`. */
   progress?: (label: string, done: number, total: number) => void;
+}
+
+/** Options of {@linkcode runPipeline}. */
+export interface PipelineOptions {
+  /**
+   * Simulate only this shard of the test samples (`snntoolbox run --shard
+   * I/N`): the simulation logs into `<log dir>/shard-<I>-of-<N>/`, which
+   * then holds the shard's record `shard.json` for `snntoolbox merge`
+   * (see `lib/pipeline/shards.ts`); no report is written.
+   */
+  shard?: ShardSpec;
 }
 
 /** Accuracy of a model on the test samples. */
@@ -58,6 +72,8 @@ export interface PipelineResult {
   snn?: SnnStagesResult;
   /** Stages run, in order. */
   stages: string[];
+  /** The shard's record (`shard.json`), when the run simulated one shard. */
+  shardFile?: string;
 }
 
 function pathJoin(dir: string, name: string): string {
@@ -187,7 +203,11 @@ function describeScore(score: EvaluationScore): string {
  * console.log(result.parsedAccuracy?.top1);
  * ```
  */
-export async function runPipeline(config: ToolboxConfig, hooks: PipelineHooks = {}): Promise<PipelineResult> {
+export async function runPipeline(
+  config: ToolboxConfig,
+  hooks: PipelineHooks = {},
+  options: PipelineOptions = {},
+): Promise<PipelineResult> {
   await initBackend();
   const log = hooks.log ?? (() => {});
   const tools = (key: string) => config.getBoolean("tools", key);
@@ -199,6 +219,13 @@ export async function runPipeline(config: ToolboxConfig, hooks: PipelineHooks = 
   const topK = config.hasOption("simulation", "top_k") ? config.getInt("simulation", "top_k") : 5;
   const result: PipelineResult = { stages: [] };
   const needsSimulation = tools("convert") || tools("simulate");
+  const shard = options.shard;
+  if (shard && !tools("simulate")) {
+    throw new ConfigError(
+      "--shard splits the simulation, but [tools] simulate is False in this configuration",
+    );
+  }
+  if (shard) await clearShardRecord(logDir, shard);
 
   const xTestRaw = tools("evaluate_ann") || tools("parse") || needsSimulation
     ? await readDatasetArray(datasetPath, "x_test")
@@ -271,6 +298,7 @@ export async function runPipeline(config: ToolboxConfig, hooks: PipelineHooks = 
       dataset: { xTest, yTest, xNorm },
       logDir,
       progress: (d, t) => hooks.progress?.("simulate", d, t),
+      shard,
     });
     result.snn = snn;
     if (snn.scaleFactors) {
@@ -283,12 +311,33 @@ export async function runPipeline(config: ToolboxConfig, hooks: PipelineHooks = 
       const sim = snn.simulation;
       result.simulation = sim;
       result.stages.push("simulate");
+      if (!shard) {
+        log(
+          `SNN accuracy: top-1 ${pct(sim.snnAccuracy)}` +
+            (sim.topK > 1 ? `, top-${sim.topK} ${pct(sim.snnTopKAccuracy)}` : "") +
+            ` (ANN on the same ${sim.numSamples} samples: ${
+              pct(sim.annAccuracy)
+            }); report: ${logDir}/report.html`,
+        );
+      }
+    }
+    if (shard && xTest) {
+      const record = shardRecord({
+        shard,
+        logDir,
+        identity: experimentIdentity(config, parsed, { xTest, yTest, xNorm }),
+        selection: shardSelection(xTest.shape[0] ?? 0, simulationOptionsFromConfig(config), shard),
+        result,
+        plotVars: literalStrings(config.getLiteral("output", "plot_vars"), "[output] plot_vars"),
+      });
+      result.shardFile = await writeShardRecord(logDir, record);
+      const samples = record.selection.sampleIndices.length;
+      const sim = result.simulation;
       log(
-        `SNN accuracy: top-1 ${pct(sim.snnAccuracy)}` +
-          (sim.topK > 1 ? `, top-${sim.topK} ${pct(sim.snnTopKAccuracy)}` : "") +
-          ` (ANN on the same ${sim.numSamples} samples: ${
-            pct(sim.annAccuracy)
-          }); report: ${logDir}/report.html`,
+        `Shard ${shard.index} of ${shard.count}: ${samples} of the ${
+          record.selection.numBatches * record.selection.batchSize
+        } samples` + (sim ? `, SNN top-1 ${pct(sim.snnAccuracy)} on them` : "") +
+          `; record: ${result.shardFile} (merge all ${shard.count} with 'snntoolbox merge ${logDir}')`,
       );
     }
   }

@@ -16,6 +16,7 @@ import { SpikingNetwork } from "../simulation/network.ts";
 import { type SweepResult, writeReport } from "../simulation/report.ts";
 import { type RunOptions, runSimulation, type SimulationResult } from "../simulation/run.ts";
 import { runParameterSweep, sweepOptionsFromConfig } from "../simulation/sweep.ts";
+import { shardDirName, shardOptions, shardSelection, type ShardSpec } from "../simulation/shards.ts";
 
 /** Inputs of {@linkcode runSnnStages}. */
 export interface SnnStagesInput {
@@ -29,6 +30,11 @@ export interface SnnStagesInput {
   logDir: string;
   /** Progress of the simulation: `(stepsDone, stepsTotal)` over all batches and sweep runs. */
   progress?: (done: number, total: number) => void;
+  /**
+   * Simulate only this shard of the test samples (`shards.ts`), logging into
+   * `<logDir>/shard-<I>-of-<N>/`; no report is written (`snntoolbox merge` writes it).
+   */
+  shard?: ShardSpec;
 }
 
 /** Results of {@linkcode runSnnStages} (`null` where the stage did not run). */
@@ -51,6 +57,8 @@ export interface SnnStagesResult {
   sweep: SweepResult | null;
   /** The full measurements of the (last) simulation run. */
   simulation: SimulationResult | null;
+  /** Every simulation run (one per swept value) and the folder it logged to. */
+  simulations: { logDir: string; result: SimulationResult }[];
   /** Files written. */
   files: string[];
 }
@@ -144,6 +152,7 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
       scaleFactors,
       sweep: null,
       simulation: null,
+      simulations: [],
       files,
     };
     if (!simulate) return empty;
@@ -151,6 +160,10 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
       throw new ConfigError("[tools] simulate is on but no test set (x_test.npz, y_test.npz) was given");
     }
     const data = { x: dataset.xTest, y: dataset.yTest };
+    const shard = input.shard && shardSelection(dataset.xTest.shape[0] ?? 0, options, input.shard);
+    if (shard && shard.sampleIndices.length === 0) return empty; // more shards than batches
+    const simOptions = shard ? shardOptions(options, shard) : options;
+    const simDir = input.shard ? `${logDir}/${shardDirName(input.shard)}` : logDir;
     const logVars = literalStrings(config.getLiteral("output", "log_vars"), "[output] log_vars");
     const plotVars = literalStrings(config.getLiteral("output", "plot_vars"), "[output] plot_vars");
     const sweepOpts = sweepOptionsFromConfig(config);
@@ -162,29 +175,35 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
     });
     let sim: SimulationResult;
     let sweep: SweepResult | null = null;
+    const simulations: SnnStagesResult["simulations"] = [];
     if (runs > 1) {
+      const runDir = (i: number) => `${simDir}/sweep/${sweepOpts.paramName}_${sweepOpts.values[i]}`;
       const out = await runParameterSweep(
         model,
         data,
-        options,
+        simOptions,
         sweepOpts,
-        (i) => runOptions(i, `${logDir}/sweep/${sweepOpts.paramName}_${sweepOpts.values[i]}`),
+        (i) => runOptions(i, runDir(i)),
       );
       for (const r of out.runs) files.push(...r.files);
+      out.runs.forEach((result, i) => simulations.push({ logDir: runDir(i), result }));
       sim = out.runs[out.runs.length - 1];
       sweep = out.sweep;
     } else {
-      await Deno.mkdir(logDir, { recursive: true });
-      sim = await runSimulation(model, data, options, runOptions(0, logDir));
+      await Deno.mkdir(simDir, { recursive: true });
+      sim = await runSimulation(model, data, simOptions, runOptions(0, simDir));
+      simulations.push({ logDir: simDir, result: sim });
       files.push(...sim.files);
     }
-    files.push(
-      ...await writeReport(logDir, sim, {
-        plotVars,
-        sweep: sweep ?? undefined,
-        scaleFactors: scaleFactors ?? undefined,
-      }),
-    );
+    if (!shard) {
+      files.push(
+        ...await writeReport(logDir, sim, {
+          plotVars,
+          sweep: sweep ?? undefined,
+          scaleFactors: scaleFactors ?? undefined,
+        }),
+      );
+    }
     return {
       ...empty,
       snnAccuracy: sim.snnAccuracy,
@@ -194,6 +213,7 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
       sops: sim.sops,
       sweep,
       simulation: sim,
+      simulations,
     };
   } finally {
     if (model !== input.parsedModel) model.dispose();
