@@ -190,6 +190,23 @@ export function channelsFirstPooling1DClass(kerasClass: string): string | undefi
 }
 
 /**
+ * A channels_first (NCW) 1-D pooling layer of Keras class `kerasClass`
+ * (`MaxPooling1D`, `AveragePooling1D`, `GlobalAveragePooling1D`,
+ * `GlobalMaxPooling1D`), built as the class
+ * {@linkcode channelsFirstPooling1DClass} names; `args` are the TF.js
+ * constructor arguments (`poolSize`, `strides`, `padding`, `name`).
+ */
+export function makeChannelsFirstPooling1D(
+  kerasClass: string,
+  args: Record<string, unknown>,
+): tf.layers.Layer {
+  const className = channelsFirstPooling1DClass(kerasClass);
+  if (!className) throw new RangeError(`${kerasClass} is not a 1-D pooling layer`);
+  const [cls] = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  return new (cls as unknown as new (args: Record<string, unknown>) => tf.layers.Layer)(args);
+}
+
+/**
  * Apply the corrections to every layer of `model` (nested models included)
  * that needs one. Idempotent; returns the number of layers corrected.
  */

@@ -1188,6 +1188,23 @@ export function createParsedLayer(attrs: LayerAttributes): Layer {
 }
 
 /**
+ * Run `build` (which builds `layer`) with zero initializers: the weights are
+ * set right after, and TF.js's random initialisation of large kernels costs
+ * seconds. The layer's configuration keeps its initializers.
+ */
+function withoutRandomInit<T>(layer: Layer, build: () => T): T {
+  const fields = layer as unknown as Record<string, unknown>;
+  const keys = ["kernelInitializer", "depthwiseInitializer", "biasInitializer"].filter((k) => fields[k]);
+  const saved = keys.map((k) => fields[k]);
+  for (const k of keys) fields[k] = tf.initializers.zeros();
+  try {
+    return build();
+  } finally {
+    keys.forEach((k, i) => (fields[k] = saved[i]));
+  }
+}
+
+/**
  * Build a channels-last `tf.LayersModel` from parsed layer attributes, with
  * an input named `input` of `inputShape` (without batch).
  */
@@ -1207,7 +1224,8 @@ export function buildModelFromAttributes(
     });
     let out: tf.SymbolicTensor;
     try {
-      out = layer.apply(ins.length === 1 ? ins[0] : ins) as tf.SymbolicTensor;
+      const apply = () => layer.apply(ins.length === 1 ? ins[0] : ins) as tf.SymbolicTensor;
+      out = attrs.parameters ? withoutRandomInit(layer, apply) : apply();
     } catch (err) {
       throw new ModelFormatError(
         `could not build parsed layer '${attrs.name}' (${attrs.layerType}): ${
