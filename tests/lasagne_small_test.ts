@@ -129,6 +129,27 @@ Deno.test("lasagne small_net: outputs equal the numpy Lasagne forward pass with 
   }
 });
 
+Deno.test("lasagne script ending inside build_cnn() (its `return` is the last line): blocks close at end of file", async () => {
+  await initBackend();
+  const full = await Deno.readTextFile(`${dir}small_net.py`);
+  const body = full.slice(0, full.indexOf("if __name__")).trimEnd();
+  assertTrue(body.endsWith("return net['out'], net"), body.slice(-40));
+  const x = await readNpy(`${dir}small_x.npy`);
+  const expected = (await readNpy(`${dir}small_y.npy`)).data as Float32Array;
+  const params = await readLasagneParameters(`${dir}small_net.pkl`);
+  // ending with and without a newline, with blank lines, trailing spaces and a comment after the return
+  for (const tail of ["\n", "", "\n\n\n", "   \n", "\n    # done\n", "\r\n"]) {
+    const script = interpretLasagneScript(body + tail, "net.py");
+    assertEquals(script.entry, "build_cnn()", JSON.stringify(tail));
+    const { model } = buildLasagneModel(script.output, params);
+    const t = tf.tensor(x.data as Float32Array, x.shape);
+    const y = model.predict(t) as tf.Tensor;
+    assertClose(y.dataSync(), expected, { rtol: 1e-4, atol: 1e-6, msg: JSON.stringify(tail) });
+    tf.dispose([t, y]);
+    model.dispose();
+  }
+});
+
 function interpret(src: string): ReturnType<typeof interpretLasagneScript> {
   return interpretLasagneScript(src, "net.py");
 }

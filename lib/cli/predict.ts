@@ -9,7 +9,7 @@ import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { DatasetError, UsageError } from "../errors.ts";
 import { initBackend } from "../backend/mod.ts";
-import { loadInputModel } from "../parsing/files.ts";
+import { loadInputModelForData } from "../parsing/files.ts";
 import { createParser } from "../parsing/model_parser.ts";
 import { predictModel } from "../parsing/evaluate.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
@@ -20,6 +20,8 @@ const USAGE =
 
 Run the parsed model on X (samples in MODEL's own layout, e.g. NCHW for
 channels_first models; batch first) and write its outputs to Y as float32.
+A model that does not state its input shape (a Caffe net fed by a Data
+layer) takes the shape of the samples.
 
 Options:
   --input X.npy    input samples
@@ -67,7 +69,8 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
   }
   await initBackend();
   const x = await readNpy(values.input);
-  const { inputModel } = await loadInputModel(positionals[0], values.lib);
+  // A model that does not state its input shape (Caffe Data layers) takes that of the samples.
+  const { inputModel } = await loadInputModelForData(positionals[0], values.lib, x.shape.slice(1));
   checkInputShape(values.input, x.shape, inputModel.model);
   let y;
   if (values.original) {

@@ -184,7 +184,11 @@ function tokenize(src: string, file: string): Tok[] {
     toks.push({ kind: "op", text: op, line });
     i += op.length;
   }
-  toks.push({ kind: "newline", text: "newline", line });
+  // The last logical line ends at the end of the file (unless a newline already ended it); then every
+  // open block closes, as in Python.
+  if (toks.length > 0 && toks[toks.length - 1].kind !== "newline") {
+    toks.push({ kind: "newline", text: "newline", line });
+  }
   while (indents.length > 1) {
     indents.pop();
     toks.push({ kind: "dedent", text: "dedent", line });

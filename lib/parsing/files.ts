@@ -6,7 +6,7 @@
  * @module
  */
 import type { LayersModel } from "../../deps.ts";
-import { UsageError } from "../errors.ts";
+import { InputShapeRequiredError, UsageError } from "../errors.ts";
 import { saveKerasH5 } from "../importers/keras/save.ts";
 import { baseName, dirName, joinPath, stripExtension } from "../io/paths.ts";
 import {
@@ -41,6 +41,26 @@ export async function loadInputModel(
   }
   const library = getModelLibrary(name);
   return { libraryName: name, library, inputModel: await library.load(path, options) };
+}
+
+/**
+ * Load like {@linkcode loadInputModel}, for running on samples of shape
+ * `sampleShape` (one sample, batch excluded, in the model's own layout): a
+ * model that does not state its input shape (a Caffe net fed by a Data
+ * layer) takes that shape. Without samples such a model keeps its
+ * {@linkcode InputShapeRequiredError}.
+ */
+export async function loadInputModelForData(
+  path: string,
+  lib: string | undefined,
+  sampleShape: readonly number[],
+): Promise<LoadedModel> {
+  try {
+    return await loadInputModel(path, lib);
+  } catch (err) {
+    if (!(err instanceof InputShapeRequiredError)) throw err;
+    return await loadInputModel(path, lib, { inputShape: [...sampleShape] });
+  }
 }
 
 /** The file name the toolbox gives a parsed model: `<dir>/<name>_parsed.h5`. */

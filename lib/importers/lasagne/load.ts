@@ -28,7 +28,8 @@ import {
 import { type PickleValue, readPickle } from "../../io/pickle.ts";
 import { loadParameters } from "../../io/parameters.ts";
 import { readNpz } from "../../io/npz.ts";
-import { convKernelToTf } from "../../io/layout.ts";
+import { applyConv, convWeights, planConv } from "../lowering/conv.ts";
+import { applyPool, planPool } from "../lowering/pool.ts";
 import { uniqueLayerName } from "../layer_names.ts";
 import { firstFile, readModelFile, readModelTextFile, stripExtension } from "../../io/paths.ts";
 import { applyTfjsFixes } from "../../layers/tfjs_fixes.ts";
@@ -193,38 +194,31 @@ export function buildLasagneModel(
           if (kernel[0] % 2 === 0 || kernel[1] % 2 === 0) unsupported("pad='same' with an even filter size");
           pad = [(kernel[0] - 1) / 2, (kernel[1] - 1) / 2];
         } else pad = pairOf(a.pad, "pad", fail);
-        const inC = x[0].shape[1] as number;
-        let input = x[0];
-        const same = stride[0] === 1 && stride[1] === 1 && pad[0] === (kernel[0] - 1) / 2 &&
-          pad[1] === (kernel[1] - 1) / 2 && (pad[0] > 0 || pad[1] > 0);
-        if (!same && (pad[0] > 0 || pad[1] > 0)) {
-          input = tf.layers.zeroPadding2d({
-            padding: [[pad[0], pad[0]], [pad[1], pad[1]]],
-            dataFormat: "channelsFirst",
-            name: uniqueLayerName(`${name}_pad`, used),
-          }).apply(input) as tf.SymbolicTensor;
-        }
-        const useBias = a.b !== null;
-        const conv = tf.layers.conv2d({
-          filters,
-          kernelSize: kernel,
+        const [inC, h, w] = x[0].shape.slice(1) as number[];
+        const plan = planConv({
+          inChannels: inC,
+          outChannels: filters,
+          kernel,
           strides: stride,
-          padding: same ? "same" : "valid",
-          dataFormat: "channelsFirst",
-          activation: activationOf(a.nonlinearity, unsupported),
-          useBias,
+          dilations: [1, 1],
+          groups: 1,
+          pads: pad.map((p) => [p, p] as [number, number]),
+          inputSize: [h, w],
+        }, unsupported);
+        const useBias = a.b !== null;
+        const w0 = take("W", [filters, inC, ...kernel]);
+        const { output, layer: conv } = applyConv(plan, x[0], {
           name,
+          padName: () => uniqueLayerName(`${name}_pad`, used),
+          useBias,
+          activation: activationOf(a.nonlinearity, unsupported),
+          zeroInit: params !== undefined,
         });
-        setOut(conv.apply(input) as tf.SymbolicTensor);
+        setOut(output);
         const flip = options.flipKernels ?? a.flip_filters === true;
         if (flip) flipped.push(name);
-        const w = take("W", [filters, inC, ...kernel]);
         const b = useBias ? take("b", [filters]) : undefined;
-        if (w) {
-          const arrays = [convKernelToTf(w, [filters, inC, ...kernel], flip)];
-          if (b) arrays.push(float32Array(b, [filters]));
-          pending.push([conv, arrays]);
-        }
+        if (w0) pending.push([conv, convWeights(plan, w0, b, flip)]);
         break;
       }
       case "DenseLayer": {
@@ -271,27 +265,21 @@ export function buildLasagneModel(
         ) {
           unsupported("ignore_border=False with a partial last window");
         }
-        if (mode === "average_exc_pad" && (pad[0] > 0 || pad[1] > 0)) {
-          unsupported("average_exc_pad pooling with padding");
-        }
-        let input = x[0];
-        if (pad[0] > 0 || pad[1] > 0) {
-          // Theano pads pooled images with zeros (for max pooling too).
-          input = tf.layers.zeroPadding2d({
-            padding: [[pad[0], pad[0]], [pad[1], pad[1]]],
-            dataFormat: "channelsFirst",
-            name: uniqueLayerName(`${name}_pad`, used),
-          }).apply(input) as tf.SymbolicTensor;
-        }
-        const args = {
-          poolSize: size,
+        const size2 = x[0].shape.slice(2) as number[];
+        const spec = {
+          method: mode === "max" ? "max" as const : "avg" as const,
+          inputSize: size2,
+          kernel: size,
           strides: stride,
-          padding: "valid" as const,
-          dataFormat: "channelsFirst" as const,
-          name,
+          pads: pad.map((p) => [p, p] as [number, number]),
+          outputSize: size2.map((n, i) => Math.floor((n + 2 * pad[i] - size[i]) / stride[i]) + 1),
+          // Theano pads pooled images with zeros (max pooling too); average_exc_pad leaves them out.
+          padsAreZeros: mode !== "average_exc_pad",
+          nonNegative: false,
         };
-        const pool = mode === "max" ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args);
-        setOut(pool.apply(input) as tf.SymbolicTensor);
+        const plan = planPool(spec);
+        if (!plan.exact) unsupported(`${mode} pooling with padding ${pad}`);
+        setOut(applyPool(plan, spec, x[0], { name, padName: () => uniqueLayerName(`${name}_pad`, used) }));
         break;
       }
       case "GlobalPoolLayer": {
