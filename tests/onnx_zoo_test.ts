@@ -9,10 +9,10 @@
  * error saying why. The MNIST example (trained briefly by the generator)
  * predicts exactly what PyTorch predicts.
  *
- * CI runs each model at one of the opsets 11/13/17 and leaves out the two
- * largest models (AlexNet 244 MB, VGG-11-BN 531 MB at their required
- * 224x224 input); `SNNTOOLBOX_ZOO_FULL=1` runs everything at all three
- * opsets. Skipped with a message when torch/torchvision/onnx are missing.
+ * CI runs each model at one of the opsets 11/13/17 and leaves out the
+ * largest (VGG-11-BN, 531 MB at its required 224x224 input);
+ * `SNNTOOLBOX_ZOO_FULL=1` runs everything at all three opsets. Skipped with
+ * a message when torch/torchvision/onnx are missing.
  */
 import { assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
 import { parseToModel, toChannelsLast } from "./_onnx.ts";
