@@ -9,6 +9,7 @@ import { configCommand } from "./config.ts";
 import { parseCommand } from "./parse.ts";
 import { predictCommand } from "./predict.ts";
 import { inspectCommand } from "./inspect.ts";
+import { exportCommand } from "./export.ts";
 
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -17,4 +18,5 @@ export const COMMANDS: readonly Command[] = [
   parseCommand,
   predictCommand,
   inspectCommand,
+  exportCommand,
 ];

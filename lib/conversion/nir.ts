@@ -20,8 +20,11 @@
  *   is written with reset to `v_reset`, and the difference is stated in the
  *   metadata and returned as a warning. `Reset by modulo`, refractory
  *   periods and the toolbox's leak are refused.
- * - Threshold: the toolbox fires at `v ≥ v_thresh`, NIR at `v > v_threshold`
- *   (equal except when the potential hits the threshold exactly).
+ * - Threshold: the toolbox fires at `v ≥ v_thresh`, NIR at `v > v_threshold`.
+ *   Potentials hit the threshold exactly more often than one would think
+ *   (an average pooling's input moves in quarters of a spike), so
+ *   `v_threshold` is written as the float32 number just below `v_thresh`:
+ *   in float32 arithmetic `v > v_threshold` is then exactly `v ≥ v_thresh`.
  * - Layout: NIR tensors are channels-first. Kernels are transposed to
  *   `[C_out, C_in, k...]`, and an Affine weight after a Flatten gets its
  *   columns in NIR's channels-first flatten order.
@@ -47,7 +50,7 @@
 import type { Layer, LayersModel } from "../../deps.ts";
 import { UnsupportedLayerError } from "../errors.ts";
 import type { NDArray } from "../io/ndarray.ts";
-import type { NirGraph, NirMetadata, NirNode } from "../io/nir.ts";
+import { type NirGraph, type NirMetadata, type NirNode, writeNir } from "../io/nir.ts";
 import { VERSION } from "../version.ts";
 
 /** Neuron parameters of the export (the `[cell]` settings; structurally the simulator's cell options). */
@@ -147,6 +150,14 @@ function filled(shape: number[], v: number): NDArray {
   return f32(new Float32Array(sizeOf(shape)).fill(v), shape);
 }
 
+/** The largest float32 number below the positive number `v` (as float32). */
+export function float32Below(v: number): number {
+  const f = new Float32Array([v]);
+  const bits = new Int32Array(f.buffer);
+  bits[0] -= 1;
+  return f[0];
+}
+
 /** TensorFlow's padding `[before, after]` of one axis. */
 function tfPadding(n: number, k: number, s: number, d: number, mode: string): [number, number] {
   if (mode !== "same") return [0, 0];
@@ -177,7 +188,7 @@ class GraphBuilder {
     const node = this.add(`${layer}_IF${suffix}`, {
       type: "IF",
       r: filled(shape, 1),
-      vThreshold: filled(shape, vThresh),
+      vThreshold: filled(shape, float32Below(vThresh)),
       vReset: filled(shape, vReset),
     }, from);
     if (vThresh === 1) return node;
@@ -306,8 +317,8 @@ function graphMetadata(
     input_encoding: options.poissonInput
       ? "poisson: the toolbox presented each sample as Poisson spike trains (rate proportional to the value)"
       : "analog: each sample is a constant input current for the whole simulation (v += dt·(W·x + b) per step)",
-    neuron_model: "IF with R = 1; the toolbox fires at v >= v_threshold (NIR: v > v_threshold); " +
-      "spikes are Dirac pulses (one step: v += W·s)",
+    neuron_model: "IF with R = 1; spikes are Dirac pulses (one step: v += W·s); the toolbox fires at " +
+      "v >= v_thresh, so v_threshold is the float32 number just below v_thresh (v > v_threshold in float32)",
     toolbox_reset: options.cell.reset,
     v_thresh: options.cell.vThresh,
     readout: "class = index of the output neuron with the most spikes",
@@ -605,3 +616,13 @@ function concatenate(layer: Layer, inputs: Value[], shape: number[]): Value {
   return { parts, shape };
 }
 
+
+/**
+ * Write the NIR graph of `model` (see {@linkcode toNirGraph}) to `path`,
+ * atomically; returns the graph and the differences the export states.
+ */
+export async function exportNir(model: LayersModel, options: NirExportOptions, path: string): Promise<NirExport> {
+  const result = toNirGraph(model, options);
+  await writeNir(path, result.graph);
+  return result;
+}

@@ -12,9 +12,15 @@
  * `Flatten`; `Scale(v_threshold)` after an IF node (the toolbox's spikes
  * carry the threshold). All IF nodes must share `R = 1`, one threshold and
  * one reset potential. The neurons are the toolbox's: they fire at
- * `v ≥ v_threshold` (NIR: `v > v_threshold`) and reset to `v_reset`
- * (`Reset to zero`); the input is the analog current, integrated as
- * `dt · x` per step. The graph's metadata is not used.
+ * `v ≥ v_thresh`, reset to `v_reset` (`Reset to zero`) and emit spikes of
+ * amplitude `v_thresh`; NIR's fire at `v > v_threshold` and emit 1 (or a
+ * following `Scale`). Where `v_thresh` — the float32 number just above
+ * `v_threshold` — is the amplitude, the two are the same in float32 (the
+ * toolbox's exports are written so); where `v_threshold` itself is the
+ * amplitude (e.g. 1, unscaled), `v_thresh = v_threshold` and the neurons
+ * also fire when the potential equals the threshold exactly. The input is
+ * the analog current, integrated as `dt · x` per step. The graph's metadata
+ * is not used.
  *
  * Graphs this toolbox exported come back as the network they were exported
  * from: same layers, same weights bit for bit, `same` padding and
@@ -28,7 +34,8 @@ type SymbolicTensor = tf.SymbolicTensor;
 import { UnsupportedLayerError } from "../errors.ts";
 import type { NDArray } from "../io/ndarray.ts";
 import type { NirGraph, NirIF, NirNode } from "../io/nir.ts";
-import type { CellOptions } from "./options.ts";
+import { type CellOptions, resolveSimulationOptions } from "./options.ts";
+import { SpikingNetwork } from "./network.ts";
 
 /** A NIR graph rebuilt for the simulator. */
 export interface NirSpikingModel {
@@ -188,10 +195,7 @@ export function spikingModelFromNir(graph: NirGraph, file = "<NIR graph>"): NirS
         const [p, ...more] = b.preds(name);
         if (graph.nodes[p]?.type === "IF") {
           if (more.length) b.fail(name, "a Scale after IF neurons must have one input");
-          const s = uniform(node.scale);
-          if (s !== b.cell!.vThresh) {
-            b.fail(name, `after IF neurons only Scale(v_threshold = ${b.cell!.vThresh}) is simulated (spike amplitude)`);
-          }
+          // checkNeurons made this Scale the spike amplitude, the toolbox's threshold.
           b.values.set(name, b.value(p, name));
         } else if (graph.nodes[p]?.type !== "SumPool2d") {
           b.fail(name, "Scale is simulated after IF neurons (spike amplitude) or after SumPool2d (average)");
@@ -243,29 +247,51 @@ function flatten(b: Builder, name: string, startDim: number, endDim: number): Va
   return { tensor, shape: [sizeOf(v.shape)], index: v.index };
 }
 
+/** The smallest float32 number above the positive number `v` (as float32). */
+function float32Above(v: number): number {
+  const f = new Float32Array([v]);
+  new Int32Array(f.buffer)[0] += 1;
+  return f[0];
+}
+
+/** The spike amplitude IF node `name` feeds on: the Scale after it, or 1. */
+function amplitudeAfter(b: Builder, name: string): number {
+  const scales = b.succs(name).map((s) => b.graph.nodes[s]).filter((n) => n.type === "Scale");
+  if (scales.length === 0) return 1;
+  const values = new Set(scales.map((n) => (n.type === "Scale" ? uniform(n.scale) : undefined)));
+  const [v] = values;
+  if (values.size !== 1 || v === undefined) b.fail(name, "the Scale nodes after it differ or are not uniform");
+  return v;
+}
+
 function checkNeurons(b: Builder, name: string, node: NirIF): void {
   const r = uniform(node.r), th = uniform(node.vThreshold), reset = uniform(node.vReset);
   if (r !== 1) b.fail(name, "R must be 1 for every neuron");
   if (th === undefined || !(th > 0)) b.fail(name, "every neuron must have the same positive v_threshold");
   if (reset === undefined) b.fail(name, "every neuron must have the same v_reset");
-  if (!b.cell) b.cell = { vThresh: th, vReset: reset, from: name };
-  else if (b.cell.vThresh !== th || b.cell.vReset !== reset) {
+  // The toolbox's spikes carry its threshold: it must be the amplitude the graph's spikes have.
+  const amplitude = amplitudeAfter(b, name);
+  const vThresh = float32Above(th) === amplitude ? amplitude : th === amplitude ? th : undefined;
+  if (vThresh === undefined) {
     b.fail(
       name,
-      `its v_threshold ${th} / v_reset ${reset} differ from '${b.cell.from}' (${b.cell.vThresh} / ${b.cell.vReset}); ` +
-        "the simulator runs one neuron type",
+      `its spikes have amplitude ${amplitude} but v_threshold ${th}; the toolbox's spikes carry the threshold ` +
+        `(follow the IF node by Scale(${th}) to simulate it)`,
     );
   }
-  if (th !== 1) {
-    for (const s of b.succs(name)) {
-      const t = b.graph.nodes[s];
-      if (t.type !== "Output" && !(t.type === "Scale" && uniform(t.scale) === th)) {
-        b.fail(
-          name,
-          `with v_threshold ${th} the toolbox's spikes carry the threshold; it must feed Scale(${th}) nodes, found '${s}' (${t.type})`,
-        );
-      }
+  for (const s of b.succs(name)) {
+    const t = b.graph.nodes[s].type;
+    if (t !== "Scale" && amplitude !== 1 && t !== "Output") {
+      b.fail(name, `it feeds '${s}' (${t}) unscaled besides Scale(${amplitude})`);
     }
+  }
+  if (!b.cell) b.cell = { vThresh, vReset: reset, from: name };
+  else if (b.cell.vThresh !== vThresh || b.cell.vReset !== reset) {
+    b.fail(
+      name,
+      `its threshold ${vThresh} / v_reset ${reset} differ from '${b.cell.from}' (${b.cell.vThresh} / ${b.cell.vReset}); ` +
+        "the simulator runs one neuron type",
+    );
   }
 }
 
@@ -577,3 +603,59 @@ function pool(b: Builder, name: string, node: PoolNode, scale: NDArray | undefin
   return { tensor, shape, index: standardIndex(shape) };
 }
 
+
+/** Options of {@linkcode simulateOutputCounts}. */
+export interface OutputCountOptions {
+  /** Simulated time per sample in ms. */
+  duration: number;
+  /** Time step in ms. */
+  dt: number;
+  /** Samples simulated together. */
+  batchSize: number;
+}
+
+/**
+ * Simulate each sample of `x` (channels-last, `[N, ...model input]`) as
+ * the analog input current of `nir`'s network for `duration / dt` steps and
+ * return the output neurons' spike counts, `[N, outputs]` in the graph's
+ * (NIR) output order.
+ */
+export function simulateOutputCounts(nir: NirSpikingModel, x: NDArray, options: OutputCountOptions): NDArray {
+  const sim = resolveSimulationOptions({
+    duration: options.duration,
+    dt: options.dt,
+    batchSize: options.batchSize,
+    cell: nir.cell,
+  });
+  const steps = Math.floor(sim.duration / sim.dt);
+  const n = x.shape[0] ?? 0;
+  const per = sizeOf(x.shape.slice(1));
+  const data = floats(x);
+  const net = SpikingNetwork.fromModel(nir.model, sim);
+  const classes = net.numClasses;
+  const counts = new Float32Array(n * classes);
+  try {
+    for (let start = 0; start < n; start += sim.batchSize) {
+      const size = Math.min(sim.batchSize, n - start);
+      net.init(size);
+      const input = tf.tidy(() =>
+        tf.mul(tf.tensor(data.subarray(start * per, (start + size) * per), [size, ...x.shape.slice(1)]), sim.dt)
+      );
+      try {
+        for (let t = 0; t < steps; t++) {
+          const out = net.step(input, t);
+          for (let i = 0; i < size * classes; i++) counts[start * classes + i] += out.outputSpikes[i];
+        }
+      } finally {
+        input.dispose();
+      }
+    }
+  } finally {
+    net.dispose();
+  }
+  const idx = nir.outputIndex;
+  if (!idx) return { data: counts, shape: [n, classes], dtype: "float32" };
+  const ordered = new Float32Array(n * classes);
+  for (let s = 0; s < n; s++) for (let k = 0; k < classes; k++) ordered[s * classes + k] = counts[s * classes + idx[k]];
+  return { data: ordered, shape: [n, classes], dtype: "float32" };
+}
