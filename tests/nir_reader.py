@@ -24,10 +24,16 @@ with the toolbox's writer or simulator:
   prediction is the neuron with most spikes (the first on ties), -1 when no
   output neuron spiked.
 
-Usage:
-  nir_reader.py GRAPH.nir --x X.npz [--n N] [--steps T] [--dt DT] [--batch B] [--channels-last]
+With --ann the graph is evaluated once as the ANN its rates approximate:
+an IF node outputs max(R I, 0) / v_threshold (its firing rate per unit
+time for a constant input), everything else as above; the Output node's
+values are printed.
 
-Prints one JSON line: {"predictions": [...], "output_spikes": total, "spikes": total}.
+Usage:
+  nir_reader.py GRAPH.nir --x X.npz [--n N] [--steps T] [--dt DT] [--batch B] [--channels-last] [--ann]
+
+Prints one JSON line: {"predictions": [...], "output_spikes": total, "spikes": total}
+(with --ann: {"outputs": [[...], ...]}).
 """
 import argparse
 import json
@@ -141,12 +147,13 @@ class Simulator:
             raise SystemExit("this reader simulates graphs with one Input and one Output node")
         self.input, self.output = inputs[0], outputs[0]
 
-    def run(self, x, steps):
-        """x [B, ...input shape]; returns (output spike counts [B, ...], total spikes)."""
+    def run(self, x, steps, ann=False):
+        """x [B, ...input shape]; returns (output spike counts [B, ...], total spikes), or with
+        `ann` the Output node's values of the rate-approximating ANN."""
         v = {n: None for n in self.nodes if self.nodes[n]["type"] == "IF"}
         counts = None
         spikes = 0
-        for _ in range(steps):
+        for _ in range(1 if ann else steps):
             out = {}
             for name in self.order:
                 node = self.nodes[name]
@@ -182,6 +189,8 @@ class Simulator:
                     out[name] = inp * node["scale"].astype(np.float32)
                 elif t == "Flatten":
                     out[name] = flatten(inp, int(node.get("start_dim", 1)), int(node.get("end_dim", -1)))
+                elif t == "IF" and ann:
+                    out[name] = np.maximum(node["r"] * inp, 0) / node["v_threshold"]
                 elif t == "IF":
                     if v[name] is None:
                         v[name] = np.zeros(inp.shape, dtype=np.float32)
@@ -190,6 +199,8 @@ class Simulator:
                     v[name] = np.where(fired, node["v_reset"].astype(np.float32), v[name])
                     spikes += int(fired.sum())
                     out[name] = fired.astype(np.float32) / np.float32(self.dt)
+                elif t == "Output" and ann:
+                    return inp, 0
                 elif t == "Output":
                     arrived = (inp != 0).astype(np.int64)
                     counts = arrived if counts is None else counts + arrived
@@ -208,6 +219,7 @@ def main():
     ap.add_argument("--dt", type=float, default=1.0)
     ap.add_argument("--batch", type=int, default=250)
     ap.add_argument("--channels-last", action="store_true")
+    ap.add_argument("--ann", action="store_true")
     args = ap.parse_args()
     nodes, edges = read_graph(args.graph)
     sim = Simulator(nodes, edges, args.dt)
@@ -220,6 +232,11 @@ def main():
     expected = tuple(int(d) for d in nodes[sim.input]["shape"])
     if x.shape[1:] != expected:
         raise SystemExit(f"samples of shape {x.shape[1:]} do not fit the Input {expected}")
+    if args.ann:
+        outputs = [sim.run(x[s:s + args.batch], 1, ann=True)[0] for s in range(0, len(x), args.batch)]
+        flat = np.concatenate(outputs).reshape(len(x), -1)
+        print(json.dumps({"outputs": flat.astype(float).tolist()}))
+        return
     predictions, total_out, total = [], 0, 0
     for start in range(0, len(x), args.batch):
         counts, spikes = sim.run(x[start:start + args.batch], args.steps)

@@ -414,17 +414,17 @@ function sameForm(
   p: number,
   taps: { front: number; back: number },
 ): { front: number; back: number } | undefined {
-  const [b0, a0] = tfSame(n, k, s, d);
-  if (b0 === p && a0 === p) return { front: 0, back: 0 };
-  for (let m = 1; m <= taps.front && m * d <= p; m++) {
+  // The smallest kernel first: the export adds zero taps only where TensorFlow pads one side more.
+  for (let m = Math.min(taps.front, Math.floor(p / d)); m >= 1; m--) {
     const [bb, aa] = tfSame(n, k - m, s, d);
     if (bb === p - m * d && aa === p) return { front: m, back: 0 };
   }
-  for (let m = 1; m <= taps.back && m * d <= p; m++) {
+  for (let m = Math.min(taps.back, Math.floor(p / d)); m >= 1; m--) {
     const [bb, aa] = tfSame(n, k - m, s, d);
     if (bb === p && aa === p - m * d) return { front: 0, back: m };
   }
-  return undefined;
+  const [b0, a0] = tfSame(n, k, s, d);
+  return b0 === p && a0 === p ? { front: 0, back: 0 } : undefined;
 }
 
 function conv(b: Builder, ifName: string, preds: { name: string; node: ConvNode }[]): Value {
