@@ -332,7 +332,11 @@ export function isNirFile(path: string): boolean {
  * the INI simulator (its IF nodes' threshold and reset replace `[cell]`'s)
  * and simulated on the test set.
  */
-async function runNirPipeline(config: ToolboxConfig, path: string, hooks: PipelineHooks): Promise<PipelineResult> {
+async function runNirPipeline(
+  config: ToolboxConfig,
+  path: string,
+  hooks: PipelineHooks,
+): Promise<PipelineResult> {
   const log = hooks.log ?? (() => {});
   const result: PipelineResult = { stages: [] };
   log(`Loading NIR graph ${path}`);
@@ -340,7 +344,7 @@ async function runNirPipeline(config: ToolboxConfig, path: string, hooks: Pipeli
   const nir = spikingModelFromNir(graph, path);
   result.stages.push("load");
   log(
-    `NIR graph: IF neurons with v_threshold ${nir.cell.vThresh}, reset to ${nir.cell.vReset} ` +
+    `NIR graph: IF neurons firing at v >= ${nir.cell.vThresh}, reset to ${nir.cell.vReset} ` +
       "([cell] v_thresh, v_reset and reset come from the graph; evaluate_ann, parse and normalize do not apply)",
   );
   try {

@@ -34,7 +34,8 @@ async function python(script: string, args: string[], env: Record<string, string
     args: [`${HERE}${script}`, ...args],
     stdout: "piped",
     stderr: "piped",
-    env,
+    // One BLAS thread: the test suite runs files in parallel on few cores.
+    env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1", ...env },
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
@@ -69,7 +70,11 @@ export interface ReaderResult {
 }
 
 /** Run the independent reader on `graph` with samples from `x` (an `.npz` path, or an array written to a temp file). */
-export async function runReader(graph: string, x: string | NDArray, options: ReaderOptions = {}): Promise<ReaderResult> {
+export async function runReader(
+  graph: string,
+  x: string | NDArray,
+  options: ReaderOptions = {},
+): Promise<ReaderResult> {
   let xPath = typeof x === "string" ? x : "";
   let tmp: string | undefined;
   if (typeof x !== "string") {
@@ -78,7 +83,15 @@ export async function runReader(graph: string, x: string | NDArray, options: Rea
     await writeNpz(xPath, { x });
   }
   try {
-    const args = [graph, "--x", xPath, "--steps", String(options.steps ?? 100), "--dt", String(options.dt ?? 1)];
+    const args = [
+      graph,
+      "--x",
+      xPath,
+      "--steps",
+      String(options.steps ?? 100),
+      "--dt",
+      String(options.dt ?? 1),
+    ];
     if (options.batch) args.push("--batch", String(options.batch));
     if (options.n) args.push("--n", String(options.n));
     if (options.channelsLast) args.push("--channels-last");
@@ -112,7 +125,9 @@ export async function referenceCheck(file: string, dir: string): Promise<Referen
   const env: Record<string, string> = NIR_PYTHONPATH ? { PYTHONPATH: NIR_PYTHONPATH } : {};
   const r = await python("nir_reference_check.py", [file, rewritten], env);
   if (r.code === 3) {
-    console.warn(`reference NIR check skipped: ${r.stdout.trim()} (set SNNTOOLBOX_NIR_PATH to a neuromorphs/NIR checkout)`);
+    console.warn(
+      `reference NIR check skipped: ${r.stdout.trim()} (set SNNTOOLBOX_NIR_PATH to a neuromorphs/NIR checkout)`,
+    );
     return undefined;
   }
   if (r.code !== 0) throw new Error(`reference check of ${file} failed:\n${r.stdout}${r.stderr}`);

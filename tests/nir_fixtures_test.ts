@@ -43,7 +43,10 @@ const FIXTURES: [string, string][] = [
 
 async function parsed(file: string, lib: string): Promise<tf.LayersModel> {
   const library = getModelLibrary(lib);
-  const parser = library.createParser(await library.load(`${FIX}${file}`), { max2avgPool: true, softmaxToRelu: true });
+  const parser = library.createParser(await library.load(`${FIX}${file}`), {
+    max2avgPool: true,
+    softmaxToRelu: true,
+  });
   parser.parse();
   return parser.buildParsedModel();
 }
@@ -54,7 +57,9 @@ async function parsed(file: string, lib: string): Promise<tf.LayersModel> {
  * linear, e.g. Caffe LeNet's convolutions or the mini-ResNet's shortcut).
  */
 async function rectified(model: tf.LayersModel): Promise<tf.LayersModel> {
-  const topology = model.toJSON(undefined, false) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+  const topology = model.toJSON(undefined, false) as {
+    config: { layers: { class_name: string; config: Record<string, unknown> }[] };
+  };
   for (const l of topology.config.layers) {
     if (["Dense", "Conv1D", "Conv2D", "DepthwiseConv2D"].includes(l.class_name)) l.config.activation = "relu";
   }
@@ -98,7 +103,10 @@ for (const [file, lib] of FIXTURES) {
           const order = back.outputIndex;
           const per = expected.length / n;
           const ours = order
-            ? Array.from({ length: expected.length }, (_, i) => expected[Math.floor(i / per) * per + order[i % per]])
+            ? Array.from(
+              { length: expected.length },
+              (_, i) => expected[Math.floor(i / per) * per + order[i % per]],
+            )
             : Array.from(expected);
           back.model.dispose();
           const scale = Math.max(...expected.map(Math.abs), 1e-6);
@@ -117,7 +125,11 @@ for (const [file, lib] of FIXTURES) {
         let spikes = 0;
         for (let t = 0; t < 15; t++) {
           const oa = a.step(x, t), ob = b.step(x, t);
-          assertEquals(Array.from(ob.outputSpikes), Array.from(oa.outputSpikes), `${file}: output spikes at step ${t}`);
+          assertEquals(
+            Array.from(ob.outputSpikes),
+            Array.from(oa.outputSpikes),
+            `${file}: output spikes at step ${t}`,
+          );
           assertEquals(Array.from(ob.spikeCount), Array.from(oa.spikeCount), `${file}: spikes at step ${t}`);
           spikes += oa.spikeCount.reduce((s, v) => s + v, 0);
         }

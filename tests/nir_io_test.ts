@@ -39,7 +39,12 @@ function everyKind(): NirGraph {
         bias: f32([3]),
         metadata: { toolbox_layer: "00Conv2D", note: "ü ✓" },
       },
-      if1: { type: "IF", r: f32([3, 6, 6], () => 1), vThreshold: f32([3, 6, 6], () => 0.5), vReset: f32([3, 6, 6], () => 0) },
+      if1: {
+        type: "IF",
+        r: f32([3, 6, 6], () => 1),
+        vThreshold: f32([3, 6, 6], () => 0.5),
+        vReset: f32([3, 6, 6], () => 0),
+      },
       pool: { type: "SumPool2d", kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] },
       scale: { type: "Scale", scale: f32([3, 3, 3], () => 0.25) },
       avg: { type: "AvgPool2d", kernelSize: [3, 3], stride: [3, 3], padding: [0, 0] },
@@ -81,7 +86,12 @@ function conv1d(): NirGraph {
         groups: 1,
         bias: f32([3]),
       },
-      n: { type: "IF", r: f32([3, 5], () => 1), vThreshold: f32([3, 5], () => 1), vReset: f32([3, 5], () => 0) },
+      n: {
+        type: "IF",
+        r: f32([3, 5], () => 1),
+        vThreshold: f32([3, 5], () => 1),
+        vReset: f32([3, 5], () => 0),
+      },
       output: { type: "Output", shape: [3, 5] },
     },
     edges: [["input", "c"], ["c", "n"], ["n", "output"]],
@@ -147,10 +157,13 @@ const paperPresent = (() => {
     return false;
   }
 })();
-if (!paperPresent) console.warn(`nir_io_test: ${PAPER_CNN} (NIR paper's sinabs CNN) absent; its test is skipped`);
+if (!paperPresent) {
+  console.warn(`nir_io_test: ${PAPER_CNN} (NIR paper's sinabs CNN) absent; its test is skipped`);
+}
 
 Deno.test({
-  name: "NIR io: the NIR paper's CNN (written by sinabs) is read; its unscaled sum pooling is refused by the simulator",
+  name:
+    "NIR io: the NIR paper's CNN (written by sinabs) is read; its unscaled sum pooling is refused by the simulator",
   ignore: !paperPresent,
   fn: async () => {
     const { graph } = await readNir(PAPER_CNN);
@@ -187,8 +200,12 @@ async function handMade(path: string, build: (f: InstanceType<typeof h5wasm.File
 Deno.test("NIR io: malformed files are refused with errors naming the file and the node", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const str = (g: InstanceType<typeof h5wasm.Group>, name: string, v: string | string[], shape?: number[]) =>
-      g.create_dataset({ name, data: v, dtype: "S", shape });
+    const str = (
+      g: InstanceType<typeof h5wasm.Group>,
+      name: string,
+      v: string | string[],
+      shape?: number[],
+    ) => g.create_dataset({ name, data: v, dtype: "S", shape });
     const graph = (f: InstanceType<typeof h5wasm.File>, edges: string[]) => {
       const node = f.create_group("node");
       str(node, "type", "NIRGraph");
@@ -200,7 +217,11 @@ Deno.test("NIR io: malformed files are refused with errors naming the file and t
       ["no_type.nir", (f) => {
         graph(f, []).create_group("a").create_dataset({ name: "shape", data: BigInt64Array.of(3n) });
       }, /NIR node 'a' has no 'type' string/],
-      ["unknown.nir", (f) => str(graph(f, []).create_group("x"), "type", "Quux"), /node 'x' has unknown type 'Quux'/],
+      [
+        "unknown.nir",
+        (f) => str(graph(f, []).create_group("x"), "type", "Quux"),
+        /node 'x' has unknown type 'Quux'/,
+      ],
       ["if_field.nir", (f) => {
         const g = graph(f, []).create_group("neurons");
         str(g, "type", "IF");
@@ -232,7 +253,11 @@ Deno.test("NIR io: malformed files are refused with errors naming the file and t
     bad.nodes["a/b"] = bad.nodes.lin;
     await assertRejects(() => writeNir(`${dir}/bad.nir`, bad), ModelFormatError, /node name 'a\/b'/);
     const dangling = { ...everyKind(), edges: [["input", "nowhere"]] as [string, string][] };
-    await assertRejects(() => writeNir(`${dir}/bad.nir`, dangling), ModelFormatError, /names no node 'nowhere'/);
+    await assertRejects(
+      () => writeNir(`${dir}/bad.nir`, dangling),
+      ModelFormatError,
+      /names no node 'nowhere'/,
+    );
     assertEquals([...Deno.readDirSync(dir)].filter((e) => e.name.startsWith("bad")).length, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });

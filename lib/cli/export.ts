@@ -66,12 +66,17 @@ function parseCliArgs(args: string[]) {
 function positive(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const v = Number(text);
-  if (!(Number.isFinite(v) && v > 0)) throw new UsageError(`export: --${name} must be a positive number, found '${text}'`);
+  if (!(Number.isFinite(v) && v > 0)) {
+    throw new UsageError(`export: --${name} must be a positive number, found '${text}'`);
+  }
   return v;
 }
 
 /** The configuration with `settings` replacing its values (the user's file is not touched). */
-function withSettings(config: ResolvedConfig, settings: Record<string, Record<string, string>>): ResolvedConfig {
+function withSettings(
+  config: ResolvedConfig,
+  settings: Record<string, Record<string, string>>,
+): ResolvedConfig {
   const parser = new ConfigParser({ optionxform: (s) => s });
   parser.readString(config.toIni(), config.configPath);
   for (const [section, values] of Object.entries(settings)) {
@@ -80,9 +85,14 @@ function withSettings(config: ResolvedConfig, settings: Record<string, Record<st
   return new ResolvedConfig(parser, config.configPath, config.warnings);
 }
 
-async function exportFromConfig(path: string, out: string, ctx: CommandContext, json: boolean): Promise<string[]> {
+async function exportFromConfig(
+  path: string,
+  out: string,
+  ctx: CommandContext,
+  json: boolean,
+): Promise<string[]> {
   const config = await updateSetup(path);
-  if (!ctx.quiet) for (const w of config.warnings) ctx.err(`warning: ${w}`);
+  if (!ctx.quiet) { for (const w of config.warnings) ctx.err(`warning: ${w}`); }
   if (isNirFile(config.get("paths", "filename_ann"))) {
     throw new UsageError(`export: ${path} names a NIR graph as its model; there is nothing to convert`);
   }
@@ -143,7 +153,9 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
   const isConfig = /\.(ini|cfg|conf|config)$/i.test(source);
   if (isConfig) {
     const modelOnly = ["lib", "max2avg-pool", "softmax-to-relu", "reset", "v-thresh", "dt", "duration"]
-      .filter((k) => values[k as keyof typeof values] !== undefined && values[k as keyof typeof values] !== false);
+      .filter((k) =>
+        values[k as keyof typeof values] !== undefined && values[k as keyof typeof values] !== false
+      );
     if (modelOnly.length) {
       throw new UsageError(
         `export: --${modelOnly[0]} applies to a MODEL; with a CONFIG set it in the configuration file`,
@@ -161,7 +173,9 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
     ctx.out(JSON.stringify({ nir: values.nir, version, nodes, edges: graph.edges.length, warnings }));
     return 0;
   }
-  if (!ctx.quiet) ctx.out(`wrote ${values.nir}: NIR ${version} graph of ${nodes} nodes, ${graph.edges.length} edges`);
+  if (!ctx.quiet) {
+    ctx.out(`wrote ${values.nir}: NIR ${version} graph of ${nodes} nodes, ${graph.edges.length} edges`);
+  }
   return 0;
 }
 

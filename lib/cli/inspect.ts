@@ -175,7 +175,10 @@ function describeNirNode(node: NirNode): Omit<InspectedNirNode, "name" | "inboun
       const pad = typeof node.padding === "string" ? k.map(() => node.padding as string) : arr(node.padding);
       const inShape = node.inputShape === null ? null : arr(node.inputShape);
       const shape = inShape
-        ? [node.weight.shape[0], ...inShape.map((n, a) => convOut(n, k[a], arr(node.stride)[a], pad[a], arr(node.dilation)[a]))]
+        ? [
+          node.weight.shape[0],
+          ...inShape.map((n, a) => convOut(n, k[a], arr(node.stride)[a], pad[a], arr(node.dilation)[a])),
+        ]
         : null;
       return {
         type: node.type,
@@ -205,16 +208,33 @@ function describeNirNode(node: NirNode): Omit<InspectedNirNode, "name" | "inboun
         type: node.type,
         shape: node.r.shape,
         params: 0,
-        details: `v_threshold ${valueOf(node.vThreshold)}, v_reset ${valueOf(node.vReset)}, R ${valueOf(node.r)}`,
+        details: `v_threshold ${valueOf(node.vThreshold)}, v_reset ${valueOf(node.vReset)}, R ${
+          valueOf(node.r)
+        }`,
       };
     case "Scale":
       return { type: node.type, shape: node.scale.shape, params: 0, details: `scale ${valueOf(node.scale)}` };
     case "Threshold":
-      return { type: node.type, shape: node.threshold.shape, params: 0, details: `threshold ${valueOf(node.threshold)}` };
+      return {
+        type: node.type,
+        shape: node.threshold.shape,
+        params: 0,
+        details: `threshold ${valueOf(node.threshold)}`,
+      };
     case "NIRGraph":
-      return { type: node.type, shape: null, params: 0, details: `subgraph of ${Object.keys(node.nodes).length} nodes` };
+      return {
+        type: node.type,
+        shape: null,
+        params: 0,
+        details: `subgraph of ${Object.keys(node.nodes).length} nodes`,
+      };
     default:
-      return { type: node.type, shape: null, params: 0, details: `fields ${Object.keys(node.fields).join(", ")}` };
+      return {
+        type: node.type,
+        shape: null,
+        params: 0,
+        details: `fields ${Object.keys(node.fields).join(", ")}`,
+      };
   }
 }
 
@@ -254,7 +274,9 @@ function metadataText(v: NirMetadataValue): string {
 async function inspectNir(path: string, json: boolean, ctx: CommandContext): Promise<number> {
   const { graph, version } = await readNir(path);
   const nodes = inspectNirGraph(graph);
-  const metadata = Object.fromEntries(Object.entries(graph.metadata ?? {}).map(([k, v]) => [k, metadataText(v)]));
+  const metadata = Object.fromEntries(
+    Object.entries(graph.metadata ?? {}).map(([k, v]) => [k, metadataText(v)]),
+  );
   if (json) {
     ctx.out(JSON.stringify({
       model: path,
@@ -274,13 +296,17 @@ async function inspectNir(path: string, json: boolean, ctx: CommandContext): Pro
     return 0;
   }
   if (!ctx.quiet) {
-    ctx.out(`${path} (NIR ${version ?? "without version"}): ${nodes.length} nodes, ${graph.edges.length} edges`);
+    ctx.out(
+      `${path} (NIR ${version ?? "without version"}): ${nodes.length} nodes, ${graph.edges.length} edges`,
+    );
     for (const [k, v] of Object.entries(metadata)) ctx.out(`  ${k}: ${v.replaceAll("\n", "\n    ")}`);
   }
   for (
     const line of formatTable(
       ["name", "type", "shape", "params", "details", "inbound"],
-      nodes.map((n) => [n.name, n.type, n.shape?.join("x") ?? "", String(n.params), n.details, n.inbound.join(", ")]),
+      nodes.map((
+        n,
+      ) => [n.name, n.type, n.shape?.join("x") ?? "", String(n.params), n.details, n.inbound.join(", ")]),
     )
   ) ctx.out(line);
   if (!ctx.quiet) ctx.out(`${nodes.reduce((s, n) => s + n.params, 0)} parameters`);

@@ -113,7 +113,9 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
 
 function timeOption(name: string, text: string | undefined, metadata: unknown, fallback: number): number {
   const v = text === undefined ? (typeof metadata === "number" ? metadata : fallback) : Number(text);
-  if (!(Number.isFinite(v) && v > 0)) throw new UsageError(`predict: --${name} must be a positive number, found '${text}'`);
+  if (!(Number.isFinite(v) && v > 0)) {
+    throw new UsageError(`predict: --${name} must be a positive number, found '${text}'`);
+  }
   return v;
 }
 
@@ -131,14 +133,18 @@ async function predictNir(
     const found = x.shape.slice(1);
     if (x.shape.length === 0 || found.join() !== expected.join()) {
       throw new DatasetError(
-        `${file}: the samples have shape [${x.shape.join(", ")}] but the NIR graph expects [N, ${expected.join(", ")}] ` +
+        `${file}: the samples have shape [${x.shape.join(", ")}] but the NIR graph expects [N, ${
+          expected.join(", ")
+        }] ` +
           "(batch first, channels first as NIR lays tensors out)",
         { file },
       );
     }
     const rank = found.length;
     const perm = rank >= 2 ? [0, ...Array.from({ length: rank - 1 }, (_, i) => i + 2), 1] : undefined;
-    const data = x.data instanceof Float32Array ? x.data : Float32Array.from(x.data as ArrayLike<number>, Number);
+    const data = x.data instanceof Float32Array
+      ? x.data
+      : Float32Array.from(x.data as ArrayLike<number>, Number);
     let xs: NDArray = { data, shape: x.shape, dtype: "float32" };
     if (perm) {
       const t = tf.tidy(() => tf.transpose(tf.tensor(data, x.shape), perm));

@@ -230,6 +230,7 @@ class Checker {
 
   check(rule: Rule): void {
     const { section, key } = rule;
+    if (rule.kind === "bool" && !this.parser.hasOption(section, key)) return; // a setting the defaults lack
     const value = this.raw(section, key);
     // Python's update_setup asserts choices and a non-empty filename_ann; the other checks are ours.
     const asserted = rule.kind === "oneOf" || rule.kind === "oneOfList" || rule.kind === "nonEmpty";
@@ -241,7 +242,6 @@ class Checker {
       });
     switch (rule.kind) {
       case "bool":
-        if (!this.parser.hasOption(section, key)) return;
         this.parser.getBoolean(section, key);
         return;
       case "nonEmpty":

@@ -212,7 +212,10 @@ function checkActivation(layer: Layer): void {
     );
   }
   if (act === "binary_sigmoid" || act === "binary_tanh") {
-    fail(layer, `the binary activation '${act}' spikes on the sign of the potential, which NIR's IF cannot express`);
+    fail(
+      layer,
+      `the binary activation '${act}' spikes on the sign of the potential, which NIR's IF cannot express`,
+    );
   }
 }
 
@@ -286,7 +289,9 @@ export function toNirGraph(model: LayersModel, options: NirExportOptions): NirEx
   const out = values.get(model.outputs[0].sourceLayer.name)!;
   if (out.parts.length !== 1 || out.pad) {
     throw new UnsupportedLayerError(
-      `the output layer '${model.outputs[0].sourceLayer.name}' is a concatenation or padding; NIR export needs one output tensor`,
+      `the output layer '${
+        model.outputs[0].sourceLayer.name
+      }' is a concatenation or padding; NIR export needs one output tensor`,
     );
   }
   const part = out.parts[0];
@@ -390,7 +395,10 @@ function exportLayer(b: GraphBuilder, layer: Layer, inputs: Value[], options: Ni
 
 function noPad(layer: Layer, v: Value): void {
   if (v.pad && v.pad.some(([a, c]) => a !== 0 || c !== 0)) {
-    fail(layer, "its input is zero-padded (ZeroPadding2D), which NIR can only express inside a convolution or pooling");
+    fail(
+      layer,
+      "its input is zero-padded (ZeroPadding2D), which NIR can only express inside a convolution or pooling",
+    );
   }
 }
 
@@ -409,7 +417,9 @@ function weightedLayer(b: GraphBuilder, layer: Layer, input: Value, shape: numbe
   const meta = { toolbox_layer: layer.name, toolbox_type: type };
   if (type === "Dense") {
     noPad(layer, input);
-    if (input.shape.length !== 1) fail(layer, `its input has shape [${input.shape}]; NIR's Affine needs a vector`);
+    if (input.shape.length !== 1) {
+      fail(layer, `its input has shape [${input.shape}]; NIR's Affine needs a vector`);
+    }
     const [, nOut] = kernel.shape;
     input.parts.forEach((part, p) => {
       const n = part.index.length;
@@ -445,13 +455,19 @@ function weightedLayer(b: GraphBuilder, layer: Layer, input: Value, shape: numbe
         fail(layer, `asymmetric padding (${before}, ${after}) with dilation ${dil[a]} has no symmetric form`);
       }
       const extra = diff / dil[a];
-      return { pad: Math.max(before, after), front: after > before ? extra : 0, back: before > after ? extra : 0 };
+      return {
+        pad: Math.max(before, after),
+        front: after > before ? extra : 0,
+        back: before > after ? extra : 0,
+      };
     });
     if (geo.some((g) => g.front || g.back)) {
       b.notes.push(
         `${layer.name}: TensorFlow pads asymmetrically; written as symmetric padding [${
           geo.map((g) => g.pad)
-        }] with zero kernel taps added (before, after) per axis: ${geo.map((g) => `(${g.front}, ${g.back})`).join(" ")}`,
+        }] with zero kernel taps added (before, after) per axis: ${
+          geo.map((g) => `(${g.front}, ${g.back})`).join(" ")
+        }`,
       );
     }
     const kOut = k.map((kk, a) => kk + geo[a].front + geo[a].back);
@@ -616,12 +632,15 @@ function concatenate(layer: Layer, inputs: Value[], shape: number[]): Value {
   return { parts, shape };
 }
 
-
 /**
  * Write the NIR graph of `model` (see {@linkcode toNirGraph}) to `path`,
  * atomically; returns the graph and the differences the export states.
  */
-export async function exportNir(model: LayersModel, options: NirExportOptions, path: string): Promise<NirExport> {
+export async function exportNir(
+  model: LayersModel,
+  options: NirExportOptions,
+  path: string,
+): Promise<NirExport> {
   const result = toNirGraph(model, options);
   await writeNir(path, result.graph);
   return result;

@@ -45,13 +45,13 @@ export interface NirMetadata {
 }
 
 /** Fields every node may carry. */
-interface NodeBase {
+export interface NirNodeBase {
   /** Optional metadata (written only when not empty). */
   metadata?: NirMetadata;
 }
 
 /** A graph input: data of `shape` enters here. */
-export interface NirInput extends NodeBase {
+export interface NirInput extends NirNodeBase {
   /** Node type. */
   type: "Input";
   /** Shape of the input, channels first, without batch. */
@@ -59,7 +59,7 @@ export interface NirInput extends NodeBase {
 }
 
 /** A graph output. */
-export interface NirOutput extends NodeBase {
+export interface NirOutput extends NirNodeBase {
   /** Node type. */
   type: "Output";
   /** Shape of the output. */
@@ -67,7 +67,7 @@ export interface NirOutput extends NodeBase {
 }
 
 /** `y = W x + b`. */
-export interface NirAffine extends NodeBase {
+export interface NirAffine extends NirNodeBase {
   /** Node type. */
   type: "Affine";
   /** `[out, in]`. */
@@ -77,7 +77,7 @@ export interface NirAffine extends NodeBase {
 }
 
 /** `y = W x`. */
-export interface NirLinear extends NodeBase {
+export interface NirLinear extends NirNodeBase {
   /** Node type. */
   type: "Linear";
   /** `[out, in]`. */
@@ -88,7 +88,7 @@ export interface NirLinear extends NodeBase {
 export type NirPadding = number[] | "same" | "valid";
 
 /** A 2-D convolution (cross-correlation, as PyTorch's `Conv2d`). */
-export interface NirConv2d extends NodeBase {
+export interface NirConv2d extends NirNodeBase {
   /** Node type. */
   type: "Conv2d";
   /** Spatial input shape `[H, W]` (NIR needs it to type the graph), or `null` when not stated. */
@@ -108,7 +108,7 @@ export interface NirConv2d extends NodeBase {
 }
 
 /** A 1-D convolution. */
-export interface NirConv1d extends NodeBase {
+export interface NirConv1d extends NirNodeBase {
   /** Node type. */
   type: "Conv1d";
   /** Input length, or `null` when not stated. */
@@ -128,7 +128,7 @@ export interface NirConv1d extends NodeBase {
 }
 
 /** 2-D sum or average pooling (average: sum pooling scaled by one over the window size). */
-export interface NirPool2d extends NodeBase {
+export interface NirPool2d extends NirNodeBase {
   /** Node type. */
   type: "SumPool2d" | "AvgPool2d";
   /** `[kH, kW]`. */
@@ -140,7 +140,7 @@ export interface NirPool2d extends NodeBase {
 }
 
 /** Flatten dimensions `startDim..endDim` (inclusive; no batch dimension) of the input. */
-export interface NirFlatten extends NodeBase {
+export interface NirFlatten extends NirNodeBase {
   /** Node type. */
   type: "Flatten";
   /** Input shape, or `null` when not stated. */
@@ -155,7 +155,7 @@ export interface NirFlatten extends NodeBase {
  * Integrate-and-fire neurons: `dv/dt = R I`; a spike (output 1) where
  * `v > v_threshold`, after which `v = v_reset`.
  */
-export interface NirIF extends NodeBase {
+export interface NirIF extends NirNodeBase {
   /** Node type. */
   type: "IF";
   /** Resistance `R`, one per neuron. */
@@ -167,7 +167,7 @@ export interface NirIF extends NodeBase {
 }
 
 /** Element-wise scaling `y = s ⊙ x`. */
-export interface NirScale extends NodeBase {
+export interface NirScale extends NirNodeBase {
   /** Node type. */
   type: "Scale";
   /** The factors, of the signal's shape. */
@@ -175,7 +175,7 @@ export interface NirScale extends NodeBase {
 }
 
 /** Heaviside step: 1 where `x > threshold`. */
-export interface NirThreshold extends NodeBase {
+export interface NirThreshold extends NirNodeBase {
   /** Node type. */
   type: "Threshold";
   /** Threshold per element. */
@@ -186,7 +186,7 @@ export interface NirThreshold extends NodeBase {
 export const OTHER_NIR_TYPES = ["LIF", "LI", "CubaLIF", "CubaLI", "I", "Delay"] as const;
 
 /** A node of a type listed in {@linkcode OTHER_NIR_TYPES}: kept with its fields as stored. */
-export interface NirOtherNode extends NodeBase {
+export interface NirOtherNode extends NirNodeBase {
   /** Node type. */
   type: (typeof OTHER_NIR_TYPES)[number];
   /** Fields by their file name. */
@@ -194,7 +194,7 @@ export interface NirOtherNode extends NodeBase {
 }
 
 /** A NIR graph: named nodes and directed edges; a node's inputs are summed. */
-export interface NirGraph extends NodeBase {
+export interface NirGraph extends NirNodeBase {
   /** Node type. */
   type: "NIRGraph";
   /** Nodes by name. */
@@ -371,21 +371,26 @@ let h5Module: H5Module | undefined;
 function writeStrings(group: Hdf5Group, name: string, value: string[], shape: number[]): void {
   const big = shape.map(BigInt);
   const module = h5Module!;
-  module.create_vlen_str_dataset(group.file_id, `${group.path === "/" ? "" : group.path}/${name}`, value, {
-    type: module.H5T_class_t.H5T_STRING.value,
-    size: 4,
-    vlen: true,
-    cset: 1,
-    signed: false,
-    littleEndian: true,
-    shape: big,
-    maxshape: big,
-    chunks: null,
-    compression: 0,
-    compression_opts: [],
-    track_order: false,
-    total_size: value.length,
-  } as unknown as Parameters<H5Module["create_vlen_str_dataset"]>[3]);
+  module.create_vlen_str_dataset(
+    group.file_id,
+    `${group.path === "/" ? "" : group.path}/${name}`,
+    value,
+    {
+      type: module.H5T_class_t.H5T_STRING.value,
+      size: 4,
+      vlen: true,
+      cset: 1,
+      signed: false,
+      littleEndian: true,
+      shape: big,
+      maxshape: big,
+      chunks: null,
+      compression: 0,
+      compression_opts: [],
+      track_order: false,
+      total_size: value.length,
+    } as unknown as Parameters<H5Module["create_vlen_str_dataset"]>[3],
+  );
 }
 
 function writeStored(group: Hdf5Group, name: string, s: Stored): void {
@@ -431,9 +436,12 @@ function writeStored(group: Hdf5Group, name: string, s: Stored): void {
 function checkGraph(graph: NirGraph, path: string, where = "graph"): void {
   for (const [name, node] of Object.entries(graph.nodes)) {
     if (name === "" || name.includes("/") || name === "." || name === "..") {
-      throw new ModelFormatError(`${path}: NIR node name '${name}' in the ${where} cannot be stored in HDF5`, {
-        file: path,
-      });
+      throw new ModelFormatError(
+        `${path}: NIR node name '${name}' in the ${where} cannot be stored in HDF5`,
+        {
+          file: path,
+        },
+      );
     }
     if (node.type === "NIRGraph") checkGraph(node, path, `subgraph '${name}'`);
   }
@@ -494,11 +502,14 @@ function readValue(ds: Hdf5Dataset, file: string): Read {
     return shape.length === 0 ? data[0] : { data, shape: [...shape], dtype: "bool" };
   }
   if (meta.type !== 0 && meta.type !== 1) {
-    throw new ModelFormatError(`${file}: NIR dataset '${ds.path}' has an HDF5 type NIR does not use`, { file });
+    throw new ModelFormatError(`${file}: NIR dataset '${ds.path}' has an HDF5 type NIR does not use`, {
+      file,
+    });
   }
-  const dtype = DTYPES[`<${String(ds.dtype).replace(/^[<>|]/, "")}`] ?? (meta.type === 1
-    ? (meta.size === 8 ? "float64" : "float32")
-    : (`${meta.signed ? "int" : "uint"}${meta.size * 8}` as DType));
+  const dtype = DTYPES[`<${String(ds.dtype).replace(/^[<>|]/, "")}`] ??
+    (meta.type === 1
+      ? (meta.size === 8 ? "float64" : "float32")
+      : (`${meta.signed ? "int" : "uint"}${meta.size * 8}` as DType));
   if (shape.length === 0) {
     if (typeof value === "bigint" || typeof value === "number") return value;
     if (ArrayBuffer.isView(value)) return (value as unknown as ArrayLike<number | bigint>)[0];
@@ -669,9 +680,11 @@ function parseNode(raw: ReadGroup, file: string, name: string): NirNode {
       };
     case "IF": {
       const r = f.array("r"), vThreshold = f.array("v_threshold");
-      const vReset = f.has("v_reset")
-        ? f.array("v_reset")
-        : { data: new Float32Array(sizeOf(vThreshold.shape)), shape: [...vThreshold.shape], dtype: "float32" as const };
+      const vReset = f.has("v_reset") ? f.array("v_reset") : {
+        data: new Float32Array(sizeOf(vThreshold.shape)),
+        shape: [...vThreshold.shape],
+        dtype: "float32" as const,
+      };
       const same = (a: NDArray) => a.shape.join() === r.shape.join();
       if (!same(vThreshold) || !same(vReset)) f.fail("r, v_threshold and v_reset must have the same shape");
       return { type, r, vThreshold, vReset, ...base };
@@ -740,10 +753,13 @@ export async function readNir(path: string): Promise<NirFile> {
       raw = readGroup(file, path);
     } catch (err) {
       if (err instanceof ModelFormatError) throw err;
-      throw new ModelFormatError(`${path}: cannot read NIR file: ${err instanceof Error ? err.message : err}`, {
-        file: path,
-        cause: err,
-      });
+      throw new ModelFormatError(
+        `${path}: cannot read NIR file: ${err instanceof Error ? err.message : err}`,
+        {
+          file: path,
+          cause: err,
+        },
+      );
     }
     const node = raw.node;
     if (typeof node !== "object" || isNDArray(node) || Array.isArray(node)) {

@@ -102,7 +102,9 @@ class Builder {
 
   fail(node: string, what: string): never {
     const type = this.graph.nodes[node]?.type ?? "?";
-    throw new UnsupportedLayerError(`${this.file}: NIR node '${node}' (${type}) cannot be simulated: ${what}`);
+    throw new UnsupportedLayerError(
+      `${this.file}: NIR node '${node}' (${type}) cannot be simulated: ${what}`,
+    );
   }
 
   /** A unique TF.js layer name for NIR node `node`. */
@@ -147,7 +149,9 @@ function topologicalOrder(graph: NirGraph, file: string): string[] {
   if (order.length !== indegree.size) {
     const stuck = [...indegree].filter(([, d]) => d > 0).map(([n]) => n);
     throw new UnsupportedLayerError(
-      `${file}: the NIR graph has a cycle through ${stuck.slice(0, 3).join(", ")}; recurrent graphs cannot be simulated`,
+      `${file}: the NIR graph has a cycle through ${
+        stuck.slice(0, 3).join(", ")
+      }; recurrent graphs cannot be simulated`,
     );
   }
   return order;
@@ -210,12 +214,18 @@ export function spikingModelFromNir(graph: NirGraph, file = "<NIR graph>"): NirS
           for (const s of b.succs(name)) {
             const t = graph.nodes[s].type;
             if (t !== "IF" && !(node.type === "SumPool2d" && t === "Scale")) {
-              b.fail(name, `it feeds '${s}' (${t}); the simulator needs IF neurons after every synaptic node`);
+              b.fail(
+                name,
+                `it feeds '${s}' (${t}); the simulator needs IF neurons after every synaptic node`,
+              );
             }
           }
           break;
         }
-        b.fail(name, `the INI simulator runs IF neurons and the nodes that feed them; ${node.type} is not among them`);
+        b.fail(
+          name,
+          `the INI simulator runs IF neurons and the nodes that feed them; ${node.type} is not among them`,
+        );
     }
   }
   const out = output!;
@@ -239,7 +249,10 @@ function flatten(b: Builder, name: string, startDim: number, endDim: number): Va
   const v = b.value(p, name);
   const rank = v.shape.length;
   if (startDim !== 0 || (endDim !== -1 && endDim !== rank - 1)) {
-    b.fail(name, `only a flatten of all dimensions (start_dim 0, end_dim -1) is simulated, found ${startDim}..${endDim}`);
+    b.fail(
+      name,
+      `only a flatten of all dimensions (start_dim 0, end_dim -1) is simulated, found ${startDim}..${endDim}`,
+    );
   }
   if (rank === 1) return v;
   const tensor = tf.layers.flatten({ name: b.layerName(name) }).apply(v.tensor) as SymbolicTensor;
@@ -260,7 +273,9 @@ function amplitudeAfter(b: Builder, name: string): number {
   if (scales.length === 0) return 1;
   const values = new Set(scales.map((n) => (n.type === "Scale" ? uniform(n.scale) : undefined)));
   const [v] = values;
-  if (values.size !== 1 || v === undefined) b.fail(name, "the Scale nodes after it differ or are not uniform");
+  if (values.size !== 1 || v === undefined) {
+    b.fail(name, "the Scale nodes after it differ or are not uniform");
+  }
   return v;
 }
 
@@ -354,7 +369,10 @@ function dense(b: Builder, ifName: string, preds: { name: string; node: AffineLi
     const v = b.value(srcs[0], p.name);
     if (v.shape.length !== 1) b.fail(p.name, `its input '${srcs[0]}' is not a vector (add a Flatten)`);
     if (p.node.weight.shape[1] !== v.index.length) {
-      b.fail(p.name, `its weight takes ${p.node.weight.shape[1]} inputs, '${srcs[0]}' gives ${v.index.length}`);
+      b.fail(
+        p.name,
+        `its weight takes ${p.node.weight.shape[1]} inputs, '${srcs[0]}' gives ${v.index.length}`,
+      );
     }
     return v;
   });
@@ -369,7 +387,9 @@ function dense(b: Builder, ifName: string, preds: { name: string; node: AffineLi
     const w = floats(p.node.weight);
     const idx = sources[i].index;
     const n = idx.length;
-    for (let o = 0; o < nOut; o++) for (let k = 0; k < n; k++) kernel[(offset + idx[k]) * nOut + o] = w[o * n + k];
+    for (let o = 0; o < nOut; o++) {
+      for (let k = 0; k < n; k++) kernel[(offset + idx[k]) * nOut + o] = w[o * n + k];
+    }
     if (p.node.type === "Affine") {
       hasBias = true;
       const bb = floats(p.node.bias);
@@ -378,7 +398,12 @@ function dense(b: Builder, ifName: string, preds: { name: string; node: AffineLi
     offset += n;
   });
   const x = concatSources(b, preds[0].name, sources);
-  const layer = tf.layers.dense({ units: nOut, activation: "relu", useBias: hasBias, name: b.layerName(preds[0].name) });
+  const layer = tf.layers.dense({
+    units: nOut,
+    activation: "relu",
+    useBias: hasBias,
+    name: b.layerName(preds[0].name),
+  });
   const tensor = layer.apply(x) as SymbolicTensor;
   setWeights(layer, hasBias ? [[kernel, [nIn, nOut]], [bias, [nOut]]] : [[kernel, [nIn, nOut]]]);
   return { tensor, shape: [nOut], index: standardIndex([nOut]) };
@@ -443,7 +468,9 @@ function conv(b: Builder, ifName: string, preds: { name: string; node: ConvNode 
     const srcs = b.preds(p.name);
     if (srcs.length !== 1) b.fail(p.name, "a synaptic node needs exactly one input");
     const v = b.value(srcs[0], p.name);
-    if (v.shape.length !== rank + 1) b.fail(p.name, `its input '${srcs[0]}' has shape [${channelsLast(v.shape)}]`);
+    if (v.shape.length !== rank + 1) {
+      b.fail(p.name, `its input '${srcs[0]}' has shape [${channelsLast(v.shape)}]`);
+    }
     return v;
   });
   const spatial = sources[0].shape.slice(0, rank);
@@ -453,12 +480,20 @@ function conv(b: Builder, ifName: string, preds: { name: string; node: ConvNode 
   const cIn = sources.reduce((s, v) => s + v.shape[rank], 0);
   const depthwise = preds.length === 1 && first.groups > 1;
   if (depthwise && !(first.groups === cIn && first.weight.shape[1] === 1 && cOut % cIn === 0)) {
-    b.fail(preds[0].name, `groups = ${first.groups}: only groups = 1 or depthwise (groups = input channels) simulate`);
+    b.fail(
+      preds[0].name,
+      `groups = ${first.groups}: only groups = 1 or depthwise (groups = input channels) simulate`,
+    );
   }
-  if (!depthwise && preds.some((p) => p.node.groups !== 1)) b.fail(ifName, "grouped convolutions of several inputs");
+  if (!depthwise && preds.some((p) => p.node.groups !== 1)) {
+    b.fail(ifName, "grouped convolutions of several inputs");
+  }
   sources.forEach((v, i) => {
     if (!depthwise && preds[i].node.weight.shape[1] !== v.shape[rank]) {
-      b.fail(preds[i].name, `its weight takes ${preds[i].node.weight.shape[1]} channels, the input has ${v.shape[rank]}`);
+      b.fail(
+        preds[i].name,
+        `its weight takes ${preds[i].node.weight.shape[1]} channels, the input has ${v.shape[rank]}`,
+      );
     }
   });
   // Padding: TensorFlow 'same' (zero taps added by the export removed again), 'valid', or explicit zero padding.
@@ -498,7 +533,8 @@ function conv(b: Builder, ifName: string, preds: { name: string; node: ConvNode 
       for (let i = 0; i < inPer; i++) {
         for (let y = 0; y < kOut[0]; y++) {
           for (let x = 0; x < kwOut; x++) {
-            const src = ((o * inPer + i) * kShape[0] + y + strip[0].front) * kw + (rank === 2 ? x + strip[1].front : 0);
+            const src = ((o * inPer + i) * kShape[0] + y + strip[0].front) * kw +
+              (rank === 2 ? x + strip[1].front : 0);
             const dst = depthwise
               ? ((y * kwOut + x) * cIn + Math.floor(o / mult)) * mult + (o % mult)
               : ((y * kwOut + x) * cIn + offset + i) * cOut + o;
@@ -550,7 +586,7 @@ function conv(b: Builder, ifName: string, preds: { name: string; node: ConvNode 
   const tensor = layer.apply(x) as SymbolicTensor;
   const kShapeTf = depthwise ? [...kOut, cIn, mult] : [...kOut, cIn, cOut];
   setWeights(layer, [[kernel, kShapeTf], [bias, [cOut]]]);
-  const shape = (tensor.shape.slice(1) as number[]);
+  const shape = tensor.shape.slice(1) as number[];
   return { tensor, shape, index: standardIndex(shape) };
 }
 
@@ -603,7 +639,6 @@ function pool(b: Builder, name: string, node: PoolNode, scale: NDArray | undefin
   return { tensor, shape, index: standardIndex(shape) };
 }
 
-
 /** Options of {@linkcode simulateOutputCounts}. */
 export interface OutputCountOptions {
   /** Simulated time per sample in ms. */
@@ -639,7 +674,10 @@ export function simulateOutputCounts(nir: NirSpikingModel, x: NDArray, options: 
       const size = Math.min(sim.batchSize, n - start);
       net.init(size);
       const input = tf.tidy(() =>
-        tf.mul(tf.tensor(data.subarray(start * per, (start + size) * per), [size, ...x.shape.slice(1)]), sim.dt)
+        tf.mul(
+          tf.tensor(data.subarray(start * per, (start + size) * per), [size, ...x.shape.slice(1)]),
+          sim.dt,
+        )
       );
       try {
         for (let t = 0; t < steps; t++) {
@@ -656,6 +694,8 @@ export function simulateOutputCounts(nir: NirSpikingModel, x: NDArray, options: 
   const idx = nir.outputIndex;
   if (!idx) return { data: counts, shape: [n, classes], dtype: "float32" };
   const ordered = new Float32Array(n * classes);
-  for (let s = 0; s < n; s++) for (let k = 0; k < classes; k++) ordered[s * classes + k] = counts[s * classes + idx[k]];
+  for (let s = 0; s < n; s++) {
+    for (let k = 0; k < classes; k++) ordered[s * classes + k] = counts[s * classes + idx[k]];
+  }
   return { data: ordered, shape: [n, classes], dtype: "float32" };
 }

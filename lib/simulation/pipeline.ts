@@ -12,7 +12,12 @@ import { ConfigError, NotAvailableError, SnnToolboxError } from "../errors.ts";
 import type { NDArray } from "../io/ndarray.ts";
 import { normalizationOptionsFromConfig, normalizeParameters } from "../conversion/normalize.ts";
 import { exportNir } from "../conversion/nir.ts";
-import { type CellOptions, literalStrings, type SimulationOptions, simulationOptionsFromConfig } from "./options.ts";
+import {
+  type CellOptions,
+  literalStrings,
+  type SimulationOptions,
+  simulationOptionsFromConfig,
+} from "./options.ts";
 import { SpikingNetwork } from "./network.ts";
 import { type SweepResult, writeReport } from "./report.ts";
 import { type RunOptions, runSimulation, type SimulationResult } from "./run.ts";
@@ -167,7 +172,9 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
     const net = SpikingNetwork.fromModel(model, options);
     const macs = net.macs;
     net.dispose();
-    const nir = input.exportNir ? await exportNirOf(model, options, config, input.exportNir, normalize) : undefined;
+    const nir = input.exportNir
+      ? await exportNirOf(model, options, config, input.exportNir, normalize)
+      : undefined;
     if (nir) files.push(nir.path);
     const empty: SnnStagesResult = {
       snnAccuracy: null,
