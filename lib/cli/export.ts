@@ -150,6 +150,7 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`export: expected one MODEL or CONFIG file\n${USAGE}`);
   if (!values.nir) throw new UsageError(`export: --nir OUT.nir is required\n${USAGE}`);
   const source = positionals[0];
+  if (isNirFile(source)) throw new UsageError(`export: ${source} is a NIR graph already; nothing to convert`);
   const isConfig = /\.(ini|cfg|conf|config)$/i.test(source);
   if (isConfig) {
     const modelOnly = ["lib", "max2avg-pool", "softmax-to-relu", "reset", "v-thresh", "dt", "duration"]

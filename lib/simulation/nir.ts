@@ -23,8 +23,10 @@
  * is not used.
  *
  * Graphs this toolbox exported come back as the network they were exported
- * from: same layers, same weights bit for bit, `same` padding and
- * concatenations restored, so the simulation equals the original's.
+ * from: same layers, same weights bit for bit, `same` padding (without the
+ * export's zero kernel taps) and concatenations restored, so the simulation
+ * equals the original's (a pooling of concatenated branches comes back as
+ * one pooling per branch: the same neurons, split).
  *
  * @module
  */
