@@ -14,11 +14,11 @@
  *   `inspect`, `predict` and `run` on the .nir file (the graph simulated by
  *   our simulator reproduces the run's predictions).
  */
-import { updateSetup } from "../lib/config/setup.ts";
+import { updateSetup } from "../lib/pipeline/setup.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
 import { readNpy, writeNpy } from "../lib/io/npy.ts";
 import { readNir } from "../lib/io/nir.ts";
-import { runPipeline } from "../lib/pipeline.ts";
+import { runPipeline } from "../lib/pipeline/run.ts";
 import { assertEquals, assertMatch, assertTrue } from "./_assert.ts";
 import { runCli } from "./_cli.ts";
 import { readerAvailable, referenceCheck, runReader } from "./_nir.ts";

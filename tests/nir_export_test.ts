@@ -19,7 +19,7 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
 import { exportNir, float32Below, type NirExportOptions, toNirGraph } from "../lib/conversion/nir.ts";
 import { readNir } from "../lib/io/nir.ts";
-import { registerCustomActivation } from "../lib/parsing/activations.ts";
+import { registerCustomActivation } from "../lib/layers/activations.ts";
 import { spikingModelFromNir } from "../lib/simulation/nir.ts";
 import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { resolveSimulationOptions } from "../lib/simulation/options.ts";

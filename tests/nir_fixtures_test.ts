@@ -18,7 +18,8 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
 import { exportNir, toNirGraph } from "../lib/conversion/nir.ts";
 import { readNir } from "../lib/io/nir.ts";
-import { getModelLibrary } from "../lib/parsing/mod.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 import { spikingModelFromNir } from "../lib/simulation/nir.ts";
 import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { resolveSimulationOptions } from "../lib/simulation/options.ts";
@@ -43,7 +44,7 @@ const FIXTURES: [string, string][] = [
 
 async function parsed(file: string, lib: string): Promise<tf.LayersModel> {
   const library = getModelLibrary(lib);
-  const parser = library.createParser(await library.load(`${FIX}${file}`), {
+  const parser = createParser(await library.load(`${FIX}${file}`), {
     max2avgPool: true,
     softmaxToRelu: true,
   });

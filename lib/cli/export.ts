@@ -10,11 +10,12 @@ import type { Command, CommandContext } from "./command.ts";
 import { UsageError } from "../errors.ts";
 import { initBackend } from "../backend/mod.ts";
 import { ConfigParser } from "../config/configparser.ts";
-import { ResolvedConfig, updateSetup } from "../config/setup.ts";
+import { ResolvedConfig, updateSetup } from "../pipeline/setup.ts";
 import { exportNir } from "../conversion/nir.ts";
 import { readNir } from "../io/nir.ts";
 import { loadInputModel } from "../parsing/files.ts";
-import { isNirFile, runPipeline } from "../pipeline.ts";
+import { createParser } from "../parsing/model_parser.ts";
+import { isNirFile, runPipeline } from "../pipeline/run.ts";
 
 const USAGE = `Usage: snntoolbox export CONFIG --nir OUT.nir [--json]
        snntoolbox export MODEL --nir OUT.nir [options] [--json]
@@ -118,8 +119,8 @@ async function exportFromModel(
   if (reset !== "zero" && reset !== "subtraction") {
     throw new UsageError(`export: --reset must be 'zero' or 'subtraction', found '${reset}'`);
   }
-  const { library, inputModel } = await loadInputModel(path, values.lib);
-  const parser = library.createParser(inputModel, {
+  const { inputModel } = await loadInputModel(path, values.lib);
+  const parser = createParser(inputModel, {
     max2avgPool: values["max2avg-pool"],
     softmaxToRelu: values["softmax-to-relu"],
   });

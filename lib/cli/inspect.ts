@@ -13,7 +13,7 @@ import { loadInputModel } from "../parsing/files.ts";
 import { formatTable } from "./parse.ts";
 import { type NirGraph, type NirMetadataValue, type NirNode, readNir } from "../io/nir.ts";
 import type { NDArray } from "../io/ndarray.ts";
-import { isNirFile } from "../pipeline.ts";
+import { isNirFile } from "../pipeline/run.ts";
 
 const USAGE = `Usage: snntoolbox inspect MODEL [--lib NAME] [--json]
 

@@ -10,12 +10,13 @@ import type { Command, CommandContext } from "./command.ts";
 import { DatasetError, UsageError } from "../errors.ts";
 import { initBackend } from "../backend/mod.ts";
 import { loadInputModel } from "../parsing/files.ts";
+import { createParser } from "../parsing/model_parser.ts";
 import { predictModel } from "../parsing/evaluate.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
 import { type LayersModel, tf } from "../../deps.ts";
 import type { NDArray } from "../io/ndarray.ts";
 import { readNir } from "../io/nir.ts";
-import { isNirFile } from "../pipeline.ts";
+import { isNirFile } from "../pipeline/run.ts";
 import { simulateOutputCounts, spikingModelFromNir } from "../simulation/nir.ts";
 
 const USAGE =
@@ -91,13 +92,13 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
   if (values.duration !== undefined || values.dt !== undefined) {
     throw new UsageError("predict: --duration and --dt apply to a NIR graph (.nir)");
   }
-  const { library, inputModel } = await loadInputModel(positionals[0], values.lib);
+  const { inputModel } = await loadInputModel(positionals[0], values.lib);
   checkInputShape(values.input, x.shape, inputModel.model);
   let y;
   if (values.original) {
     y = await predictModel(inputModel.model, x, { batchSize });
   } else {
-    const parser = library.createParser(inputModel, {});
+    const parser = createParser(inputModel, {});
     parser.parse();
     const model = parser.buildParsedModel();
     y = await predictModel(model, x, {
