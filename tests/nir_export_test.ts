@@ -321,3 +321,48 @@ Deno.test("NIR export: what NIR cannot express is one clear error each; reset by
   assertEquals(sub.graph.metadata?.toolbox_reset, "Reset by subtraction");
   mp.dispose();
 });
+
+Deno.test({
+  name:
+    "NIR export: with dt = 0.5 the spec's IF (dv/dt = R I, spikes as Dirac pulses) runs as our simulator does",
+  ignore: !haveReader,
+  fn: async () => {
+    const model = paddingModel();
+    seedWeights(model, 3);
+    const dir = await Deno.makeTempDir();
+    try {
+      const file = `${dir}/dt.nir`;
+      await exportNir(model, { ...exportOptions(1), dt: 0.5, duration: 15 }, file);
+      const n = 8, steps = 30;
+      const x = randomInput(model.inputs[0].shape.slice(1) as number[], n, 9);
+      const opts = resolveSimulationOptions({ dt: 0.5, duration: 15, cell: { reset: "Reset to zero" } });
+      const net = SpikingNetwork.fromModel(model, opts);
+      net.init(n);
+      const xdt = tf.mul(x, opts.dt);
+      const counts = new Float32Array(n * 6);
+      let spikes = 0;
+      for (let t = 0; t < steps; t++) {
+        const o = net.step(xdt, t);
+        o.outputSpikes.forEach((v, i) => (counts[i] += v));
+        spikes += o.spikeCount.reduce((s, v) => s + v, 0);
+      }
+      const ours = Array.from({ length: n }, (_, i) => {
+        const row = Array.from(counts.subarray(i * 6, i * 6 + 6));
+        return row.some((v) => v > 0) ? row.indexOf(Math.max(...row)) : -1;
+      });
+      const xs = { data: x.dataSync() as Float32Array, shape: x.shape, dtype: "float32" as const };
+      const r = await runReader(file, xs, { steps, dt: 0.5, channelsLast: true });
+      assertEquals(r.predictions, ours);
+      assertEquals(r.output_spikes, counts.reduce((a, b) => a + b, 0));
+      assertTrue(
+        Math.abs(r.spikes - spikes) <= 1e-3 * spikes && spikes > 0,
+        `spikes ${r.spikes} vs ours ${spikes}`,
+      );
+      net.dispose();
+      tf.dispose([x, xdt]);
+    } finally {
+      model.dispose();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
