@@ -8,7 +8,7 @@
  */
 import { type LayersModel, tf } from "../../deps.ts";
 import { DatasetError } from "../errors.ts";
-import { type Float32NDArray, type NDArray, sizeOf } from "../io/ndarray.ts";
+import { type Float32NDArray, type NDArray, sizeOf, toFloat32 } from "../io/ndarray.ts";
 
 /** Options of {@linkcode evaluateModel} and {@linkcode predictModel}. */
 export interface EvaluateOptions {
@@ -34,14 +34,6 @@ export interface EvaluationScore {
   k: number;
   /** Number of samples evaluated. */
   count: number;
-}
-
-/** `a` (or its elements `[start, end)`) as float32; Float32 data is not copied. */
-function toFloat32(a: NDArray, start = 0, end = a.data.length): Float32Array {
-  if (a.data instanceof Float32Array) return a.data.subarray(start, end);
-  const out = new Float32Array(end - start);
-  for (let i = 0; i < out.length; i++) out[i] = Number(a.data[start + i]);
-  return out;
 }
 
 /** Class index of each sample from one-hot (or score) rows `[N, C]` or indices `[N]`/`[N, 1]`. */
