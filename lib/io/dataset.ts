@@ -122,29 +122,31 @@ function checkPositiveInt(value: number, name: string): void {
   }
 }
 
-/** Value `i` of any numeric array as a number. */
-function numberAt(arr: NDArray, i: number): number {
-  return Number(arr.data[i]);
+/**
+ * Class index of each sample from one-hot (or score) rows `[N, C]` (the first
+ * largest value, as numpy's `argmax`) or from indices `[N]` / `[N, 1]`.
+ */
+export function labelIndices(y: NDArray): Int32Array {
+  const n = y.shape[0] ?? 0;
+  const data = toFloat32(y);
+  if (y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1)) return Int32Array.from(data);
+  const c = sizeOf(y.shape.slice(1));
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < c; j++) if (data[i * c + j] > data[i * c + best]) best = j;
+    out[i] = best;
+  }
+  return out;
 }
 
-/** Integer labels of all rows of `y` (argmax of one-hot rows, or the integers themselves). */
+/** {@linkcode labelIndices} of `y` (`(N, classes)` or `(N,)`), integer labels checked, and the number of classes. */
 function labelsOf(y: NDArray, path: string): { labels: Int32Array; numClasses: number } {
-  const n = y.shape[0];
   const width = y.shape.length === 2 ? y.shape[1] : 1;
-  const labels = new Int32Array(n);
-  if (y.shape.length === 2 && width > 1) {
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let c = 1; c < width; c++) {
-        if (numberAt(y, i * width + c) > numberAt(y, i * width + best)) best = c;
-      }
-      labels[i] = best;
-    }
-    return { labels, numClasses: width };
-  }
+  if (width > 1) return { labels: labelIndices(y), numClasses: width };
   let max = -1;
-  for (let i = 0; i < n; i++) {
-    const v = numberAt(y, i);
+  for (let i = 0; i < y.shape[0]; i++) {
+    const v = Number(y.data[i]);
     if (!Number.isInteger(v) || v < 0) {
       throw new DatasetError(
         `${path}: label ${i} is ${v}; integer labels must be non-negative integers ` +
@@ -152,10 +154,9 @@ function labelsOf(y: NDArray, path: string): { labels: Int32Array; numClasses: n
         { file: path },
       );
     }
-    labels[i] = v;
     if (v > max) max = v;
   }
-  return { labels, numClasses: max + 1 };
+  return { labels: labelIndices(y), numClasses: max + 1 };
 }
 
 /** The rows of `x` to test, from `numToTest` / `sampleIdxs`. */

@@ -8,6 +8,7 @@
  */
 import { type LayersModel, tf } from "../../deps.ts";
 import { DatasetError } from "../errors.ts";
+import { labelIndices } from "../io/dataset.ts";
 import { type Float32NDArray, type NDArray, sizeOf, toFloat32 } from "../io/ndarray.ts";
 
 /** Options of {@linkcode evaluateModel} and {@linkcode predictModel}. */
@@ -36,20 +37,7 @@ export interface EvaluationScore {
   count: number;
 }
 
-/** Class index of each sample from one-hot (or score) rows `[N, C]` or indices `[N]`/`[N, 1]`. */
-export function labelIndices(y: NDArray): Int32Array {
-  const n = y.shape[0] ?? 0;
-  const data = toFloat32(y);
-  if (y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1)) return Int32Array.from(data);
-  const c = sizeOf(y.shape.slice(1));
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < c; j++) if (data[i * c + j] > data[i * c + best]) best = j;
-    out[i] = best;
-  }
-  return out;
-}
+export { labelIndices };
 
 /** Samples `[start, end)` of `x` as a float32 batch, transposed by `perm` (per sample) when given. */
 function batchTensor(x: NDArray, start: number, end: number, perm?: number[]): tf.Tensor {
