@@ -16,7 +16,8 @@
  *   default thread count, in this realm.
  *
  * images/s = batch size / time per iteration. Run alone:
- * `deno bench -A bench/inference_bench.ts`.
+ * `deno bench -A --lock=tests/deno.lock bench/inference_bench.ts` (onnxruntime-node is pinned in
+ * tests/deno.lock, not in deno.lock).
  *
  * @module
  */
