@@ -198,11 +198,11 @@ export async function runPipeline(
     if (options.shard) {
       throw new ConfigError("--shard is not available for a NIR graph (filename_ann = *.nir)");
     }
-    return await runNirPipeline(config, pathJoin(pathWd, filenameAnn), hooks);
+    return await runNirPipeline(config, joinPath(pathWd, filenameAnn), hooks);
   }
   const exportNir = options.exportNir ??
     (config.hasOption("output", "export_nir") && config.getBoolean("output", "export_nir")
-      ? pathJoin(pathWd, `${config.get("paths", "filename_snn")}.nir`)
+      ? joinPath(pathWd, `${config.get("paths", "filename_snn")}.nir`)
       : undefined);
   const datasetPath = config.get("paths", "dataset_path");
   const logDir = config.get("paths", "log_dir_of_current_run");
@@ -382,11 +382,13 @@ async function runNirPipeline(
   try {
     const simulate = config.getBoolean("tools", "simulate");
     const datasetPath = config.get("paths", "dataset_path");
-    const xFile = pathJoin(datasetPath, "x_test.npz");
-    const xRaw = simulate ? await readDatasetArray(datasetPath, "x_test") : undefined;
-    const yTest = xRaw ? await readDatasetArray(datasetPath, "y_test") : undefined;
-    const xTest = xRaw
-      ? permuteSamples(xRaw, samplePermutation(xRaw.shape.slice(1), modelInputShape(nir.model), xFile))
+    const xFile = simulate ? await readDatasetFile(datasetPath, DATASET_FILES.xTest) : undefined;
+    const yTest = xFile ? (await readDatasetFile(datasetPath, DATASET_FILES.yTest)).array : undefined;
+    const xTest = xFile
+      ? permuteSamples(
+        xFile.array,
+        samplePermutation(xFile.array.shape.slice(1), modelInputShape(nir.model), xFile.path),
+      )
       : undefined;
     const snn = await runSnnStages({
       parsedModel: nir.model,

@@ -454,7 +454,7 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
   const modelLib = parser.get("input", "model_lib");
   const filenameAnn = parser.get("paths", "filename_ann");
   const nir = filenameAnn.toLowerCase().endsWith(".nir"); // a NIR graph: simulated as it is
-  if (nir && !isFile(pyJoin(pathWd, filenameAnn))) {
+  if (nir && !isFileSync(pyJoin(pathWd, filenameAnn))) {
     throw checker.fail("paths", "filename_ann", `NIR file ${pyJoin(pathWd, filenameAnn)} does not exist`, {
       value: filenameAnn,
     });
