@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
+import { type Tensor, tf } from "../../deps.ts";
 import { ConfigError } from "../errors.ts";
 
 /** A parsed custom activation: its kind and parameters. */
@@ -246,7 +246,7 @@ export function restoreActivationNames(config: unknown): unknown {
 }
 
 /** Apply any activation string (custom or TF.js built-in) to `x`, e.g. for reference computations. */
-export function applyActivation(activation: string, x: tf.Tensor): tf.Tensor {
+export function applyActivation(activation: string, x: Tensor): Tensor {
   const spec = parseCustomActivation(activation);
   if (spec) return applySpec(spec, x);
   return tf.tidy(() => tf.layers.activation({ activation: activation as "relu" }).apply(x) as tf.Tensor);
