@@ -24,8 +24,9 @@ export {
   registerCustomActivation,
 } from "../layers/activations.ts";
 
-/** What kind of layer a kernel belongs to (decides where its output-channel axis is). */
-export type KernelKind = "dense" | "conv" | "depthwise" | "transpose";
+import type { KernelKind } from "./attributes.ts";
+
+export type { KernelKind };
 
 /** Options of {@linkcode absorbBnParameters}. */
 export interface AbsorbBnOptions {
