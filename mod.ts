@@ -124,6 +124,8 @@ export {
   evaluateModel,
   type EvaluateOptions,
   type EvaluationScore,
+  type FanoutOptions,
+  fixInputLayerShape,
   getFanin,
   getFanout,
   getFanoutArray,
@@ -135,6 +137,7 @@ export {
   getType,
   hasStrideUnity,
   hasWeights,
+  isSpiking,
   type KernelKind,
   type LayerAttributes,
   type LayerAttributesOf,
@@ -164,6 +167,7 @@ export {
   saveParsedModel,
   SUPPORTED_LAYERS,
   type TensorRef,
+  toNumpy,
 } from "./lib/parsing/mod.ts";
 export {
   applyActivation,

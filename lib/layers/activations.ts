@@ -168,7 +168,7 @@ function tfjsCamelCase(name: string): string {
 }
 
 /** Register `alias` as a TF.js class computing `spec` whose instances report `exact` as their class name. */
-export function registerAs(alias: string, exact: string, spec: CustomActivationSpec): void {
+function registerAs(alias: string, exact: string, spec: CustomActivationSpec): void {
   if (registered.get(alias) === exact) return;
   const cls = class extends tf.serialization.Serializable {
     static className = alias;
@@ -199,11 +199,19 @@ export function registerAs(alias: string, exact: string, spec: CustomActivationS
 export function registerCustomActivation(activation: string): boolean {
   const spec = parseCustomActivation(activation);
   if (!spec) return false;
-  const exact = unsnake(activation);
-  const snake = tfjsSnakeCase(exact);
-  const aliases = [exact, activation, snake, tfjsCamelCase(exact), tfjsCamelCase(snake)];
-  for (const alias of new Set(aliases)) registerAs(alias, exact, spec);
+  registerActivationAs(unsnake(activation), spec, activation);
   return true;
+}
+
+/**
+ * Register the activation `spec` under the name `exact` and the names
+ * TF.js's save/load case conversions turn it into (and `alsoAs`), every
+ * alias reporting `exact` as its name.
+ */
+export function registerActivationAs(exact: string, spec: CustomActivationSpec, alsoAs = exact): void {
+  const snake = tfjsSnakeCase(exact);
+  const aliases = [exact, alsoAs, snake, tfjsCamelCase(exact), tfjsCamelCase(snake)];
+  for (const alias of new Set(aliases)) registerAs(alias, exact, spec);
 }
 
 /**

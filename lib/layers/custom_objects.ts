@@ -12,7 +12,7 @@
 import type { Tensor } from "../../deps.ts";
 import { literalEval, pyFloatRepr, pyRepr } from "../config/literal.ts";
 import { ConfigError } from "../errors.ts";
-import { applyCustomActivation, type CustomActivationSpec, registerAs } from "./activations.ts";
+import { applyCustomActivation, type CustomActivationSpec, registerActivationAs } from "./activations.ts";
 import { precision } from "./metrics.ts";
 import { SPARSE_LAYER_CLASSES } from "./sparse.ts";
 
@@ -53,13 +53,21 @@ export function customActivation(name: string, spec: CustomActivationSpec): Cust
 function lastTwoValues(activationStr: string): [number | null, number | null, string, string] {
   const parts = activationStr.split("_").slice(-2);
   const values = parts.map((p) => {
-    const v = literalEval(p);
+    const v = literalEval(p) as number | null | string;
     if (v !== null && typeof v !== "number") {
       throw new ConfigError(`activation '${activationStr}': '${p}' is not a number or None`);
     }
     return v;
   });
-  return [values[0] as number | null, values[1] as number | null, pyRepr(values[0]), pyRepr(values[1])];
+  // Python keeps int and float apart (`6` prints 6, `6.0` prints 6.0); the literal's spelling tells which.
+  const repr = (v: number | null, token: string) =>
+    v === null ? "None" : /[.eE]|inf|nan/.test(token) ? pyFloatRepr(v) : String(v);
+  return [
+    values[0] as number | null,
+    values[1] as number | null,
+    repr(values[0], parts[0]),
+    repr(values[1], parts[1]),
+  ];
 }
 
 /**
@@ -267,7 +275,7 @@ export function registerCustomObjects(dict: Readonly<CustomObjectsDict>): string
   const keys: string[] = [];
   for (const [key, obj] of Object.entries(dict)) {
     if (obj.kind !== "activation") continue;
-    registerAs(key, key, obj.activation.spec);
+    registerActivationAs(key, obj.activation.spec);
     keys.push(key);
   }
   return keys;

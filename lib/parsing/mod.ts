@@ -33,21 +33,27 @@ export { type ParametricType, type ParsedLayerOf } from "./attributes.ts";
 export {
   type AbsorbBnOptions,
   absorbBnParameters,
-  getFanin,
-  getFanout,
-  getFanoutArray,
+  fixInputLayerShape,
   getInboundLayers,
   getInboundLayersWithoutParams,
   getInboundLayersWithParams,
   getOutboundActivation,
   getOutboundLayers,
-  getSpikingOutboundLayers,
   getType,
-  hasStrideUnity,
   hasWeights,
   type KernelKind,
   paddingString,
+  toNumpy,
 } from "./utils.ts";
+export {
+  type FanoutOptions,
+  getFanin,
+  getFanout,
+  getFanoutArray,
+  getSpikingOutboundLayers,
+  hasStrideUnity,
+  isSpiking,
+} from "./fanout.ts";
 export {
   applyActivation,
   binarize,

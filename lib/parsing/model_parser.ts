@@ -257,7 +257,10 @@ export class ModelParser extends AbstractModelParser {
 
   /** The kernel, bias (zeros when the layer has none) and mask of a pruned layer, by weight name. */
   private maskedWeights(layer: Layer, attributes: LayerAttributesOf<ParametricType>, nOut: number): void {
-    const byName = new Map(layer.weights.map((w, i) => [w.originalName.replace(/:\d+$/, ""), i]));
+    // Variable names are `<layer>/<weight>` (`:0` suffixed in files): the last part names the weight.
+    const byName = new Map(
+      layer.weights.map((w, i) => [w.originalName.replace(/:\d+$/, "").split("/").pop()!, i]),
+    );
     const values = layer.getWeights();
     const get = (name: string) => {
       const i = byName.get(name);
