@@ -140,6 +140,16 @@ interface Reference {
       has_parameters: boolean;
     }[];
     normalization_json: string;
+    methods: {
+      format_layer_idx_7: string;
+      get_name_3: Record<string, string>;
+      get_input_shape: number[];
+      get_batch_input_shape: number[];
+      inbound_layers_with_parameters: Record<string, string[]>;
+      absorb_activation: Record<string, string>;
+      has_weights: Record<string, boolean>;
+      layers_to_skip: string[];
+    };
   }[];
 }
 const REF: Reference = JSON.parse(
@@ -459,7 +469,10 @@ const ACTIVATION_DIFFERENCES: Record<string, Record<string, string | null>> = {
 
 for (const c of REF.names) {
   Deno.test(`parsed layer names, inbound names and types equal the toolbox's: ${c.name}`, async () => {
-    const { model } = buildModel(c.layers, { sequential: c.sequential, channelsFirst: c.channels_first });
+    const { model, layers: sourceLayers } = buildModel(c.layers, {
+      sequential: c.sequential,
+      channelsFirst: c.channels_first,
+    });
     const parser = new ModelParser(asInput(model, c.channels_first));
     const layers = parser.parse();
     assertEquals(parser.inputLayerName, c.input_layer_name);
@@ -472,6 +485,32 @@ for (const c of REF.names) {
       assertEquals(l.activation ?? null, expected, `${l.name} activation`);
     });
     assertEquals(layers.map((l) => !!l.parameters), c.parsed.map((l) => l.has_parameters));
+
+    // The parser's per-layer methods give the toolbox's answers on the same model.
+    const m = c.methods;
+    assertEquals(parser.formatLayerIdx(7), m.format_layer_idx_7);
+    assertEquals(parser.getInputShape(), m.get_input_shape);
+    assertEquals(parser.getBatchInputShape(), m.get_batch_input_shape);
+    assertTrue(m.layers_to_skip.every((t) => parser.layersToSkip.has(t)), "layersToSkip ⊇ the toolbox's");
+    for (const [name, layer] of sourceLayers) {
+      assertEquals(parser.getName(layer, 3), m.get_name_3[name], `${name}: getName`);
+      assertEquals(parser.hasWeights(layer), m.has_weights[name], `${name}: hasWeights`);
+      assertEquals(
+        parser.getInboundLayersWithParameters(layer).map((l) => l.name),
+        m.inbound_layers_with_parameters[name],
+        `${name}: getInboundLayersWithParameters`,
+      );
+      if (name in m.absorb_activation) {
+        const attributes: { activation?: string } = {};
+        parser.absorbActivation(layer, attributes);
+        assertEquals(attributes.activation, m.absorb_activation[name], `${name}: absorbActivation`);
+      }
+      // get_inbound_names of a layer that became one parsed layer of its own type: that layer's inbound.
+      const i = parser.nameMap.get(layer);
+      if (i !== undefined && layers[i].layerType === layer.getClassName()) {
+        assertEquals(parser.getInboundNames(layer), c.parsed[i].inbound, `${name}: getInboundNames`);
+      }
+    }
 
     // The toolbox's normalization file for this model (keys: its input layer and parsed layer names)
     // is read back as it is: every layer finds its factor.

@@ -576,9 +576,31 @@ def name_cases():
         scale_facs = collections.OrderedDict({parser.input_layer_name: 1})
         for i, layer in enumerate(l for l in parsed if l["has_parameters"]):
             scale_facs[layer["name"]] = 1.5 + 0.25 * i
+        # The parser's per-layer methods on the same model, freshly built: the toolbox's parse rewires the
+        # layers' inbound lists in place (get_inbound_names assigns into the list get_inbound_layers returns).
+        layers, _ = build(spec, channels_first=cf)
+        parser = kil.ModelParser(FakeModel(layers, spec["sequential"]), toolbox_config())
+        source = [l for l in layers.values() if type(l).__name__ != "InputLayer"]
+        methods = {
+            "format_layer_idx_7": parser.format_layer_idx(7),
+            "get_name_3": {l.name: parser.get_name(l, 3) for l in source},
+            "get_input_shape": list(parser.get_input_shape()),
+            "get_batch_input_shape": list(parser.get_batch_input_shape()),
+            "inbound_layers_with_parameters": {
+                l.name: [i.name for i in parser.get_inbound_layers_with_parameters(l)] for l in source},
+            "absorb_activation": {},
+            "has_weights": {l.name: bool(parser.has_weights(l)) for l in source},
+            "layers_to_skip": list(parser.layers_to_skip),
+        }
+        for l in source:
+            if type(l).__name__ in ("Dense", "Conv2D", "Conv1D", "DepthwiseConv2D"):
+                attributes = {}
+                quiet(parser.absorb_activation, l, attributes)
+                a = attributes["activation"]
+                methods["absorb_activation"][l.name] = a if isinstance(a, str) else a.__name__
         out.append({"name": spec["name"], "sequential": spec["sequential"], "channels_first": cf,
                     "layers": spec["layers"], "input_layer_name": parser.input_layer_name,
-                    "parsed": parsed, "normalization_json": json.dumps(scale_facs)})
+                    "parsed": parsed, "normalization_json": json.dumps(scale_facs), "methods": methods})
     DATA_FORMAT["value"] = "channels_last"
     pu.IS_CHANNELS_FIRST = False
     return out
