@@ -10,8 +10,9 @@ import { tf } from "../../deps.ts";
 import { initBackend } from "../backend/mod.ts";
 import type { ToolboxConfig } from "../config/types.ts";
 import { ConfigError, DatasetError, InputShapeRequiredError } from "../errors.ts";
+import { DATASET_FILES, readDatasetFile } from "../io/dataset.ts";
 import { type NDArray, sizeOf } from "../io/ndarray.ts";
-import { readNpzArray } from "../io/npz.ts";
+import { isFileSync, joinPath } from "../io/paths.ts";
 import { evaluateModel, type EvaluationScore } from "../parsing/evaluate.ts";
 import { saveParsedModel } from "../parsing/files.ts";
 import type { InputModel, LoadOptions } from "../importers/input_model.ts";
@@ -27,6 +28,8 @@ import { runSnnStages, type SnnStagesResult } from "./snn_stages.ts";
 import { literalStrings, simulationOptionsFromConfig } from "../simulation/options.ts";
 import { shardSelection, type ShardSpec } from "../simulation/shards.ts";
 import { clearShardRecord, experimentIdentity, shardRecord, writeShardRecord } from "./shards.ts";
+import { readNir } from "../io/nir.ts";
+import { spikingModelFromNir } from "../simulation/nir.ts";
 
 /** Progress and message callbacks of {@linkcode runPipeline}. */
 export interface PipelineHooks {
@@ -45,6 +48,8 @@ export interface PipelineOptions {
    * (see `lib/pipeline/shards.ts`); no report is written.
    */
   shard?: ShardSpec;
+  /** Write the converted network as a NIR graph here (default with `[output] export_nir`: `<path_wd>/<filename_snn>.nir`). */
+  exportNir?: string;
 }
 
 /** Accuracy of a model on the test samples. */
@@ -75,29 +80,18 @@ export interface PipelineResult {
   simulation?: SimulationResult;
   /** Everything the normalization / conversion / simulation stages returned (files, sweep, MACs). */
   snn?: SnnStagesResult;
+  /** Path of the NIR graph written (`[output] export_nir`). */
+  nirPath?: string;
   /** Stages run, in order. */
   stages: string[];
   /** The shard's record (`shard.json`), when the run simulated one shard. */
   shardFile?: string;
 }
 
-function pathJoin(dir: string, name: string): string {
-  if (name.startsWith("/") || dir === "") return name;
-  return `${dir.replace(/\/+$/, "")}/${name}`;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
 /** `path_wd/filename_ann` with the first extension of the library that exists (or as is). */
 export function resolveModelPath(stem: string, library: ModelLibrary): string {
-  if (isFile(stem)) return stem;
-  for (const ext of library.extensions) if (isFile(stem + ext)) return stem + ext;
+  if (isFileSync(stem)) return stem;
+  for (const ext of library.extensions) if (isFileSync(stem + ext)) return stem + ext;
   return stem;
 }
 
@@ -151,21 +145,8 @@ function permuteSamples(x: NDArray, perm: number[] | undefined): NDArray {
   return { data, shape, dtype: "float32" };
 }
 
-function toFloat32(x: NDArray): NDArray<Float32Array> {
-  if (x.data instanceof Float32Array) return x as NDArray<Float32Array>;
-  return { data: Float32Array.from(x.data as ArrayLike<number>, Number), shape: x.shape, dtype: "float32" };
-}
-
 function report(score: EvaluationScore): AccuracyReport {
   return { top1: score.top1, topK: score.topK, k: score.k, loss: score.loss, count: score.count };
-}
-
-async function readDatasetArray(dir: string, name: string): Promise<NDArray> {
-  const path = pathJoin(dir, `${name}.npz`);
-  if (!isFile(path)) {
-    throw new DatasetError(`${path}: dataset file not found ([paths] dataset_path = ${dir})`, { file: path });
-  }
-  return toFloat32(await readNpzArray(path));
 }
 
 /**
@@ -235,6 +216,17 @@ export async function runPipeline(
   const log = hooks.log ?? (() => {});
   const tools = (key: string) => config.getBoolean("tools", key);
   const pathWd = config.get("paths", "path_wd");
+  const filenameAnn = config.get("paths", "filename_ann");
+  if (isNirFile(filenameAnn)) {
+    if (options.shard) {
+      throw new ConfigError("--shard is not available for a NIR graph (filename_ann = *.nir)");
+    }
+    return await runNirPipeline(config, joinPath(pathWd, filenameAnn), hooks);
+  }
+  const exportNir = options.exportNir ??
+    (config.hasOption("output", "export_nir") && config.getBoolean("output", "export_nir")
+      ? joinPath(pathWd, `${config.get("paths", "filename_snn")}.nir`)
+      : undefined);
   const datasetPath = config.get("paths", "dataset_path");
   const logDir = config.get("paths", "log_dir_of_current_run");
   const batchSize = config.getInt("simulation", "batch_size");
@@ -250,27 +242,31 @@ export async function runPipeline(
   }
   if (shard) await clearShardRecord(logDir, shard);
 
-  const xTestRaw = tools("evaluate_ann") || tools("parse") || needsSimulation
-    ? await readDatasetArray(datasetPath, "x_test")
+  // The samples as saved (channels-last, or in the input model's layout); see samplePermutation.
+  const xTestFile = tools("evaluate_ann") || tools("parse") || needsSimulation
+    ? await readDatasetFile(datasetPath, DATASET_FILES.xTest)
     : undefined;
-  const yTest = xTestRaw ? await readDatasetArray(datasetPath, "y_test") : undefined;
-  const xTestFile = pathJoin(datasetPath, "x_test.npz");
+  const yTest = xTestFile ? (await readDatasetFile(datasetPath, DATASET_FILES.yTest)).array : undefined;
 
   let inputModel: InputModel | undefined;
   let parsed: tf.LayersModel | undefined;
   const library = getModelLibrary(config.get("input", "model_lib"));
-  const parsedPath = pathJoin(pathWd, `${config.get("paths", "filename_parsed_model")}.h5`);
+  const parsedPath = joinPath(pathWd, `${config.get("paths", "filename_parsed_model")}.h5`);
 
   if (tools("evaluate_ann") || tools("parse")) {
-    const modelPath = resolveModelPath(pathJoin(pathWd, config.get("paths", "filename_ann")), library);
+    const modelPath = resolveModelPath(joinPath(pathWd, config.get("paths", "filename_ann")), library);
     log(`Loading ${config.get("input", "model_lib")} model ${modelPath}`);
-    inputModel = await loadWithDataShape(library, modelPath, xTestRaw, customObjectsOptions(config));
+    inputModel = await loadWithDataShape(library, modelPath, xTestFile?.array, customObjectsOptions(config));
     result.stages.push("load");
   }
 
-  if (tools("evaluate_ann") && inputModel && xTestRaw && yTest) {
-    const perm = samplePermutation(xTestRaw.shape.slice(1), modelInputShape(inputModel.model), xTestFile);
-    const score = await evaluateModel(inputModel.model, xTestRaw, yTest, {
+  if (tools("evaluate_ann") && inputModel && xTestFile && yTest) {
+    const perm = samplePermutation(
+      xTestFile.array.shape.slice(1),
+      modelInputShape(inputModel.model),
+      xTestFile.path,
+    );
+    const score = await evaluateModel(inputModel.model, xTestFile.array, yTest, {
       batchSize,
       numToTest,
       topK,
@@ -296,8 +292,11 @@ export async function runPipeline(
   }
 
   // The parsed model is channels-last; bring the test set into its layout once.
-  const xTest = parsed && xTestRaw
-    ? permuteSamples(xTestRaw, samplePermutation(xTestRaw.shape.slice(1), modelInputShape(parsed), xTestFile))
+  const xTest = parsed && xTestFile
+    ? permuteSamples(
+      xTestFile.array,
+      samplePermutation(xTestFile.array.shape.slice(1), modelInputShape(parsed), xTestFile.path),
+    )
     : undefined;
 
   if (tools("parse") && parsed && xTest && yTest) {
@@ -307,12 +306,13 @@ export async function runPipeline(
   }
 
   if ((tools("normalize") || needsSimulation) && parsed) {
-    const xNormFile = pathJoin(datasetPath, "x_norm.npz");
-    const xNormRaw = tools("normalize") ? await readDatasetArray(datasetPath, "x_norm") : undefined;
-    const xNorm = xNormRaw
+    const xNormFile = tools("normalize")
+      ? await readDatasetFile(datasetPath, DATASET_FILES.xNorm)
+      : undefined;
+    const xNorm = xNormFile
       ? permuteSamples(
-        xNormRaw,
-        samplePermutation(xNormRaw.shape.slice(1), modelInputShape(parsed), xNormFile),
+        xNormFile.array,
+        samplePermutation(xNormFile.array.shape.slice(1), modelInputShape(parsed), xNormFile.path),
       )
       : undefined;
     const snn = await runSnnStages({
@@ -321,6 +321,7 @@ export async function runPipeline(
       dataset: { xTest, yTest, xNorm },
       logDir,
       progress: (d, t) => hooks.progress?.("simulate", d, t),
+      exportNir,
       shard,
     });
     result.snn = snn;
@@ -328,6 +329,11 @@ export async function runPipeline(
       result.scaleFactors = snn.scaleFactors;
       result.stages.push("normalize");
       log(`Normalized parameters (scale factors of ${Object.keys(snn.scaleFactors).length} layers)`);
+    }
+    if (snn.nir) {
+      result.nirPath = snn.nir.path;
+      log(`NIR graph written to ${snn.nir.path}`);
+      for (const w of snn.nir.warnings) log(`warning: NIR export: ${w}`);
     }
     if (tools("convert")) result.stages.push("convert");
     if (snn.simulation) {
@@ -364,6 +370,67 @@ export async function runPipeline(
       );
     }
   }
-  if (xTest && sizeOf(xTest.shape) === 0) throw new DatasetError(`${xTestFile}: the test set is empty`);
+  if (xTestFile && xTest && sizeOf(xTest.shape) === 0) {
+    throw new DatasetError(`${xTestFile.path}: the test set is empty`);
+  }
   return result;
+}
+
+/** Whether `[paths] filename_ann` names a NIR graph (`.nir`): `run` then simulates it as it is. */
+export function isNirFile(path: string): boolean {
+  return path.toLowerCase().endsWith(".nir");
+}
+
+/**
+ * `run` on a NIR graph: the network is already converted, so loading,
+ * evaluating, parsing and normalizing do not apply; the graph is rebuilt for
+ * the INI simulator (its IF nodes' threshold and reset replace `[cell]`'s)
+ * and simulated on the test set.
+ */
+async function runNirPipeline(
+  config: ToolboxConfig,
+  path: string,
+  hooks: PipelineHooks,
+): Promise<PipelineResult> {
+  const log = hooks.log ?? (() => {});
+  const result: PipelineResult = { stages: [] };
+  log(`Loading NIR graph ${path}`);
+  const { graph } = await readNir(path);
+  const nir = spikingModelFromNir(graph, path);
+  result.stages.push("load");
+  log(
+    `NIR graph: IF neurons firing at v >= ${nir.cell.vThresh}, reset to ${nir.cell.vReset} ` +
+      "([cell] v_thresh, v_reset and reset come from the graph; evaluate_ann, parse and normalize do not apply)",
+  );
+  try {
+    const simulate = config.getBoolean("tools", "simulate");
+    const datasetPath = config.get("paths", "dataset_path");
+    const xFile = simulate ? await readDatasetFile(datasetPath, DATASET_FILES.xTest) : undefined;
+    const yTest = xFile ? (await readDatasetFile(datasetPath, DATASET_FILES.yTest)).array : undefined;
+    const xTest = xFile
+      ? permuteSamples(
+        xFile.array,
+        samplePermutation(xFile.array.shape.slice(1), modelInputShape(nir.model), xFile.path),
+      )
+      : undefined;
+    const snn = await runSnnStages({
+      parsedModel: nir.model,
+      config,
+      dataset: { xTest, yTest },
+      logDir: config.get("paths", "log_dir_of_current_run"),
+      progress: (d, t) => hooks.progress?.("simulate", d, t),
+      normalize: false,
+      cell: nir.cell,
+    });
+    result.snn = snn;
+    result.stages.push("convert");
+    if (snn.simulation) {
+      result.simulation = snn.simulation;
+      result.stages.push("simulate");
+      log(`SNN accuracy: top-1 ${pct(snn.simulation.snnAccuracy)} on ${snn.simulation.numSamples} samples`);
+    }
+    return result;
+  } finally {
+    nir.model.dispose();
+  }
 }

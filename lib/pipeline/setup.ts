@@ -24,6 +24,7 @@ import { type ConfigErrorDetails, locationPrefix, PythonConfigError } from "../c
 import { pyFloatRepr, pyIterable, pyRepr } from "../config/literal.ts";
 import { isModelLib, MODEL_LIBRARIES, MODEL_LIBS } from "../importers/mod.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { existsSync, isFileSync } from "../io/paths.ts";
 
 /** Options of {@linkcode updateSetup}. */
 export interface UpdateSetupOptions {
@@ -160,7 +161,7 @@ const RULES: readonly Rule[] = [
   ...bools("simulation", ["early_stopping"]),
   ...bools("cell", ["binarize_weights", "quantize_weights", "payloads", "leak", "bias_relaxation"]),
   ...bools("parameter_sweep", ["param_logscale"]),
-  ...bools("output", ["overwrite", "use_simple_labels"]),
+  ...bools("output", ["overwrite", "use_simple_labels", "export_nir"]),
   { section: "normalization", key: "percentile", kind: "float", min: 0, exclusiveMin: true, max: 100 },
   { section: "input", key: "input_rate", kind: "float", min: 0, exclusiveMin: true },
   { section: "conversion", key: "num_bits", kind: "int", min: 1 },
@@ -221,6 +222,7 @@ class Checker {
 
   check(rule: Rule): void {
     const { section, key } = rule;
+    if (rule.kind === "bool" && !this.parser.hasOption(section, key)) return; // a setting the defaults lack
     const value = this.raw(section, key);
     // Python's update_setup asserts choices and a non-empty filename_ann; the other checks are ours.
     const asserted = rule.kind === "oneOf" || rule.kind === "oneOfList" || rule.kind === "nonEmpty";
@@ -232,7 +234,6 @@ class Checker {
       });
     switch (rule.kind) {
       case "bool":
-        if (!this.parser.hasOption(section, key)) return;
         this.parser.getBoolean(section, key);
         return;
       case "nonEmpty":
@@ -310,23 +311,6 @@ function pyJoin(...parts: string[]): string {
   return parts.reduce((acc, p) => (path.isAbsolute(p) || acc === "" ? p : path.join(acc, p)), "");
 }
 
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isFile(p: string): boolean {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-}
-
 /** Escape `%` so a derived value (a path) survives interpolation unchanged. */
 function literalValue(s: string): string {
   return s.replaceAll("%", "%%");
@@ -355,7 +339,7 @@ export async function updateSetup(
   configPath: string,
   options: UpdateSetupOptions = {},
 ): Promise<ResolvedConfig> {
-  if (!isFile(configPath)) {
+  if (!isFileSync(configPath)) {
     throw new PythonConfigError(`${configPath}: configuration file not found`, {
       pythonError: "AssertionError",
       file: configPath,
@@ -462,18 +446,24 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
   fromConfigDir("dataset_path");
   fromConfigDir("log_dir_of_current_run");
   const pathWd = parser.get("paths", "path_wd");
-  if (!exists(pathWd)) {
+  if (!existsSync(pathWd)) {
     throw checker.fail("paths", "path_wd", `working directory ${quote(pathWd)} does not exist`, {
       value: pathWd,
     });
   }
   const modelLib = parser.get("input", "model_lib");
   const filenameAnn = parser.get("paths", "filename_ann");
-  if (parser.getBoolean("tools", "evaluate_ann") || parser.getBoolean("tools", "parse")) {
+  const nir = filenameAnn.toLowerCase().endsWith(".nir"); // a NIR graph: simulated as it is
+  if (nir && !isFileSync(pyJoin(pathWd, filenameAnn))) {
+    throw checker.fail("paths", "filename_ann", `NIR file ${pyJoin(pathWd, filenameAnn)} does not exist`, {
+      value: filenameAnn,
+    });
+  }
+  if (!nir && (parser.getBoolean("tools", "evaluate_ann") || parser.getBoolean("tools", "parse"))) {
     const groups = isModelLib(modelLib) ? MODEL_LIBRARIES[modelLib].requiredFiles(filenameAnn) : [];
     for (const group of groups) {
       const candidates = group.map((file) => pyJoin(pathWd, file));
-      if (!candidates.some(isFile)) {
+      if (!candidates.some((c) => isFileSync(c))) {
         const ext = MODEL_LIBS.flatMap((l) => MODEL_LIBRARIES[l].requiredFiles("").flat())
           .find((e) => filenameAnn.endsWith(e));
         const hint = ext ? ` (give filename_ann without the extension '${ext}')` : "";
@@ -491,7 +481,7 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
   }
   const datasetPath = path.resolve(parser.get("paths", "dataset_path"));
   parser.set("paths", "dataset_path", literalValue(datasetPath));
-  checkDataset(parser, checker, datasetPath);
+  checkDataset(parser, checker, datasetPath, nir);
   if (parser.get("paths", "log_dir_of_current_run") === "") {
     const logDir = pyJoin(pathWd, "log", "gui", parser.get("paths", "runlabel"));
     parser.set("paths", "log_dir_of_current_run", literalValue(logDir));
@@ -505,7 +495,7 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
   }
 }
 
-function checkDataset(parser: ConfigParser, checker: Checker, datasetPath: string): void {
+function checkDataset(parser: ConfigParser, checker: Checker, datasetPath: string, nir = false): void {
   let entries: string[];
   try {
     entries = [...Deno.readDirSync(datasetPath)].map((e) => e.name);
@@ -523,9 +513,9 @@ function checkDataset(parser: ConfigParser, checker: Checker, datasetPath: strin
   const needed = [
     "x_test.npz",
     "y_test.npz",
-    ...(parser.getBoolean("tools", "normalize") ? ["x_norm.npz"] : []),
+    ...(parser.getBoolean("tools", "normalize") && !nir ? ["x_norm.npz"] : []),
   ];
-  const missing = needed.filter((f) => !isFile(path.join(datasetPath, f)));
+  const missing = needed.filter((f) => !isFileSync(path.join(datasetPath, f)));
   if (missing.length) {
     throw checker.fail(
       "paths",
