@@ -620,7 +620,7 @@ def main():
         "names": name_cases(),
     }
     with open(OUT, "w") as f:
-        json.dump(reference, f, indent=0, default=jsonable)
+        json.dump(reference, f, separators=(",", ":"), default=jsonable)
         f.write("\n")
     print(f"wrote {OUT}")
 
