@@ -39,6 +39,47 @@ export type Tensor = tfTypes.Tensor;
 export type Tensor4D = tfTypes.Tensor4D;
 /** An open HDF5 file of h5wasm. */
 export type H5File = File;
+/** The argument object of a tfjs-layers factory function. */
+type ArgsOf<F extends (args: never) => unknown> = NonNullable<Parameters<F>[0]>;
+/** Constructor arguments of the tfjs-layers layer types the parsed model holds, by Keras class name. */
+export interface TfLayerArgs {
+  /** `tf.layers.dense`. */
+  Dense: ArgsOf<typeof tfTypes.layers.dense>;
+  /** `tf.layers.conv1d`. */
+  Conv1D: ArgsOf<typeof tfTypes.layers.conv1d>;
+  /** `tf.layers.conv2d`. */
+  Conv2D: ArgsOf<typeof tfTypes.layers.conv2d>;
+  /** `tf.layers.conv2dTranspose`. */
+  Conv2DTranspose: ArgsOf<typeof tfTypes.layers.conv2dTranspose>;
+  /** `tf.layers.depthwiseConv2d`. */
+  DepthwiseConv2D: ArgsOf<typeof tfTypes.layers.depthwiseConv2d>;
+  /** `tf.layers.maxPooling1d`. */
+  MaxPooling1D: ArgsOf<typeof tfTypes.layers.maxPooling1d>;
+  /** `tf.layers.maxPooling2d`. */
+  MaxPooling2D: ArgsOf<typeof tfTypes.layers.maxPooling2d>;
+  /** `tf.layers.averagePooling1d`. */
+  AveragePooling1D: ArgsOf<typeof tfTypes.layers.averagePooling1d>;
+  /** `tf.layers.averagePooling2d`. */
+  AveragePooling2D: ArgsOf<typeof tfTypes.layers.averagePooling2d>;
+  /** `tf.layers.zeroPadding2d`. */
+  ZeroPadding2D: ArgsOf<typeof tfTypes.layers.zeroPadding2d>;
+  /** `tf.layers.cropping2D`. */
+  Cropping2D: ArgsOf<typeof tfTypes.layers.cropping2D>;
+  /** `tf.layers.upSampling2d`. */
+  UpSampling2D: ArgsOf<typeof tfTypes.layers.upSampling2d>;
+  /** `tf.layers.flatten`. */
+  Flatten: ArgsOf<typeof tfTypes.layers.flatten>;
+  /** `tf.layers.reshape`. */
+  Reshape: ArgsOf<typeof tfTypes.layers.reshape>;
+  /** `tf.layers.permute`. */
+  Permute: ArgsOf<typeof tfTypes.layers.permute>;
+  /** `tf.layers.concatenate`. */
+  Concatenate: ArgsOf<typeof tfTypes.layers.concatenate>;
+  /** `tf.layers.batchNormalization`. */
+  BatchNormalization: ArgsOf<typeof tfTypes.layers.batchNormalization>;
+  /** `tf.layers.activation`. */
+  Activation: ArgsOf<typeof tfTypes.layers.activation>;
+}
 /** An HDF5 group of h5wasm. */
 export type H5Group = Group;
 /** An HDF5 dataset of h5wasm. */

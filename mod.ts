@@ -4,6 +4,13 @@
  * conversion into a spiking neural network, driven by the same INI
  * experiment files as the Python SNN conversion toolbox.
  *
+ * This module is the stable public API: the Python toolbox's parsing API
+ * under camelCase names (see docs/porting.md for the name-by-name table),
+ * the pipeline and its stages, the files a user reads and writes, and the
+ * errors. Internals (decoders, interpreters, simulator building blocks) are
+ * exported from the `./unstable/*` entry points instead, which may change
+ * in any release.
+ *
  * @example
  * ```ts
  * import { initBackend, VERSION } from "./mod.ts";
@@ -14,9 +21,18 @@
  * @module
  */
 
-// --- foundation ---
+// ---------------------------------------------------------------------------
+// Foundation: version, compute backend, errors, arrays
+// ---------------------------------------------------------------------------
 export { VERSION } from "./lib/version.ts";
-export { type BackendInfo, initBackend, type InitBackendOptions } from "./lib/backend/mod.ts";
+export {
+  type BackendInfo,
+  DEFAULT_THREADS,
+  initBackend,
+  type InitBackendOptions,
+  MAX_WASM_THREADS,
+} from "./lib/backend/mod.ts";
+export { DataParallelModel, type DataParallelOptions } from "./lib/backend/workers.ts";
 export {
   ConfigError,
   DatasetError,
@@ -30,6 +46,7 @@ export {
   UnsupportedLayerError,
   UsageError,
 } from "./lib/errors.ts";
+export { type ConfigErrorDetails, PythonConfigError, type PythonErrorName } from "./lib/config/errors.ts";
 export {
   type DType,
   float32Array,
@@ -38,49 +55,11 @@ export {
   sizeOf,
   type TypedArray,
 } from "./lib/io/ndarray.ts";
-export { withAtomicOutput, writeFileAtomic } from "./lib/io/atomic.ts";
+
+// ---------------------------------------------------------------------------
+// Configuration: INI files with Python configparser semantics over the defaults
+// ---------------------------------------------------------------------------
 export type { PyDict, PySet, PyTuple, PyValue, ToolboxConfig } from "./lib/config/types.ts";
-export {
-  type DataFormat,
-  getModelLibrary,
-  guessModelLibrary,
-  type InputModel,
-  type LoadOptions,
-  MODEL_LIBRARIES,
-  MODEL_LIBRARY_LIST,
-  MODEL_LIBS,
-  type ModelLib,
-  type ModelLibrary,
-} from "./lib/importers/mod.ts";
-
-export {
-  type AccuracyReport,
-  isNirFile,
-  type PipelineHooks,
-  type PipelineOptions,
-  type PipelineResult,
-  resolveModelPath,
-  runPipeline,
-  samplePermutation,
-} from "./lib/pipeline/run.ts";
-export {
-  type ExperimentData,
-  type ExperimentIdentity,
-  experimentIdentity,
-  type MergeOptions,
-  type MergeResult,
-  mergeShards,
-  readShardRecord,
-  type ShardRecord,
-} from "./lib/pipeline/shards.ts";
-export {
-  type EnvReader,
-  parseShardSpec,
-  SHARD_COUNT_ENV,
-  shardFromEnvironment,
-} from "./lib/pipeline/shard_spec.ts";
-
-// --- config (lib/config) ---
 export {
   BOOLEAN_STATES,
   ConfigParser,
@@ -102,30 +81,127 @@ export {
 } from "./lib/config/literal.ts";
 export { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE } from "./lib/config/defaults.ts";
 export { ResolvedConfig, updateSetup, type UpdateSetupOptions } from "./lib/pipeline/setup.ts";
-export { type ConfigErrorDetails, PythonConfigError, type PythonErrorName } from "./lib/config/errors.ts";
 
-// --- io (lib/io) ---
-export { decodeNpy, encodeNpy, type NpyHeader, parseNpyHeader, readNpy, writeNpy } from "./lib/io/npy.ts";
-export { decodeNpz, encodeNpz, readNpz, readNpzArray, writeNpz, type WriteNpzOptions } from "./lib/io/npz.ts";
+// ---------------------------------------------------------------------------
+// Input libraries (snntoolbox.parsing.model_libs): files → input model
+// ---------------------------------------------------------------------------
 export {
-  assertHdf5File,
-  attrNames,
-  createHdf5,
-  datasetToNDArray,
-  type Hdf5Dataset,
-  type Hdf5File,
-  type Hdf5Group,
-  type Hdf5Object,
-  hdf5Ready,
-  openHdf5,
-  readDataset,
-  readNumberArrayAttr,
-  readStringArrayAttr,
-  readStringAttr,
-  writeDataset,
-  writeHdf5Atomic,
-} from "./lib/io/hdf5.ts";
+  type DataFormat,
+  getModelLibrary,
+  guessModelLibrary,
+  type InputModel,
+  type LoadOptions,
+  MODEL_LIBRARIES,
+  MODEL_LIBRARY_LIST,
+  MODEL_LIBS,
+  type ModelLib,
+  type ModelLibrary,
+} from "./lib/importers/mod.ts";
+export {
+  type KerasFileFormat,
+  loadKerasModel,
+  saveKerasH5,
+  type SaveKerasH5Options,
+} from "./lib/importers/keras/mod.ts";
+export { loadOnnxModel } from "./lib/importers/onnx/mod.ts";
+export { loadPytorchModel } from "./lib/importers/pytorch/mod.ts";
+export { type CaffeLoadOptions, loadCaffeModel } from "./lib/importers/caffe/mod.ts";
+export { type LasagneLoadOptions, loadLasagneModel } from "./lib/importers/lasagne/mod.ts";
+
+// ---------------------------------------------------------------------------
+// Parsing (snntoolbox.parsing.utils): the abstract parser and its helpers
+// ---------------------------------------------------------------------------
+export {
+  type AbsorbBnOptions,
+  absorbBnParameters,
+  AbstractModelParser,
+  ALWAYS_PARSED,
+  type BatchNormParameters,
+  createParser,
+  type DataFlow,
+  type DataFlowBatch,
+  evaluateDataflow,
+  evaluateModel,
+  type EvaluateOptions,
+  type EvaluationScore,
+  type FanoutOptions,
+  fixInputLayerShape,
+  getFanin,
+  getFanout,
+  getFanoutArray,
+  getInboundLayers,
+  getInboundLayersWithoutParams,
+  getInboundLayersWithParams,
+  getOutboundActivation,
+  getOutboundLayers,
+  getType,
+  hasStrideUnity,
+  hasWeights,
+  isSpiking,
+  type KernelKind,
+  type LayerAttributes,
+  type LayerAttributesOf,
+  type LoadedModel,
+  loadInputModel,
+  ModelParser,
+  // The one parser, also under the names of the per-library parsers of the Python toolbox.
+  ModelParser as CaffeModelParser,
+  ModelParser as KerasModelParser,
+  ModelParser as LasagneModelParser,
+  ModelParser as OnnxModelParser,
+  ModelParser as PytorchModelParser,
+  modifyParameterPrecision,
+  paddingString,
+  type ParametricType,
+  type ParsedLayerArgs,
+  type ParsedLayerConfigs,
+  type ParsedLayerOf,
+  type ParsedLayerType,
+  parsedModelPath,
+  type ParserOptions,
+  parserOptionsFromConfig,
+  PORT_LAYERS,
+  type PrecisionAttributes,
+  predictModel,
+  type PredictOptions,
+  saveParsedModel,
+  SUPPORTED_LAYERS,
+  type TensorRef,
+  toNumpy,
+} from "./lib/parsing/mod.ts";
+export {
+  applyActivation,
+  binarize,
+  clampedReluName,
+  type CustomActivationSpec,
+  parseCustomActivation,
+  reducePrecision,
+  registerCustomActivation,
+  registerCustomActivationsIn,
+} from "./lib/layers/activations.ts";
+export {
+  assembleCustomDict,
+  checkForCustomActivations,
+  type CustomActivation,
+  type CustomObject,
+  type CustomObjectsDict,
+  getClampedReluFromString,
+  getCustomActivation,
+  getCustomActivationsDict,
+  getCustomLayersDict,
+  getNoisySoftplusFromString,
+  getQuantizedActivationFunctionFromString,
+  registerCustomObjects,
+} from "./lib/layers/custom_objects.ts";
+export { precision } from "./lib/layers/metrics.ts";
+export { SPARSE_LAYER_CLASSES } from "./lib/layers/sparse.ts";
 export { loadParameters, parameterName, saveParameters } from "./lib/io/parameters.ts";
+
+// ---------------------------------------------------------------------------
+// Data and files a user reads and writes
+// ---------------------------------------------------------------------------
+export { decodeNpy, encodeNpy, readNpy, writeNpy } from "./lib/io/npy.ts";
+export { decodeNpz, encodeNpz, readNpz, readNpzArray, writeNpz, type WriteNpzOptions } from "./lib/io/npz.ts";
 export {
   type Batch,
   type BatchOptions,
@@ -161,134 +237,12 @@ export {
   readNir,
   writeNir,
 } from "./lib/io/nir.ts";
+export { withAtomicOutput, writeFileAtomic } from "./lib/io/atomic.ts";
 export { exceedsCeiling, maxArrayBytes, setMaxArrayBytes } from "./lib/io/limits.ts";
 
-// --- parsing (lib/parsing) ---
-export {
-  type AbsorbBnOptions,
-  absorbBnParameters,
-  AbstractModelParser,
-  type BatchNormParameters,
-  buildModelFromAttributes,
-  createParser,
-  evaluateModel,
-  type EvaluateOptions,
-  type EvaluationScore,
-  getFanin,
-  getFanout,
-  getInboundLayersWithoutParams,
-  getInboundLayersWithParams,
-  getOutboundActivation,
-  hasStrideUnity,
-  type KernelKind,
-  type LayerAttributes,
-  type LoadedModel,
-  loadInputModel,
-  ModelParser,
-  // The one parser, also under the names of the per-library parsers it replaced.
-  ModelParser as CaffeModelParser,
-  ModelParser as KerasModelParser,
-  ModelParser as LasagneModelParser,
-  ModelParser as OnnxModelParser,
-  ModelParser as PytorchModelParser,
-  paddingString,
-  parsedModelPath,
-  type ParserOptions,
-  parserOptionsFromConfig,
-  predictModel,
-  type PredictOptions,
-  registerCustomActivation,
-  registerCustomActivationsIn,
-  saveParsedModel,
-  SUPPORTED_LAYERS,
-} from "./lib/parsing/mod.ts";
-// --- importers (lib/importers) ---
-export {
-  type KerasFileFormat,
-  loadKerasModel,
-  saveKerasH5,
-  type SaveKerasH5Options,
-} from "./lib/importers/keras/mod.ts";
-export {
-  buildOnnxInputModel,
-  decodeOnnxModel,
-  loadOnnxModel,
-  MAX_ONNX_OPSET,
-  type OnnxAttribute,
-  type OnnxModel,
-  type OnnxNode,
-  type OnnxTensor,
-  type OnnxValueInfo,
-  readOnnxModel,
-  resolveOnnxPath,
-  SUPPORTED_ONNX_OPS,
-} from "./lib/importers/onnx/mod.ts";
-export { loadPytorchModel, resolvePytorchModelPath, torchExportHint } from "./lib/importers/pytorch/mod.ts";
-export {
-  applyCaffePreprocessing,
-  buildCaffeModel,
-  type CaffeBlob,
-  type CaffeBuildOptions,
-  type CaffeBuildResult,
-  type CaffeInput,
-  type CaffeLayer,
-  type CaffeLoadOptions,
-  type CaffeNet,
-  type CaffeNetInput,
-  caffePoolOutputSize,
-  type CaffePreprocessing,
-  caffePreprocessing,
-  findCaffeWeights,
-  inferCaffeShapes,
-  loadCaffeModel,
-  normalizeNet as normalizeCaffeNet,
-  parseTextFormat,
-  type PbMessage,
-  type PbValue,
-  readCaffemodel,
-  readCaffemodelH5,
-  readCaffeWeights,
-  readPrototxt,
-  resolveCaffeInputs,
-} from "./lib/importers/caffe/mod.ts";
-export {
-  buildLasagneModel,
-  type DictValue,
-  findLasagneParameters,
-  getAllLayers as getAllLasagneLayers,
-  interpretLasagneScript,
-  LASAGNE_LAYER_TYPES,
-  type LasagneBuildOptions,
-  type LasagneBuildResult,
-  type LasagneLayer,
-  type LasagneLoadOptions,
-  type LasagneScript,
-  layerParamNames as lasagneParamNames,
-  loadLasagneModel,
-  type Opaque,
-  type RangeValue,
-  readLasagneParameters,
-  type Ref,
-  type ScriptValue,
-  type TupleValue,
-  type UserFunction,
-} from "./lib/importers/lasagne/mod.ts";
-export {
-  type Expr as PythonExpr,
-  parsePythonScript,
-  type Stmt as PythonStmt,
-} from "./lib/io/python_syntax.ts";
-export {
-  type NumpyDType,
-  type PendingArray,
-  type PickleDict,
-  type PickleGlobal,
-  type PickleTuple,
-  type PickleValue,
-  readPickle,
-} from "./lib/io/pickle.ts";
-
-// --- conversion (lib/conversion) ---
+// ---------------------------------------------------------------------------
+// Conversion: parameter normalization
+// ---------------------------------------------------------------------------
 export {
   applyNormalizationSchedule,
   getScaleFactor,
@@ -308,7 +262,9 @@ export {
   toNirGraph,
 } from "./lib/conversion/nir.ts";
 
-// --- simulation (lib/simulation) ---
+// ---------------------------------------------------------------------------
+// Simulation: the INI spiking simulator, its results and report
+// ---------------------------------------------------------------------------
 export {
   type CellOptions,
   cellOptionsFromConfig,
@@ -321,21 +277,6 @@ export {
   simulationOptionsFromConfig,
 } from "./lib/simulation/options.ts";
 export {
-  integrateAndFire,
-  type NeuronState,
-  type NeuronStepInput,
-  type NeuronStepOutput,
-} from "./lib/simulation/neuron.ts";
-export { gatedMaxPool, type PoolGeometry } from "./lib/simulation/maxpool.ts";
-export { PASS_THROUGH_LAYER_TYPES, SPIKING_LAYER_TYPES } from "./lib/simulation/layers.ts";
-export {
-  type SpikingLayerInfo,
-  SpikingNetwork,
-  type StepOutput,
-  type StepRecording,
-} from "./lib/simulation/network.ts";
-export { decide, inTopK, pearson, sampleCorrelations } from "./lib/simulation/metrics.ts";
-export {
   type LayerCorrelation,
   LOG_VARS,
   type RunOptions,
@@ -344,12 +285,6 @@ export {
   type SimulationTallies,
   type TestData,
 } from "./lib/simulation/run.ts";
-export {
-  mergeResults,
-  type ShardSelection,
-  shardSelection,
-  type ShardSpec,
-} from "./lib/simulation/shards.ts";
 export {
   type Plot,
   PLOT_VARS,
@@ -373,16 +308,45 @@ export {
   simulateOutputCounts,
   spikingModelFromNir,
 } from "./lib/simulation/nir.ts";
+
+// ---------------------------------------------------------------------------
+// Pipeline: the whole run of an experiment file, its stages and shards
+// ---------------------------------------------------------------------------
+export {
+  type AccuracyReport,
+  isNirFile,
+  type PipelineHooks,
+  type PipelineOptions,
+  type PipelineResult,
+  resolveModelPath,
+  runPipeline,
+  samplePermutation,
+} from "./lib/pipeline/run.ts";
 export {
   cloneModel,
   runSnnStages,
   type SnnStagesInput,
   type SnnStagesResult,
 } from "./lib/pipeline/snn_stages.ts";
+export {
+  type ExperimentData,
+  type ExperimentIdentity,
+  experimentIdentity,
+  type MergeOptions,
+  type MergeResult,
+  mergeShards,
+  readShardRecord,
+  type ShardRecord,
+} from "./lib/pipeline/shards.ts";
+export {
+  type EnvReader,
+  parseShardSpec,
+  SHARD_COUNT_ENV,
+  shardFromEnvironment,
+} from "./lib/pipeline/shard_spec.ts";
+export { type ShardSelection, shardSelection, type ShardSpec } from "./lib/simulation/shards.ts";
 
-// --- backend (lib/backend) ---
-export { DEFAULT_THREADS, MAX_WASM_THREADS } from "./lib/backend/mod.ts";
-export { DataParallelModel, type DataParallelOptions } from "./lib/backend/workers.ts";
-
-// --- ship (dependency types named in the API) ---
+// ---------------------------------------------------------------------------
+// Dependency types named in the API
+// ---------------------------------------------------------------------------
 export type { H5Dataset, H5File, H5Group, Layer, LayersModel, Tensor, Tensor4D } from "./deps.ts";

@@ -9,7 +9,7 @@ import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { UsageError } from "../errors.ts";
 import { initBackend } from "../backend/mod.ts";
-import type { LayerAttributes } from "../parsing/abstract_parser.ts";
+import type { LayerAttributes } from "../parsing/attributes.ts";
 import { loadInputModel, parsedModelPath, saveParsedModel } from "../parsing/files.ts";
 import { createParser } from "../parsing/model_parser.ts";
 import { sizeOf } from "../io/ndarray.ts";

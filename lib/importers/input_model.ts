@@ -13,6 +13,7 @@
 import type { LayersModel } from "../../deps.ts";
 import { withFileErrors } from "../io/unexpected_errors.ts";
 import { applyTfjsFixes } from "../layers/tfjs_fixes.ts";
+import type { CustomObjectsDict } from "../layers/custom_objects.ts";
 
 /** Image data layout of a model or layer. */
 export type DataFormat = "channels_first" | "channels_last";
@@ -29,6 +30,13 @@ export interface InputModel {
   dataFormat: DataFormat;
   /** Free-form facts about the source (framework version, backend, kernel flips applied, ...). */
   metadata: Record<string, string>;
+  /**
+   * Attributes of layers (by layer name) that the model file states but
+   * TF.js layers do not keep: the toolbox's per-layer fixed point format
+   * `"Qm.f": [m, f]` and `"quantize_bias": boolean`. The parser adds them
+   * to the layer's config.
+   */
+  layerAttributes?: Record<string, Record<string, unknown>>;
 }
 
 /** Options every library's `load` accepts. */
@@ -37,6 +45,12 @@ export interface LoadOptions {
   flipKernels?: boolean;
   /** Input shape without batch (source layout), for formats that do not state it (Caffe Data layers). */
   inputShape?: number[];
+  /**
+   * Custom objects the model file may name (`[paths] filepath_custom_objects`,
+   * see `getCustomActivationsDict`): each custom activation is registered
+   * under its key before the model is built (Keras library).
+   */
+  customObjects?: Readonly<CustomObjectsDict>;
 }
 
 /**

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
+import { type Tensor, tf } from "../../deps.ts";
 import { ConfigError } from "../errors.ts";
 
 /** A parsed custom activation: its kind and parameters. */
@@ -23,6 +23,7 @@ export type CustomActivationSpec =
   | { kind: "quantized_relu"; m: number; f: number }
   | { kind: "clamped_relu"; threshold: number; maxValue: number | null }
   | { kind: "noisy_softplus"; k: number; sigma: number }
+  | { kind: "limited_relu"; negativeSlope: number; maxValue: number | null; threshold: number }
   | { kind: "binary_sigmoid" }
   | { kind: "binary_tanh" };
 
@@ -119,7 +120,8 @@ export function binarize(w: Float32Array, h = 1): Float32Array {
   return out;
 }
 
-function applySpec(spec: CustomActivationSpec, x: tf.Tensor): tf.Tensor {
+/** Apply the custom activation `spec` to `x`. */
+export function applyCustomActivation(spec: CustomActivationSpec, x: Tensor): Tensor {
   return tf.tidy(() => {
     switch (spec.kind) {
       case "quantized_relu": {
@@ -135,6 +137,12 @@ function applySpec(spec: CustomActivationSpec, x: tf.Tensor): tf.Tensor {
       case "noisy_softplus": {
         const ks = spec.k * spec.sigma;
         return tf.mul(tf.softplus(tf.div(x, ks)), ks);
+      }
+      case "limited_relu": {
+        // Keras ReLU: x above threshold (clipped at max_value), else negative_slope · (x − threshold).
+        const below = tf.mul(tf.sub(x, spec.threshold), spec.negativeSlope);
+        const r = tf.where(tf.greater(x, spec.threshold), x, below);
+        return spec.maxValue === null ? r : tf.minimum(r, spec.maxValue);
       }
       case "binary_sigmoid":
         return tf.round(tf.clipByValue(tf.div(tf.add(x, 1), 2), 0, 1));
@@ -168,7 +176,7 @@ function registerAs(alias: string, exact: string, spec: CustomActivationSpec): v
       return exact;
     }
     apply(x: tf.Tensor): tf.Tensor {
-      return applySpec(spec, x);
+      return applyCustomActivation(spec, x);
     }
     getConfig(): tf.serialization.ConfigDict {
       return {};
@@ -191,11 +199,19 @@ function registerAs(alias: string, exact: string, spec: CustomActivationSpec): v
 export function registerCustomActivation(activation: string): boolean {
   const spec = parseCustomActivation(activation);
   if (!spec) return false;
-  const exact = unsnake(activation);
-  const snake = tfjsSnakeCase(exact);
-  const aliases = [exact, activation, snake, tfjsCamelCase(exact), tfjsCamelCase(snake)];
-  for (const alias of new Set(aliases)) registerAs(alias, exact, spec);
+  registerActivationAs(unsnake(activation), spec, activation);
   return true;
+}
+
+/**
+ * Register the activation `spec` under the name `exact` and the names
+ * TF.js's save/load case conversions turn it into (and `alsoAs`), every
+ * alias reporting `exact` as its name.
+ */
+export function registerActivationAs(exact: string, spec: CustomActivationSpec, alsoAs = exact): void {
+  const snake = tfjsSnakeCase(exact);
+  const aliases = [exact, alsoAs, snake, tfjsCamelCase(exact), tfjsCamelCase(snake)];
+  for (const alias of new Set(aliases)) registerAs(alias, exact, spec);
 }
 
 /**
@@ -246,8 +262,8 @@ export function restoreActivationNames(config: unknown): unknown {
 }
 
 /** Apply any activation string (custom or TF.js built-in) to `x`, e.g. for reference computations. */
-export function applyActivation(activation: string, x: tf.Tensor): tf.Tensor {
+export function applyActivation(activation: string, x: Tensor): Tensor {
   const spec = parseCustomActivation(activation);
-  if (spec) return applySpec(spec, x);
+  if (spec) return applyCustomActivation(spec, x);
   return tf.tidy(() => tf.layers.activation({ activation: activation as "relu" }).apply(x) as tf.Tensor);
 }

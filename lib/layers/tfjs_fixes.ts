@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
+import { type Layer, type LayersModel, tf } from "../../deps.ts";
 
 interface BatchNormConfig {
   axis?: number | number[];
@@ -88,7 +88,7 @@ interface Conv1DFields {
  * `undefined` when the layer has none. Reads the layer object when its config
  * omits the format (TF.js `Conv1D.getConfig()` deletes it).
  */
-export function layerDataFormat(layer: tf.layers.Layer): "channelsFirst" | "channelsLast" | undefined {
+export function layerDataFormat(layer: Layer): "channelsFirst" | "channelsLast" | undefined {
   const fromConfig = (layer.getConfig() as { dataFormat?: unknown }).dataFormat;
   const f = fromConfig ?? (layer as unknown as { dataFormat?: unknown }).dataFormat;
   return f === "channelsFirst" || f === "channelsLast" ? f : undefined;
@@ -210,7 +210,7 @@ export function makeChannelsFirstPooling1D(
  * Apply the corrections to every layer of `model` (nested models included)
  * that needs one. Idempotent; returns the number of layers corrected.
  */
-export function applyTfjsFixes(model: tf.LayersModel): number {
+export function applyTfjsFixes(model: LayersModel): number {
   let fixed = 0;
   for (const layer of nestedLayers(model)) {
     const marked = layer as { __snnFixed?: boolean };

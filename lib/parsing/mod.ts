@@ -15,35 +15,45 @@
  *
  * @module
  */
+export { AbstractModelParser, ALWAYS_PARSED, PORT_LAYERS } from "./abstract_parser.ts";
 export {
-  AbstractModelParser,
-  ACTIVATION_LAYERS,
   type BatchNormParameters,
-  buildModelFromAttributes,
-  createParsedLayer,
-  flatIndexMap,
   type LayerAttributes,
-  NOOP_LAYERS,
-  SUPPORTED_LAYERS,
-} from "./abstract_parser.ts";
+  type LayerAttributesOf,
+  type ParsedLayerArgs,
+  type ParsedLayerConfigs,
+  type ParsedLayerType,
+} from "./attributes.ts";
+export { buildModelFromAttributes, createParsedLayer } from "./build.ts";
+export { flatIndexMap } from "./layout.ts";
+export { ACTIVATION_LAYERS, NOOP_LAYERS, SUPPORTED_LAYERS } from "./layer_types.ts";
+export { type ParsedGraph, type TensorRef } from "./graph.ts";
+export { modifyParameterPrecision, type PrecisionAttributes } from "./precision.ts";
+export { type ParametricType, type ParsedLayerOf } from "./attributes.ts";
 export {
   type AbsorbBnOptions,
   absorbBnParameters,
-  getFanin,
-  getFanout,
-  getFanoutArray,
+  fixInputLayerShape,
   getInboundLayers,
   getInboundLayersWithoutParams,
   getInboundLayersWithParams,
   getOutboundActivation,
   getOutboundLayers,
-  getSpikingOutboundLayers,
   getType,
-  hasStrideUnity,
   hasWeights,
   type KernelKind,
   paddingString,
+  toNumpy,
 } from "./utils.ts";
+export {
+  type FanoutOptions,
+  getFanin,
+  getFanout,
+  getFanoutArray,
+  getSpikingOutboundLayers,
+  hasStrideUnity,
+  isSpiking,
+} from "./fanout.ts";
 export {
   applyActivation,
   binarize,
@@ -59,6 +69,9 @@ export {
 export { applyTfjsFixes, layerDataFormat } from "../layers/tfjs_fixes.ts";
 export { isToolboxConfig, parseQmf, type ParserOptions, parserOptionsFromConfig } from "./options.ts";
 export {
+  type DataFlow,
+  type DataFlowBatch,
+  evaluateDataflow,
   evaluateModel,
   type EvaluateOptions,
   type EvaluationScore,

@@ -13,7 +13,8 @@ import type { Float32NDArray } from "../io/ndarray.ts";
 import type { DataFormat, InputModel } from "../importers/input_model.ts";
 import type { ToolboxConfig } from "../config/types.ts";
 import type { ParserOptions } from "./options.ts";
-import { AbstractModelParser, type BatchNormParameters, type LayerAttributes } from "./abstract_parser.ts";
+import { AbstractModelParser } from "./abstract_parser.ts";
+import type { BatchNormParameters, LayerAttributesOf, ParametricType } from "./attributes.ts";
 import { layerDataFormat } from "../layers/tfjs_fixes.ts";
 
 function toNDArray(t: tf.Tensor): Float32NDArray {
@@ -114,9 +115,17 @@ export class ModelParser extends AbstractModelParser {
     return layer.name;
   }
 
-  /** The layer's config (`getConfig()`, camelCase). */
+  /**
+   * The layer's config (`getConfig()`, camelCase), with the toolbox's
+   * per-layer precision attributes (`Qm.f`, `quantize_bias`) the model file
+   * states for it (see `InputModel.layerAttributes`).
+   */
   override initializeAttributes(layer?: Layer): Record<string, unknown> {
-    return layer ? { ...(layer.getConfig() as Record<string, unknown>) } : {};
+    if (!layer) return {};
+    return {
+      ...(layer.getConfig() as Record<string, unknown>),
+      ...this.inputModel.layerAttributes?.[layer.name],
+    };
   }
 
   /** μ, 1/√(σ²+ε), γ, β and axis of a BatchNormalization layer. */
@@ -234,17 +243,63 @@ export class ModelParser extends AbstractModelParser {
   }
 
   /** `[kernel [in, out], bias]` (zero bias when the layer has none). */
-  parseDense(layer: Layer, attributes: LayerAttributes): void {
+  parseDense(layer: Layer, attributes: LayerAttributesOf<"Dense">): void {
     attributes.parameters = this.weightsWithBias(layer, Number(attributes.config.units));
   }
 
   /** `[kernel, bias]` (zero bias when the layer has none). */
-  parseConvolution(layer: Layer, attributes: LayerAttributes): void {
+  parseConvolution(
+    layer: Layer,
+    attributes: LayerAttributesOf<"Conv1D" | "Conv2D" | "Conv2DTranspose">,
+  ): void {
     attributes.parameters = this.weightsWithBias(layer, Number(attributes.config.filters));
   }
 
+  /** The kernel, bias (zeros when the layer has none) and mask of a pruned layer, by weight name. */
+  private maskedWeights(layer: Layer, attributes: LayerAttributesOf<ParametricType>, nOut: number): void {
+    // Variable names are `<layer>/<weight>` (`:0` suffixed in files): the last part names the weight.
+    const byName = new Map(
+      layer.weights.map((w, i) => [w.originalName.replace(/:\d+$/, "").split("/").pop()!, i]),
+    );
+    const values = layer.getWeights();
+    const get = (name: string) => {
+      const i = byName.get(name);
+      return i === undefined ? undefined : toNDArray(values[i]);
+    };
+    const kernel = get("kernel");
+    const mask = get("mask");
+    if (!kernel || !mask) {
+      throw new ModelFormatError(
+        `${this.inputModel.path}: pruned layer '${layer.name}' needs the weights kernel and mask; found ${
+          [...byName.keys()].join(", ") || "none"
+        }`,
+      );
+    }
+    attributes.parameters = [kernel, get("bias") ?? zeros(nOut)];
+    attributes.mask = mask;
+  }
+
+  /** The toolbox's `Sparse` layer: `[kernel, bias]` and its mask. */
+  override parseSparse(layer: Layer, attributes: LayerAttributesOf<"Dense">): void {
+    this.maskedWeights(layer, attributes, Number(attributes.config.units));
+  }
+
+  /** The toolbox's `SparseConv2D` layer: `[kernel, bias]` and its mask. */
+  override parseSparseConvolution(layer: Layer, attributes: LayerAttributesOf<"Conv2D">): void {
+    this.maskedWeights(layer, attributes, Number(attributes.config.filters));
+  }
+
+  /** The toolbox's `SparseDepthwiseConv2D` layer: `[depthwiseKernel, bias]` and its mask. */
+  override parseSparseDepthwiseConvolution(
+    layer: Layer,
+    attributes: LayerAttributesOf<"DepthwiseConv2D">,
+  ): void {
+    const [, , c, mult] = layer.weights[0]?.shape as number[] ?? [];
+    this.maskedWeights(layer, attributes, c * mult);
+  }
+
   /** `[depthwiseKernel, bias]` (zero bias when the layer has none). */
-  parseDepthwiseConvolution(layer: Layer, attributes: LayerAttributes): void {
+  parseDepthwiseConvolution(layer: Layer, attributes: LayerAttributesOf<"DepthwiseConv2D">): void {
     const ws = layer.getWeights().map(toNDArray);
     if (ws.length === 1) ws.push(zeros(ws[0].shape[2] * ws[0].shape[3]));
     attributes.parameters = ws;
@@ -260,11 +315,14 @@ export class ModelParser extends AbstractModelParser {
   }
 
   /** Pooling attributes are already in the layer config. */
-  parsePooling(_layer: Layer, _attributes: LayerAttributes): void {}
+  parsePooling(
+    _layer: Layer,
+    _attributes: LayerAttributesOf<"MaxPooling1D" | "MaxPooling2D" | "AveragePooling1D" | "AveragePooling2D">,
+  ): void {}
 
   /** The concatenation axis (source layout). */
-  parseConcatenate(layer: Layer, attributes: LayerAttributes): void {
-    attributes.config.axis = (layer.getConfig() as Record<string, unknown>).axis ?? -1;
+  parseConcatenate(layer: Layer, attributes: LayerAttributesOf<"Concatenate">): void {
+    attributes.config.axis = Number((layer.getConfig() as Record<string, unknown>).axis ?? -1);
   }
 }
 

@@ -15,7 +15,12 @@ import { type NDArray, sizeOf } from "../io/ndarray.ts";
 import { isFileSync, joinPath } from "../io/paths.ts";
 import { evaluateModel, type EvaluationScore } from "../parsing/evaluate.ts";
 import { saveParsedModel } from "../parsing/files.ts";
-import type { InputModel } from "../importers/input_model.ts";
+import type { InputModel, LoadOptions } from "../importers/input_model.ts";
+import {
+  assembleCustomDict,
+  getCustomActivationsDict,
+  getCustomLayersDict,
+} from "../layers/custom_objects.ts";
 import { getModelLibrary, type ModelLibrary } from "../importers/mod.ts";
 import { createParser } from "../parsing/model_parser.ts";
 import type { SimulationResult } from "../simulation/run.ts";
@@ -149,9 +154,14 @@ function report(score: EvaluationScore): AccuracyReport {
  * layers) takes it from the test data, channels first (an `[H, W, C]`
  * sample with few channels is read as channels-last and reordered).
  */
-async function loadWithDataShape(library: ModelLibrary, path: string, x?: NDArray): Promise<InputModel> {
+async function loadWithDataShape(
+  library: ModelLibrary,
+  path: string,
+  x: NDArray | undefined,
+  options: LoadOptions,
+): Promise<InputModel> {
   try {
-    return await library.load(path);
+    return await library.load(path, options);
   } catch (err) {
     if (!(err instanceof InputShapeRequiredError) || !x) throw err;
     const sample = x.shape.slice(1);
@@ -159,8 +169,21 @@ async function loadWithDataShape(library: ModelLibrary, path: string, x?: NDArra
     const inputShape = sample.length === 3 && last <= 4 && sample[0] > 4
       ? [last, ...sample.slice(0, -1)]
       : sample;
-    return await library.load(path, { inputShape });
+    return await library.load(path, { ...options, inputShape });
   }
+}
+
+/**
+ * The load options of `[paths] filepath_custom_objects`: as the toolbox's
+ * Keras `load`, the custom activations (with those the JSON file defines)
+ * and the custom layers.
+ */
+function customObjectsOptions(config: ToolboxConfig): LoadOptions {
+  const file = config.hasOption("paths", "filepath_custom_objects")
+    ? config.get("paths", "filepath_custom_objects").trim()
+    : "";
+  if (!file) return {};
+  return { customObjects: assembleCustomDict(getCustomActivationsDict(file), getCustomLayersDict()) };
 }
 
 function pct(x: number): string {
@@ -233,7 +256,7 @@ export async function runPipeline(
   if (tools("evaluate_ann") || tools("parse")) {
     const modelPath = resolveModelPath(joinPath(pathWd, config.get("paths", "filename_ann")), library);
     log(`Loading ${config.get("input", "model_lib")} model ${modelPath}`);
-    inputModel = await loadWithDataShape(library, modelPath, xTestFile?.array);
+    inputModel = await loadWithDataShape(library, modelPath, xTestFile?.array, customObjectsOptions(config));
     result.stages.push("load");
   }
 

@@ -31,6 +31,8 @@ const CONV_CLASSES = new Set([
   "DepthwiseConv2D",
   "SeparableConv1D",
   "SeparableConv2D",
+  "SparseConv2D",
+  "SparseDepthwiseConv2D",
 ]);
 
 function shapeText(shape: readonly (number | null)[]): string {

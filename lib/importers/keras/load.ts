@@ -12,6 +12,8 @@ import { requireBackend } from "../../backend/mod.ts";
 import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../errors.ts";
 import type { InputModel, LoadOptions } from "../input_model.ts";
 import { registerCustomActivationsIn } from "../../layers/activations.ts";
+// Importing the custom objects registers the toolbox's pruned layers (Sparse, SparseConv2D, ...) with TF.js.
+import { registerCustomObjects } from "../../layers/custom_objects.ts";
 import { asToolboxError } from "../../io/unexpected_errors.ts";
 import { assertHdf5File, type Hdf5File, openHdf5, readStringAttr } from "../../io/hdf5.ts";
 import { dirName, firstFile, readModelFile, readModelTextFile, stripExtension } from "../../io/paths.ts";
@@ -211,6 +213,7 @@ async function build(path: string, source: KerasSource, options: LoadOptions): P
     // TF.js camelCases activation strings before looking them up: register the toolbox's
     // custom activations (`relu_Q1.4`, `clamped_relu_0.1_None`) under those names first.
     registerCustomActivationsIn(norm.config);
+    if (options.customObjects) registerCustomObjects(options.customObjects);
     model = await tf.models.modelFromJSON({
       modelTopology: norm.config as unknown as tf.io.ModelJSON["modelTopology"],
     });
@@ -230,11 +233,13 @@ async function build(path: string, source: KerasSource, options: LoadOptions): P
     if (err instanceof SnnToolboxError) throw err;
     throw new ModelFormatError(`${path}: cannot load weights: ${errText(err)}`, { file: path, cause: err });
   }
+  const layerAttributes = precisionAttributes(norm.config);
   return {
     model,
     library: "keras",
     path,
     dataFormat: norm.dataFormat,
+    ...(Object.keys(layerAttributes).length ? { layerAttributes } : {}),
     metadata: {
       format: source.format,
       kerasVersion: source.kerasVersion || (generation === "1" ? "1" : ""),
@@ -245,6 +250,25 @@ async function build(path: string, source: KerasSource, options: LoadOptions): P
       modelClass: asString(source.config.class_name) ?? "",
     },
   };
+}
+
+/** The toolbox's per-layer precision attributes (`Qm.f`, `quantize_bias`) in a model config, by layer name. */
+function precisionAttributes(config: unknown): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!isObject(v)) return;
+    const cfg = v.config;
+    if (typeof v.class_name === "string" && isObject(cfg) && typeof cfg.name === "string") {
+      const extra: Record<string, unknown> = {};
+      if (Array.isArray(cfg["Qm.f"]) && cfg["Qm.f"].length === 2) extra["Qm.f"] = cfg["Qm.f"].map(Number);
+      if (typeof cfg.quantize_bias === "boolean") extra.quantize_bias = cfg.quantize_bias;
+      if (Object.keys(extra).length) out[cfg.name] = extra;
+    }
+    Object.values(v).forEach(walk);
+  };
+  walk(config);
+  return out;
 }
 
 async function loadHdf5(path: string, options: LoadOptions): Promise<InputModel> {
