@@ -63,18 +63,9 @@ export {
   type GetOptions,
   MAX_INTERPOLATION_DEPTH,
 } from "./lib/config/configparser.ts";
-export {
-  isPySet,
-  type JsonValue,
-  literalEval,
-  pyEquals,
-  pyFloatRepr,
-  pyIterable,
-  pyRepr,
-  pyStr,
-  pyStrRepr,
-  toJson,
-} from "./lib/config/literal.ts";
+export { literalEval } from "./lib/config/literal.ts";
+export { type JsonValue, pyFloatRepr, pyRepr, pyStr, pyStrRepr, toJson } from "./lib/config/py_repr.ts";
+export { isPySet, pyEquals, pyIterable } from "./lib/config/py_values.ts";
 export { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE } from "./lib/config/defaults.ts";
 export { ResolvedConfig, updateSetup, type UpdateSetupOptions } from "./lib/config/setup.ts";
 export { type ConfigErrorDetails, PythonConfigError, type PythonErrorName } from "./lib/config/errors.ts";

@@ -21,7 +21,8 @@ import type { PyValue, ToolboxConfig } from "./types.ts";
 import { ConfigParser, type GetOptions } from "./configparser.ts";
 import { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE, EXTRA_SETTINGS } from "./defaults.ts";
 import { type ConfigErrorDetails, locationPrefix, PythonConfigError } from "./errors.ts";
-import { pyFloatRepr, pyIterable, pyRepr } from "./literal.ts";
+import { pyFloatRepr, pyRepr } from "./py_repr.ts";
+import { pyIterable } from "./py_values.ts";
 import { MODEL_LIBS } from "../parsing/input_model.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 
