@@ -24,7 +24,7 @@ import {
   layerParamNames,
   type ScriptValue,
 } from "../../io/lasagne/interpreter.ts";
-import { type PickleValue, readPickle } from "../../io/lasagne/pickle.ts";
+import { type PickleValue, readPickle } from "../../io/pickle/numpy.ts";
 import { loadParameters } from "../../io/parameters.ts";
 import { readNpz } from "../../io/npz.ts";
 import { convKernelToTf } from "../../io/layout.ts";
