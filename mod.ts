@@ -211,34 +211,36 @@ export {
   readLasagneParameters,
 } from "./lib/parsing/model_libs/lasagne.ts";
 export {
-  type DictValue,
   getAllLayers as getAllLasagneLayers,
   interpretLasagneScript,
   LASAGNE_LAYER_TYPES,
   type LasagneLayer,
   type LasagneScript,
   layerParamNames as lasagneParamNames,
+} from "./lib/io/lasagne/interpreter.ts";
+export {
+  type DictValue,
+  type FunctionValue as UserFunction,
   type Opaque,
   type RangeValue,
   type Ref,
   type ScriptValue,
   type TupleValue,
-  type UserFunction,
-} from "./lib/io/lasagne/interpreter.ts";
+} from "./lib/io/python/values.ts";
 export {
   type Expr as PythonExpr,
-  parsePythonScript,
+  parseModule as parsePythonScript,
   type Stmt as PythonStmt,
-} from "./lib/io/lasagne/python_syntax.ts";
+} from "./lib/io/python/mod.ts";
 export {
-  type NumpyDType,
-  type PendingArray,
   type PickleDict,
   type PickleGlobal,
   type PickleTuple,
   type PickleValue,
   readPickle,
-} from "./lib/io/lasagne/pickle.ts";
+} from "./lib/io/pickle/numpy.ts";
+export { readTorchStateDict, type TorchStateDict } from "./lib/io/torch/state_dict.ts";
+export { loadPytorchScriptModel, type PytorchScriptOptions } from "./lib/importers/pytorch/script.ts";
 
 // --- conversion (lib/conversion) ---
 export {

@@ -187,9 +187,14 @@ const RULES: readonly Rule[] = [
 const MODEL_FILES: Readonly<Record<string, readonly (readonly string[])[]>> = {
   keras: [[".h5", ".keras", ".json"]],
   onnx: [[".onnx"]],
-  pytorch: [[".onnx"]],
+  pytorch: [[".py"], [".pth", ".pkl", ".pt"]],
   caffe: [[".prototxt"], [".caffemodel", ".caffemodel.h5"]],
   lasagne: [[".py"], [".pkl", ".h5", ".npz"]],
+};
+
+/** Another set of files a `model_lib` accepts instead of its {@linkcode MODEL_FILES} (PyTorch: an ONNX export). */
+const ALTERNATIVE_MODEL_FILES: Readonly<Record<string, readonly (readonly string[])[]>> = {
+  pytorch: [[".onnx"]],
 };
 
 /** Reads values for the checks and builds errors that name file, section, key and value. */
@@ -480,15 +485,28 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
   const modelLib = parser.get("input", "model_lib");
   const filenameAnn = parser.get("paths", "filename_ann");
   if (parser.getBoolean("tools", "evaluate_ann") || parser.getBoolean("tools", "parse")) {
-    for (const group of MODEL_FILES[modelLib] ?? []) {
+    const present = (groups: readonly (readonly string[])[]) =>
+      groups.every((group) => group.some((ext) => isFile(pyJoin(pathWd, filenameAnn + ext))));
+    const alternative = ALTERNATIVE_MODEL_FILES[modelLib];
+    const groups = alternative && !present(MODEL_FILES[modelLib] ?? []) && present(alternative)
+      ? alternative
+      : MODEL_FILES[modelLib] ?? [];
+    for (const group of groups) {
       const candidates = group.map((ext) => pyJoin(pathWd, filenameAnn + ext));
       if (!candidates.some(isFile)) {
         const ext = Object.values(MODEL_FILES).flat(2).find((e) => filenameAnn.endsWith(e));
         const hint = ext ? ` (give filename_ann without the extension '${ext}')` : "";
+        const instead = alternative && groups !== alternative
+          ? `; or instead ${
+            alternative.map((g) => g.map((e) => pyJoin(pathWd, filenameAnn + e)).join(" or ")).join(" and ")
+          }`
+          : "";
         throw checker.fail(
           "paths",
           "filename_ann",
-          `model_lib '${modelLib}' needs the file ${candidates.join(" or ")}, which does not exist${hint}`,
+          `model_lib '${modelLib}' needs the file ${
+            candidates.join(" or ")
+          }, which does not exist${hint}${instead}`,
           { value: filenameAnn, allowed: candidates },
         );
       }

@@ -80,6 +80,8 @@ export interface Host {
   index?(obj: HostObject | InstanceValue, key: ScriptValue, line: number): ScriptValue | undefined;
   /** A value was stored in a dict under `key` (Lasagne names layers after their key). */
   storedInDict?(key: string | number, value: ScriptValue): void;
+  /** `isinstance(v, type)` for a type from an imported module (`nn.Conv2d`); `undefined`: not known. */
+  isInstance?(v: ScriptValue, type: Ref): boolean | undefined;
   /** An instance of a script class was created, before its `__init__` runs. */
   created?(inst: InstanceValue, line: number): void;
 }
@@ -97,6 +99,8 @@ export class Evaluator {
   readonly #parents = new WeakMap<Scope, Scope>();
   readonly #classScopes = new WeakMap<Scope, ClassValue>();
   readonly #frames: { fn: FunctionValue; self?: ScriptValue }[] = [];
+  /** Why names a reader left unbound could not be computed (named when a script uses them). */
+  readonly unavailable: Map<string, string> = new Map();
   #steps = 0;
 
   /** Evaluate scripts of `file` with `host` giving meaning to imported modules. */
@@ -350,7 +354,8 @@ export class Evaluator {
     }
     if (this.globals.has(name)) return this.globals.get(name)!;
     if (isBuiltinName(name)) return { kind: "ref", path: `builtins.${name}` };
-    return this.fail(line, `name '${name}' is not defined`);
+    const why = this.unavailable.get(name);
+    return this.fail(line, `name '${name}' is not defined${why ? ` (${why})` : ""}`);
   }
 
   /** Evaluate an expression. */
@@ -864,6 +869,8 @@ export class Evaluator {
           case "builtins.dict":
             return isKind(v, "dict");
         }
+        const known = this.host.isInstance?.(v, t);
+        if (known !== undefined) return known;
       }
       return this.fail(line, `isinstance(..., ${this.describe(t)}) is outside the supported subset`);
     });

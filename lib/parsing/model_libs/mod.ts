@@ -15,7 +15,7 @@ import { applyTfjsFixes } from "../tfjs_fixes.ts";
 import { withFileErrors } from "../unexpected_errors.ts";
 import { KerasModelParser, load as loadKeras } from "./keras.ts";
 import { loadOnnxModel, OnnxModelParser } from "./onnx.ts";
-import { loadPytorchModel, PytorchModelParser } from "./pytorch.ts";
+import { claimsPytorchFile, loadPytorchModel, PYTORCH_EXTENSIONS, PytorchModelParser } from "./pytorch.ts";
 import { CaffeModelParser, loadCaffeModel } from "./caffe.ts";
 import { LasagneModelParser, loadLasagneModel } from "./lasagne.ts";
 
@@ -27,6 +27,8 @@ export interface ModelLibrary {
   createParser(inputModel: InputModel, config?: ToolboxConfig | ParserOptions): AbstractModelParser<unknown>;
   /** File extensions (lower case, with dot) this library reads, for picking a library from a path. */
   extensions: readonly string[];
+  /** Whether this library reads `path`, for extensions several libraries share (`.py`: Lasagne or PyTorch). */
+  claims?(path: string): boolean;
 }
 
 const kerasParser = (m: InputModel, c?: ToolboxConfig | ParserOptions): AbstractModelParser<unknown> =>
@@ -61,7 +63,8 @@ export const MODEL_LIBRARIES: Partial<Record<ModelLib, ModelLibrary>> = {
   pytorch: {
     load: fixed(loadPytorchModel),
     createParser: (m, c) => new PytorchModelParser(m, c) as unknown as AbstractModelParser<unknown>,
-    extensions: [".pth", ".pt"],
+    extensions: PYTORCH_EXTENSIONS,
+    claims: claimsPytorchFile,
   },
   caffe: {
     load: fixed(loadCaffeModel),
@@ -86,13 +89,18 @@ export function getModelLibrary(name: string): ModelLibrary {
   return lib;
 }
 
-/** Pick the library for a model file from its extension (`.onnx` → onnx, `.h5` → keras, ...). */
+/**
+ * Pick the library for a model file from its extension (`.onnx` → onnx, `.h5` → keras, ...); where
+ * libraries share an extension, by what the file is (a `.py` that imports torch → pytorch, else lasagne).
+ */
 export function guessModelLibrary(path: string): ModelLib | undefined {
   const lower = path.toLowerCase();
   let best: [ModelLib, number] | undefined;
   for (const [name, lib] of Object.entries(MODEL_LIBRARIES) as [ModelLib, ModelLibrary][]) {
     for (const ext of lib.extensions) {
-      if (lower.endsWith(ext) && (!best || ext.length > best[1])) best = [name, ext.length];
+      if (lower.endsWith(ext) && (!best || ext.length > best[1]) && (lib.claims?.(path) ?? true)) {
+        best = [name, ext.length];
+      }
     }
   }
   return best?.[0];
