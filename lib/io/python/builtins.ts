@@ -186,14 +186,7 @@ export function callBuiltin(
     case "reversed":
       return ev.iterate(a ?? null, line).reverse();
     case "sorted": {
-      const items = ev.iterate(a ?? null, line);
-      if (!items.every((x) => typeof x === "number") && !items.every((x) => typeof x === "string")) {
-        return ev.fail(line, "sorted() of mixed values is outside the supported subset");
-      }
-      const sorted = [...items].sort((
-        x,
-        y,
-      ) => ((x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : 0));
+      const sorted = [...ev.iterate(a ?? null, line)].sort((x, y) => ev.order(x, y, line));
       return truthy(kwargs.get("reverse") ?? false) ? sorted.reverse() : sorted;
     }
     case "any":

@@ -304,13 +304,28 @@ export class Evaluator {
       case "tuple":
       case "list": {
         const items = this.iterate(value, line);
-        if (target.items.some((t) => t.t === "starred")) {
-          this.fail(line, "starred assignment targets are outside the supported subset");
+        const star = target.items.findIndex((t) => t.t === "starred");
+        if (star < 0) {
+          if (items.length !== target.items.length) {
+            this.fail(line, `cannot unpack ${items.length} values into ${target.items.length} names`);
+          }
+          target.items.forEach((t, i) => this.assign(t, items[i], scope, line));
+          return;
         }
-        if (items.length !== target.items.length) {
-          this.fail(line, `cannot unpack ${items.length} values into ${target.items.length} names`);
+        const after = target.items.length - star - 1;
+        if (items.length < target.items.length - 1) {
+          this.fail(
+            line,
+            `cannot unpack ${items.length} values into ${target.items.length - 1} or more names`,
+          );
         }
-        target.items.forEach((t, i) => this.assign(t, items[i], scope, line));
+        target.items.forEach((t, i) => {
+          if (i < star) this.assign(t, items[i], scope, line);
+          else if (i > star) this.assign(t, items[items.length - (target.items.length - i)], scope, line);
+          else if (t.t === "starred") {
+            this.assign(t.value, items.slice(star, items.length - after), scope, line);
+          }
+        });
         return;
       }
       default:
@@ -773,17 +788,32 @@ export class Evaluator {
         return op === "in" ? found : !found;
       }
     }
+    const c = this.order(a, b, line, op);
+    return op === "<" ? c < 0 : op === ">" ? c > 0 : op === "<=" ? c <= 0 : c >= 0;
+  }
+
+  /** Python's ordering of numbers, strings, and lists/tuples (item by item): negative, zero or positive. */
+  order(a: ScriptValue, b: ScriptValue, line: number, op = "<"): number {
     const x = typeof a === "boolean" ? Number(a) : a;
     const y = typeof b === "boolean" ? Number(b) : b;
     if (
-      !((typeof x === "number" && typeof y === "number") || (typeof x === "string" && typeof y === "string"))
+      (typeof x === "number" && typeof y === "number") || (typeof x === "string" && typeof y === "string")
     ) {
-      return this.fail(
-        line,
-        `comparing ${this.describe(a)} and ${this.describe(b)} with '${op}' is outside the supported subset`,
-      );
+      return x < y ? -1 : x > y ? 1 : 0;
     }
-    return op === "<" ? x < y : op === ">" ? x > y : op === "<=" ? x <= y : x >= y;
+    const sa = sequenceItems(a);
+    const sb = sequenceItems(b);
+    if (sa && sb && Array.isArray(a) === Array.isArray(b)) {
+      for (let i = 0; i < Math.min(sa.length, sb.length); i++) {
+        const c = this.order(sa[i], sb[i], line, op);
+        if (c !== 0) return c;
+      }
+      return sa.length - sb.length;
+    }
+    return this.fail(
+      line,
+      `comparing ${this.describe(a)} and ${this.describe(b)} with '${op}' is outside the supported subset`,
+    );
   }
 
   callExpr(e: Extract<Expr, { t: "call" }>, scope: Scope): ScriptValue {

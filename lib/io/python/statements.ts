@@ -101,7 +101,6 @@ export class StatementParser extends ExpressionParser {
   }
 
   decorated(): Stmt {
-    const at = this.at();
     const decorators: Expr[] = [];
     while (this.isOp("@")) {
       this.i++;
@@ -109,11 +108,13 @@ export class StatementParser extends ExpressionParser {
       if (!this.is("newline")) throw this.syntax("expected a line break after a decorator");
       this.i++;
     }
-    if (this.isName("def")) return this.def(at, decorators, false);
-    if (this.isName("class")) return this.classDef(at, decorators);
+    // Python gives a decorated definition the line of its `def`/`class`.
+    const defAt = this.at();
+    if (this.isName("def")) return this.def(defAt, decorators, false);
+    if (this.isName("class")) return this.classDef(defAt, decorators);
     if (this.isName("async")) {
       this.i++;
-      if (this.isName("def")) return this.def(at, decorators, true);
+      if (this.isName("def")) return this.def(defAt, decorators, true);
     }
     throw this.syntax("expected 'def' or 'class' after a decorator");
   }

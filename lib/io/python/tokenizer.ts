@@ -126,6 +126,7 @@ export function tokenize(src: string, mode: TokenizeMode = "file"): Token[] {
     tokens.push({ ...tok, line: lines.line(tok.pos) } as Token);
   };
   const brackets: string[] = [];
+  const openedAt: number[] = [];
   const indents = [0];
   let i = 0;
   let lineStart = true;
@@ -229,8 +230,10 @@ export function tokenize(src: string, mode: TokenizeMode = "file"): Token[] {
       if ("([{".includes(op)) {
         if (brackets.length >= MAX_BRACKETS) fail("too many nested parentheses", i);
         brackets.push(op);
+        openedAt.push(i);
       } else if (op in CLOSERS) {
         const open = brackets.pop();
+        openedAt.pop();
         if (open !== CLOSERS[op]) {
           fail(
             open === undefined ? `unmatched '${op}'` : `closing '${op}' does not match opening '${open}'`,
@@ -244,7 +247,13 @@ export function tokenize(src: string, mode: TokenizeMode = "file"): Token[] {
     }
     fail(`invalid character ${JSON.stringify(ch)}`, i);
   }
-  if (brackets.length) fail(`'${brackets[brackets.length - 1]}' was never closed`, src.length);
+  if (brackets.length) {
+    // Python points at the bracket in a file; the literal reader keeps the end of the text.
+    fail(
+      `'${brackets[brackets.length - 1]}' was never closed`,
+      mode === "file" ? openedAt[openedAt.length - 1] : src.length,
+    );
+  }
   if (mode === "file") {
     if (lineHasTokens) push({ t: "newline", pos: src.length });
     while (indents.length > 1) {
