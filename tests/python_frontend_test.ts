@@ -248,7 +248,7 @@ Deno.test({
 Deno.test("python front end: syntax errors and runaway scripts are one ModelFormatError naming file and line", async () => {
   const fails = async (src: string, re: RegExp) => {
     await assertRejects(
-      async () => {
+      () => {
         const ev = new Evaluator("bad.py", PLAIN);
         ev.runModule(parseModule(src, "bad.py"));
       },
