@@ -17,6 +17,7 @@ import { readNpzArray } from "../lib/io/npz.ts";
 import { loadPytorchScriptModel } from "../lib/importers/pytorch/script.ts";
 import { loadPytorchModel } from "../lib/parsing/model_libs/pytorch.ts";
 import { guessModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { updateSetup } from "../lib/config/setup.ts";
 
 const DIR = new URL("../testdata/pytorch/", import.meta.url).pathname;
 const DEMO_X = new URL("../testdata/demo/data/x_test.npz", import.meta.url).pathname;
@@ -238,6 +239,39 @@ Deno.test("pytorch state_dict: hostile files are refused with one error line nam
     }
   } finally {
     await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("config: model_lib = pytorch accepts NAME.py with NAME.pth/.pkl/.pt, or NAME.onnx; neither names both", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "snn_torch_cfg_" });
+  const ini = `${dir}/exp.ini`;
+  const write = async (files: string[]) => {
+    for (const f of await Array.fromAsync(Deno.readDir(dir))) await Deno.remove(`${dir}/${f.name}`);
+    for (const f of [...files, "x_test.npz", "y_test.npz", "x_norm.npz"]) {
+      await Deno.writeFile(`${dir}/${f}`, new Uint8Array(1));
+    }
+    await Deno.writeTextFile(ini, "[paths]\nfilename_ann = net\n\n[input]\nmodel_lib = pytorch\n");
+  };
+  try {
+    for (const files of [["net.py", "net.pth"], ["net.py", "net.pkl"], ["net.py", "net.pt"], ["net.onnx"]]) {
+      await write(files);
+      const config = await updateSetup(ini, { createLogDir: false });
+      assertEquals(config.get("paths", "filename_ann"), "net", files.join(" + "));
+    }
+    await write(["net.py"]);
+    await assertRejects(
+      () => updateSetup(ini, { createLogDir: false }),
+      ConfigError,
+      /model_lib 'pytorch' needs the file .*net\.pth or .*net\.pkl or .*net\.pt, which does not exist; or instead .*net\.onnx/,
+    );
+    await write([]);
+    await assertRejects(
+      () => updateSetup(ini, { createLogDir: false }),
+      ConfigError,
+      /model_lib 'pytorch' needs the file .*net\.py, which does not exist; or instead .*net\.onnx/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

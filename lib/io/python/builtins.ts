@@ -8,7 +8,7 @@
  * @module
  */
 import type { Evaluator, Kwargs } from "./evaluator.ts";
-import { MAX_ITEMS } from "./evaluator.ts";
+import { MAX_ITEMS } from "./operators.ts";
 import { ScriptError } from "./errors.ts";
 import { type DictValue, isKind, type Ref, type ScriptValue, sequenceItems, truthy } from "./values.ts";
 

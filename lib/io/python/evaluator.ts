@@ -20,6 +20,7 @@ import { STATEMENT_NAMES } from "./ast.ts";
 import { ScriptError } from "./errors.ts";
 import { builtinAlias, callBuiltin, callBuiltinMethod, isBuiltinName, methodOf } from "./builtins.ts";
 import { parseFString } from "./fstrings.ts";
+import { binaryOp, compareOp, pyEquals, pyOrder, unaryOp } from "./operators.ts";
 import {
   type BoundMethod,
   type ClassValue,
@@ -36,8 +37,7 @@ import {
   truthy,
 } from "./values.ts";
 
-/** Most items a `range(...)`, list repetition or string repetition may have. */
-export const MAX_ITEMS = 100_000;
+export { MAX_ITEMS } from "./operators.ts";
 /** Most statements and calls one run may execute. */
 export const MAX_STEPS = 5_000_000;
 /** Deepest nesting of calls (recursion). */
@@ -661,159 +661,29 @@ export class Evaluator {
     return this.fail(line, `cannot loop over ${this.describe(v)}; supported: range(...), lists and tuples`);
   }
 
+  /** A unary operator (`-`, `+`, `~`, `not`). */
   unary(op: string, v: ScriptValue, line: number): ScriptValue {
-    if (op === "not") return !truthy(v);
-    const n = typeof v === "boolean" ? Number(v) : v;
-    if (typeof n !== "number") {
-      const hv = isKind(v, "host") ? this.host.binary?.(`unary${op}`, v, null, line) : undefined;
-      if (hv !== undefined) return hv;
-      return this.fail(line, `unary '${op}' on ${this.describe(v)}`);
-    }
-    return op === "-" ? -n : op === "~" ? ~n : n;
+    return unaryOp(this, op, v, line);
   }
 
   /** A binary operator (`+ - * / // % ** | & ^ << >>`). */
   binary(op: string, a: ScriptValue, b: ScriptValue, line: number): ScriptValue {
-    if (isKind(a, "host") || isKind(b, "host")) {
-      const v = this.host.binary?.(op, a, b, line);
-      if (v !== undefined) return v;
-    }
-    const x = typeof a === "boolean" ? Number(a) : a;
-    const y = typeof b === "boolean" ? Number(b) : b;
-    if (typeof x === "number" && typeof y === "number") return this.arithmetic(op, x, y, line);
-    if (op === "+" && typeof a === "string" && typeof b === "string") return a + b;
-    if (op === "%" && typeof a === "string") return this.percentFormat(a, b, line);
-    if (op === "+" && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
-    if (op === "+" && isKind(a, "tuple") && isKind(b, "tuple")) {
-      return { kind: "tuple", items: [...a.items, ...b.items] };
-    }
-    if (
-      op === "*" && typeof y === "number" && (Array.isArray(a) || isKind(a, "tuple") || typeof a === "string")
-    ) {
-      const items = typeof a === "string" ? [a] : sequenceItems(a)!;
-      const what = typeof a === "string" ? "str" : Array.isArray(a) ? "list" : "tuple";
-      const size = typeof a === "string" ? a.length : items.length;
-      if (!Number.isInteger(y) || size * Math.max(y, 0) > MAX_ITEMS) {
-        this.fail(
-          line,
-          `${what} * ${y} would have ${size * y} items; a build script may make at most ${MAX_ITEMS}`,
-        );
-      }
-      const out = Array.from({ length: Math.max(y, 0) }, () => items).flat();
-      if (typeof a === "string") return out.join("");
-      return Array.isArray(a) ? out : { kind: "tuple", items: out };
-    }
-    return this.fail(
-      line,
-      `operator '${op}' on ${this.describe(a)} and ${this.describe(b)} is outside the supported subset`,
-    );
+    return binaryOp(this, op, a, b, line);
   }
 
-  arithmetic(op: string, a: number, b: number, line: number): number {
-    const nonzero = () => b !== 0 || this.fail(line, "division by zero");
-    switch (op) {
-      case "+":
-        return a + b;
-      case "-":
-        return a - b;
-      case "*":
-        return a * b;
-      case "/":
-        nonzero();
-        return a / b;
-      case "//":
-        nonzero();
-        return Math.floor(a / b);
-      case "%":
-        nonzero();
-        return ((a % b) + b) % b;
-      case "**":
-        return a ** b;
-      case "|":
-        return a | b;
-      case "&":
-        return a & b;
-      case "^":
-        return a ^ b;
-      case "<<":
-        return a * 2 ** b;
-      case ">>":
-        return Math.floor(a / 2 ** b);
-    }
-    return this.fail(line, `operator '${op}' on numbers is outside the supported subset`);
-  }
-
-  percentFormat(fmt: string, b: ScriptValue, line: number): string {
-    const args = isKind(b, "tuple") ? [...b.items] : [b];
-    return fmt.replace(/%([sdif%])/g, (_m, c: string) => {
-      if (c === "%") return "%";
-      const v = args.shift();
-      if (v === undefined) return this.fail(line, "not enough arguments for format string");
-      if (c === "d" || c === "i") return String(Math.trunc(Number(v)));
-      return this.str(v, line);
-    });
-  }
-
-  /** Python `==` on script values (numbers, strings, None, booleans, containers; objects by identity). */
+  /** Python `==`. */
   equals(a: ScriptValue, b: ScriptValue): boolean {
-    const na = typeof a === "boolean" ? Number(a) : a;
-    const nb = typeof b === "boolean" ? Number(b) : b;
-    if (typeof na === "number" || typeof nb === "number") return na === nb;
-    const sa = sequenceItems(a);
-    const sb = sequenceItems(b);
-    if (sa && sb) {
-      return Array.isArray(a) === Array.isArray(b) && sa.length === sb.length &&
-        sa.every((x, i) => this.equals(x, sb[i]));
-    }
-    if (isKind(a, "ref") && isKind(b, "ref")) return a.path === b.path;
-    return a === b;
+    return pyEquals(a, b);
   }
 
+  /** One comparison of a chain. */
   compare(op: string, a: ScriptValue, b: ScriptValue, line: number): boolean {
-    switch (op) {
-      case "==":
-        return this.equals(a, b);
-      case "!=":
-        return !this.equals(a, b);
-      case "is":
-        return a === b || (isKind(a, "ref") && isKind(b, "ref") && a.path === b.path);
-      case "is not":
-        return !(a === b || (isKind(a, "ref") && isKind(b, "ref") && a.path === b.path));
-      case "in":
-      case "not in": {
-        let found: boolean;
-        if (typeof b === "string" && typeof a === "string") found = b.includes(a);
-        else if (isKind(b, "dict")) found = (typeof a === "string" || typeof a === "number") && b.map.has(a);
-        else found = this.iterate(b, line).some((x) => this.equals(a, x));
-        return op === "in" ? found : !found;
-      }
-    }
-    const c = this.order(a, b, line, op);
-    return op === "<" ? c < 0 : op === ">" ? c > 0 : op === "<=" ? c <= 0 : c >= 0;
+    return compareOp(this, op, a, b, line);
   }
 
-  /** Python's ordering of numbers, strings, and lists/tuples (item by item): negative, zero or positive. */
-  order(a: ScriptValue, b: ScriptValue, line: number, op = "<"): number {
-    const x = typeof a === "boolean" ? Number(a) : a;
-    const y = typeof b === "boolean" ? Number(b) : b;
-    if (
-      (typeof x === "number" && typeof y === "number") || (typeof x === "string" && typeof y === "string")
-    ) {
-      return x < y ? -1 : x > y ? 1 : 0;
-    }
-    const sa = sequenceItems(a);
-    const sb = sequenceItems(b);
-    if (sa && sb && Array.isArray(a) === Array.isArray(b)) {
-      for (let i = 0; i < Math.min(sa.length, sb.length); i++) {
-        const c = this.order(sa[i], sb[i], line, op);
-        if (c !== 0) return c;
-      }
-      return sa.length - sb.length;
-    }
-    return this.fail(
-      line,
-      `comparing ${this.describe(a)} and ${this.describe(b)} with '${op}' is outside the supported subset`,
-    );
+  /** Python's ordering (negative, zero or positive). */
+  order(a: ScriptValue, b: ScriptValue, line: number): number {
+    return pyOrder(this, a, b, line);
   }
 
   callExpr(e: Extract<Expr, { t: "call" }>, scope: Scope): ScriptValue {

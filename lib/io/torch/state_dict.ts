@@ -143,7 +143,14 @@ function materialize(
     const t = v as PendingTensor;
     const { storage, numel } = t.storage;
     const what = `tensor '${where}'`;
-    checkAllocation({ file, what, shape: t.view.shape, itemBytes: storage.size });
+    // A tensor never holds more elements than its storage (no stride-0 expansions in a state dict).
+    checkAllocation({
+      file,
+      what,
+      shape: t.view.shape,
+      itemBytes: storage.size,
+      availableBytes: numel * storage.size,
+    });
     const last = lastIndex(t.view);
     if (last >= numel) {
       throw new ModelFormatError(
@@ -186,11 +193,15 @@ function checkStorage(file: string, s: StorageRef, available: number): void {
 function readZip(bytes: Uint8Array, file: string): { value: PickleValue } {
   let members: Record<string, Uint8Array>;
   try {
+    let total = 0;
     members = fflate.unzipSync(bytes, {
       filter: (f) => {
-        const tooBig = exceedsCeiling(f.originalSize);
+        total += f.originalSize;
+        const tooBig = exceedsCeiling(total);
         if (tooBig) {
-          throw new ModelFormatError(`${file}: archive member '${f.name}' declares ${tooBig}`, { file });
+          throw new ModelFormatError(`${file}: the archive members up to '${f.name}' declare ${tooBig}`, {
+            file,
+          });
         }
         return true;
       },
