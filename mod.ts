@@ -21,8 +21,10 @@ export {
   ConfigError,
   DatasetError,
   describeError,
+  InputShapeRequiredError,
   ModelFormatError,
   NotAvailableError,
+  ShardError,
   SnnToolboxError,
   type SnnToolboxErrorOptions,
   UnsupportedLayerError,
@@ -40,20 +42,42 @@ export { withAtomicOutput, writeFileAtomic } from "./lib/io/atomic.ts";
 export type { PyDict, PySet, PyTuple, PyValue, ToolboxConfig } from "./lib/config/types.ts";
 export {
   type DataFormat,
+  getModelLibrary,
+  guessModelLibrary,
   type InputModel,
   type LoadOptions,
+  MODEL_LIBRARIES,
+  MODEL_LIBRARY_LIST,
   MODEL_LIBS,
   type ModelLib,
-} from "./lib/parsing/input_model.ts";
+  type ModelLibrary,
+} from "./lib/importers/mod.ts";
 
 export {
   type AccuracyReport,
   type PipelineHooks,
+  type PipelineOptions,
   type PipelineResult,
   resolveModelPath,
   runPipeline,
   samplePermutation,
-} from "./lib/pipeline.ts";
+} from "./lib/pipeline/run.ts";
+export {
+  type ExperimentData,
+  type ExperimentIdentity,
+  experimentIdentity,
+  type MergeOptions,
+  type MergeResult,
+  mergeShards,
+  readShardRecord,
+  type ShardRecord,
+} from "./lib/pipeline/shards.ts";
+export {
+  type EnvReader,
+  parseShardSpec,
+  SHARD_COUNT_ENV,
+  shardFromEnvironment,
+} from "./lib/pipeline/shard_spec.ts";
 
 // --- config (lib/config) ---
 export {
@@ -67,17 +91,10 @@ export { literalEval } from "./lib/config/literal.ts";
 export { type JsonValue, pyFloatRepr, pyRepr, pyStr, pyStrRepr, toJson } from "./lib/config/py_repr.ts";
 export { isPySet, pyEquals, pyIterable } from "./lib/config/py_values.ts";
 export { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE } from "./lib/config/defaults.ts";
-export { ResolvedConfig, updateSetup, type UpdateSetupOptions } from "./lib/config/setup.ts";
+export { ResolvedConfig, updateSetup, type UpdateSetupOptions } from "./lib/pipeline/setup.ts";
 export { type ConfigErrorDetails, PythonConfigError, type PythonErrorName } from "./lib/config/errors.ts";
 
 // --- io (lib/io) ---
-export {
-  type KerasFileFormat,
-  loadKerasModel,
-  saveKerasH5,
-  type SaveKerasH5Options,
-} from "./lib/io/keras/mod.ts";
-
 export { decodeNpy, encodeNpy, type NpyHeader, parseNpyHeader, readNpy, writeNpy } from "./lib/io/npy.ts";
 export { decodeNpz, encodeNpz, readNpz, readNpzArray, writeNpz, type WriteNpzOptions } from "./lib/io/npz.ts";
 export {
@@ -118,6 +135,7 @@ export {
   AbstractModelParser,
   type BatchNormParameters,
   buildModelFromAttributes,
+  createParser,
   evaluateModel,
   type EvaluateOptions,
   type EvaluationScore,
@@ -125,16 +143,19 @@ export {
   getFanout,
   getInboundLayersWithoutParams,
   getInboundLayersWithParams,
-  getModelLibrary,
   getOutboundActivation,
-  guessModelLibrary,
   hasStrideUnity,
-  KerasModelParser,
   type KernelKind,
   type LayerAttributes,
   type LoadedModel,
   loadInputModel,
-  type ModelLibrary,
+  ModelParser,
+  // The one parser, also under the names of the per-library parsers it replaced.
+  ModelParser as CaffeModelParser,
+  ModelParser as KerasModelParser,
+  ModelParser as LasagneModelParser,
+  ModelParser as OnnxModelParser,
+  ModelParser as PytorchModelParser,
   paddingString,
   parsedModelPath,
   type ParserOptions,
@@ -146,101 +167,106 @@ export {
   saveParsedModel,
   SUPPORTED_LAYERS,
 } from "./lib/parsing/mod.ts";
+// --- importers (lib/importers) ---
+export {
+  type KerasFileFormat,
+  loadKerasModel,
+  saveKerasH5,
+  type SaveKerasH5Options,
+} from "./lib/importers/keras/mod.ts";
 export {
   buildOnnxInputModel,
+  decodeOnnxModel,
   loadOnnxModel,
   MAX_ONNX_OPSET,
-  OnnxModelParser,
-  resolveOnnxPath,
-  SUPPORTED_ONNX_OPS,
-} from "./lib/parsing/model_libs/onnx.ts";
-export {
-  loadPytorchModel,
-  PytorchModelParser,
-  resolvePytorchModelPath,
-  torchExportHint,
-} from "./lib/parsing/model_libs/pytorch.ts";
-export {
-  decodeOnnxModel,
   type OnnxAttribute,
   type OnnxModel,
   type OnnxNode,
   type OnnxTensor,
   type OnnxValueInfo,
   readOnnxModel,
-} from "./lib/io/onnx_proto.ts";
-
-export {
-  buildCaffeModel,
-  type CaffeBuildOptions,
-  type CaffeBuildResult,
-  type CaffeLoadOptions,
-  CaffeModelParser,
-  findCaffeWeights,
-  loadCaffeModel,
-  readCaffeWeights,
-} from "./lib/parsing/model_libs/caffe.ts";
-export {
-  type CaffeBlob,
-  type CaffeLayer,
-  type CaffeNet,
-  type CaffeNetInput,
-  normalizeNet as normalizeCaffeNet,
-  readCaffemodel,
-  readCaffemodelH5,
-  readPrototxt,
-} from "./lib/io/caffe/net.ts";
-export { type PbMessage, type PbValue } from "./lib/io/caffe/message.ts";
-export { parseTextFormat } from "./lib/io/caffe/text_format.ts";
-export { caffePoolOutputSize, inferCaffeShapes } from "./lib/io/caffe/shapes.ts";
+  resolveOnnxPath,
+  SUPPORTED_ONNX_OPS,
+} from "./lib/importers/onnx/mod.ts";
+export { loadPytorchModel, resolvePytorchModelPath, torchExportHint } from "./lib/importers/pytorch/mod.ts";
 export {
   applyCaffePreprocessing,
+  buildCaffeModel,
+  type CaffeBlob,
+  type CaffeBuildOptions,
+  type CaffeBuildResult,
   type CaffeInput,
+  type CaffeLayer,
+  type CaffeLoadOptions,
+  type CaffeNet,
+  type CaffeNetInput,
+  caffePoolOutputSize,
   type CaffePreprocessing,
   caffePreprocessing,
+  findCaffeWeights,
+  inferCaffeShapes,
+  loadCaffeModel,
+  normalizeNet as normalizeCaffeNet,
+  parseTextFormat,
+  type PbMessage,
+  type PbValue,
+  readCaffemodel,
+  readCaffemodelH5,
+  readCaffeWeights,
+  readPrototxt,
   resolveCaffeInputs,
-} from "./lib/io/caffe/inputs.ts";
+} from "./lib/importers/caffe/mod.ts";
 export {
   buildLasagneModel,
+  type DictValue,
   findLasagneParameters,
-  type LasagneBuildOptions,
-  type LasagneBuildResult,
-  type LasagneLoadOptions,
-  LasagneModelParser,
-  loadLasagneModel,
-  readLasagneParameters,
-} from "./lib/parsing/model_libs/lasagne.ts";
-export {
   getAllLayers as getAllLasagneLayers,
   interpretLasagneScript,
   LASAGNE_LAYER_TYPES,
+  type LasagneBuildOptions,
+  type LasagneBuildResult,
   type LasagneLayer,
+  type LasagneLoadOptions,
   type LasagneScript,
   layerParamNames as lasagneParamNames,
-} from "./lib/io/lasagne/interpreter.ts";
-export {
-  type DictValue,
-  type FunctionValue as UserFunction,
+  loadLasagneModel,
   type Opaque,
   type RangeValue,
+  readLasagneParameters,
   type Ref,
   type ScriptValue,
   type TupleValue,
-} from "./lib/io/python/values.ts";
+  type UserFunction,
+} from "./lib/importers/lasagne/mod.ts";
 export {
+  type At as PythonAt,
+  type Comprehension as PythonComprehension,
   type Expr as PythonExpr,
+  type Handler as PythonHandler,
+  type ImportName as PythonImportName,
+  type Keyword as PythonKeyword,
+  type Param as PythonParam,
   parseModule as parsePythonScript,
   type Stmt as PythonStmt,
 } from "./lib/io/python/mod.ts";
+export type {
+  BoundMethod,
+  ClassValue,
+  HostObject,
+  InstanceValue,
+  Scope as ScriptScope,
+  SuperValue,
+} from "./lib/io/python/values.ts";
 export {
   type PickleDict,
   type PickleGlobal,
+  type PickleObject,
   type PickleTuple,
   type PickleValue,
   readPickle,
 } from "./lib/io/pickle/numpy.ts";
 export { readTorchStateDict, type TorchStateDict } from "./lib/io/torch/state_dict.ts";
-export { loadPytorchScriptModel, type PytorchScriptOptions } from "./lib/importers/pytorch/script.ts";
+export { loadPytorchScriptModel, type PytorchScriptOptions } from "./lib/importers/pytorch/mod.ts";
 
 // --- conversion (lib/conversion) ---
 export {
@@ -286,8 +312,15 @@ export {
   type RunOptions,
   runSimulation,
   type SimulationResult,
+  type SimulationTallies,
   type TestData,
 } from "./lib/simulation/run.ts";
+export {
+  mergeResults,
+  type ShardSelection,
+  shardSelection,
+  type ShardSpec,
+} from "./lib/simulation/shards.ts";
 export {
   type Plot,
   PLOT_VARS,
@@ -310,7 +343,7 @@ export {
   runSnnStages,
   type SnnStagesInput,
   type SnnStagesResult,
-} from "./lib/simulation/pipeline.ts";
+} from "./lib/pipeline/snn_stages.ts";
 
 // --- backend (lib/backend) ---
 export { DEFAULT_THREADS, MAX_WASM_THREADS } from "./lib/backend/mod.ts";

@@ -13,9 +13,10 @@
 import type { tf } from "../deps.ts";
 import type { BackendInfo } from "../lib/backend/mod.ts";
 import { DataParallelModel } from "../lib/backend/workers.ts";
-import { exactActivationName, parseCustomActivation } from "../lib/parsing/activations.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
-import type { InputModel } from "../lib/parsing/input_model.ts";
+import { exactActivationName, parseCustomActivation } from "../lib/layers/activations.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import type { InputModel } from "../lib/importers/input_model.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 
 /** Names of the benchmark models. */
 export type BenchModelName = "mnist" | "mobilenet" | "resnet18";
@@ -140,15 +141,15 @@ export function loadInputModel(model: BenchModel): Promise<InputModel> {
 }
 
 /** Parse a loaded input model and build the parsed (channels-last) TF.js model. */
-export function parseAndBuild(model: BenchModel, input: InputModel): tf.LayersModel {
-  const parser = getModelLibrary(model.lib).createParser(input, {});
+export function parseAndBuild(input: InputModel): tf.LayersModel {
+  const parser = createParser(input, {});
   parser.parse();
   return parser.buildParsedModel();
 }
 
 /** Load, parse and build: the parsed model of `model`. */
 export async function loadParsedModel(model: BenchModel): Promise<tf.LayersModel> {
-  return parseAndBuild(model, await loadInputModel(model));
+  return parseAndBuild(await loadInputModel(model));
 }
 
 /** Deterministic pseudo-random floats in [0, 1) of `batch` samples of `sampleShape`. */
@@ -246,7 +247,7 @@ function activationModule(model: tf.LayersModel): URL | undefined {
     if (parseCustomActivation(exact)) names.add(exact);
   }
   if (names.size === 0) return undefined;
-  const lib = new URL("../lib/parsing/activations.ts", import.meta.url).href;
+  const lib = new URL("../lib/layers/activations.ts", import.meta.url).href;
   const code = `import { registerCustomActivation } from ${JSON.stringify(lib)};\n` +
     [...names].map((n) => `registerCustomActivation(${JSON.stringify(n)});`).join("\n");
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);

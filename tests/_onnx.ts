@@ -9,8 +9,8 @@ import { ONNXRUNTIME_NODE, tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { readNpy } from "../lib/io/npy.ts";
-import type { InputModel } from "../lib/parsing/input_model.ts";
-import { OnnxModelParser } from "../lib/parsing/model_libs/onnx.ts";
+import type { InputModel } from "../lib/importers/input_model.ts";
+import { ModelParser } from "../lib/parsing/model_parser.ts";
 
 /** Folder of the committed ONNX test data. */
 export const ONNX_TESTDATA = new URL("../testdata/onnx/", import.meta.url).pathname;
@@ -49,7 +49,7 @@ export function toChannelsLast(
 
 /** Parse an input model with the ONNX parser and build the channels-last parsed model. */
 export function parseToModel(input: InputModel): tf.LayersModel {
-  const parser = new OnnxModelParser(input, {});
+  const parser = new ModelParser(input, {});
   parser.parse();
   return parser.buildParsedModel();
 }

@@ -4,7 +4,7 @@
  * toolbox's update_setup fills in, its adjustments, and every validation error.
  */
 import { assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
-import { ResolvedConfig, updateSetup } from "../lib/config/setup.ts";
+import { ResolvedConfig, updateSetup } from "../lib/pipeline/setup.ts";
 import { PythonConfigError } from "../lib/config/errors.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { literalEval } from "../lib/config/literal.ts";

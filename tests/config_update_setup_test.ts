@@ -5,7 +5,7 @@
  * resulting configuration, or the exception class it raised.
  */
 import { assertEquals, assertTrue } from "./_assert.ts";
-import { updateSetup } from "../lib/config/setup.ts";
+import { updateSetup } from "../lib/pipeline/setup.ts";
 import { PythonConfigError } from "../lib/config/errors.ts";
 
 const CASES = new URL("../testdata/config/update_setup/", import.meta.url);

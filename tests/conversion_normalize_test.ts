@@ -11,7 +11,9 @@ import { normalizeParameters } from "../lib/conversion/normalize.ts";
 import { percentile } from "../lib/conversion/percentile.ts";
 import { float32Array } from "../lib/io/ndarray.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
-import { evaluateModel, getModelLibrary } from "../lib/parsing/mod.ts";
+import { evaluateModel } from "../lib/parsing/evaluate.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 import { assertClose, assertEquals, assertTrue, fixturesDir } from "./_assert.ts";
 
 interface Ref {
@@ -193,7 +195,7 @@ Deno.test({
   ignore: !fixtures,
   fn: async () => {
     const lib = getModelLibrary("keras");
-    const parser = lib.createParser(await lib.load(LENET!), {});
+    const parser = createParser(await lib.load(LENET!), {});
     parser.parse();
     const model = parser.buildParsedModel();
     const demo = new URL("../testdata/demo/data/", import.meta.url).pathname;

@@ -12,13 +12,17 @@ import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../lib/err
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { type PickleDict, type PickleValue, readPickle } from "../lib/io/pickle/numpy.ts";
-import { getAllLayers, interpretLasagneScript, layerParamNames } from "../lib/io/lasagne/interpreter.ts";
+import {
+  getAllLayers,
+  interpretLasagneScript,
+  layerParamNames,
+} from "../lib/importers/lasagne/interpreter.ts";
 import {
   buildLasagneModel,
   findLasagneParameters,
   loadLasagneModel,
   readLasagneParameters,
-} from "../lib/parsing/model_libs/lasagne.ts";
+} from "../lib/importers/lasagne/load.ts";
 
 const dir = new URL("../testdata/lasagne/", import.meta.url).pathname;
 

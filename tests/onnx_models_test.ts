@@ -8,9 +8,9 @@ import { assertClose, assertEquals, assertMatch, assertRejects, assertTrue } fro
 import { ONNX_TESTDATA, parseToModel, readRef, run, toChannelsLast } from "./_onnx.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { ModelFormatError, UnsupportedLayerError } from "../lib/errors.ts";
-import { buildOnnxInputModel, loadOnnxModel } from "../lib/parsing/model_libs/onnx.ts";
-import { loadPytorchModel, resolvePytorchModelPath } from "../lib/parsing/model_libs/pytorch.ts";
-import { decodeOnnxModel, readOnnxModel } from "../lib/io/onnx_proto.ts";
+import { buildOnnxInputModel, loadOnnxModel } from "../lib/importers/onnx/load.ts";
+import { loadPytorchModel, resolvePytorchModelPath } from "../lib/importers/pytorch/load.ts";
+import { decodeOnnxModel, readOnnxModel } from "../lib/importers/onnx/proto.ts";
 
 const MODELS = ["basic", "groups", "pools", "residual", "conv1d", "mlp"];
 const OPSETS = [9, 11, 13, 17];

@@ -6,8 +6,9 @@ import { predictCommand } from "../lib/cli/predict.ts";
 import { inspectCommand } from "../lib/cli/inspect.ts";
 import { readNpy, writeNpy } from "../lib/io/npy.ts";
 import { UsageError } from "../lib/errors.ts";
-import { loadKerasModel } from "../lib/io/keras/load.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { loadKerasModel } from "../lib/importers/keras/load.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 
@@ -66,7 +67,7 @@ Deno.test({
       // The saved file loads back through our Keras library and computes what the parsed model computes.
       const back = await loadKerasModel(`${tmp}/snn_mnist_tiny_keras2.2.4_parsed.h5`);
       const lib = getModelLibrary("keras");
-      const parser = lib.createParser(await lib.load(`${dir}keras-h5/snn_mnist_tiny_keras2.2.4.h5`), {});
+      const parser = createParser(await lib.load(`${dir}keras-h5/snn_mnist_tiny_keras2.2.4.h5`), {});
       parser.parse();
       const x = randomInput([2, 28, 28, 1], 3);
       const a = await predictModel(parser.buildParsedModel(), x);

@@ -8,7 +8,8 @@ import { tf } from "../deps.ts";
 import { assertClose, assertEquals, assertRejects, assertTrue, fixturesDir } from "./_assert.ts";
 import { randomInput, referencePredict } from "./_parsing_helpers.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
 
@@ -19,7 +20,7 @@ await initBackend();
 async function parseFixture(file: string) {
   const lib = getModelLibrary("keras");
   const inputModel = await lib.load(`${dir}${file}`);
-  const parser = lib.createParser(inputModel, {});
+  const parser = createParser(inputModel, {});
   parser.parse();
   return { inputModel, parser, parsed: parser.buildParsedModel() };
 }

@@ -2,9 +2,9 @@ import { tf } from "../deps.ts";
 import { assertClose, assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
 import { asInputModel, parseAndCompare, randomInput, randomizeWeights } from "./_parsing_helpers.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
-import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
+import { ModelParser } from "../lib/parsing/model_parser.ts";
 import { ConfigError, UnsupportedLayerError } from "../lib/errors.ts";
-import { binarize, reducePrecision } from "../lib/parsing/activations.ts";
+import { binarize, reducePrecision } from "../lib/layers/activations.ts";
 import { ConfigParser } from "../lib/config/configparser.ts";
 import { DEFAULT_CONFIG } from "../lib/config/defaults.ts";
 import { parserOptionsFromConfig } from "../lib/parsing/options.ts";
@@ -156,7 +156,7 @@ Deno.test("max2avg_pool, softmax_to_relu, append_softmax", async () => {
   x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: 3, activation: "softmax" }).apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: x });
-  const p = new KerasModelParser(asInputModel(model), { max2avgPool: true, softmaxToRelu: true });
+  const p = new ModelParser(asInputModel(model), { max2avgPool: true, softmaxToRelu: true });
   p.parse();
   assertEquals(p.layerList.map((l) => [l.layerType, l.activation ?? null]), [
     ["AveragePooling2D", null],
@@ -165,7 +165,7 @@ Deno.test("max2avg_pool, softmax_to_relu, append_softmax", async () => {
   ]);
   const i2 = tf.input({ shape: [3] });
   const d = tf.layers.dense({ units: 2 }).apply(i2) as tf.SymbolicTensor;
-  const p2 = new KerasModelParser(asInputModel(tf.model({ inputs: i2, outputs: d })), {
+  const p2 = new ModelParser(asInputModel(tf.model({ inputs: i2, outputs: d })), {
     appendSoftmax: true,
   });
   p2.parse();
@@ -178,7 +178,7 @@ Deno.test("layer names are <idx><Type>_<shape>, zero-padded", async () => {
   let x = tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
   x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: 100 }).apply(x) as tf.SymbolicTensor;
-  const p = new KerasModelParser(asInputModel(tf.model({ inputs: input, outputs: x })));
+  const p = new ModelParser(asInputModel(tf.model({ inputs: input, outputs: x })));
   p.parse();
   assertEquals(p.layerList.map((l) => l.name), ["00Conv2D_28x28x32", "01Flatten_25088", "02Dense_100"]);
   assertEquals(p.layerList[2].inbound, ["01Flatten_25088"]);
@@ -195,7 +195,7 @@ Deno.test("unsupported layers stop the parse with one error naming each layer, t
   x = tf.layers.gru({ units: 2, name: "my_gru" }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: 2 }).apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: x });
-  const p = new KerasModelParser(asInputModel(model));
+  const p = new ModelParser(asInputModel(model));
   const err = await assertRejects(
     () => p.parse(),
     UnsupportedLayerError,
@@ -206,7 +206,7 @@ Deno.test("unsupported layers stop the parse with one error naming each layer, t
 });
 
 /** A parser that hides Flatten layers, as a Caffe/Lasagne graph has none before its InnerProduct/Dense. */
-class HiddenFlattenParser extends KerasModelParser {
+class HiddenFlattenParser extends ModelParser {
   private isFlatten(l: tf.layers.Layer): boolean {
     return l.getClassName() === "Flatten";
   }
@@ -331,20 +331,20 @@ Deno.test("[cell] binarize_weights / quantize_weights + weight_precision act on 
     Float32Array.from(l.getWeights()[0].dataSync())
   );
 
-  const pb = new KerasModelParser(asInputModel(model), { binarizeWeights: true });
+  const pb = new ModelParser(asInputModel(model), { binarizeWeights: true });
   pb.parse();
   const parametric = pb.layerList.filter((l) => l.parameters);
   parametric.forEach((l, i) =>
     assertEquals(Array.from(l.parameters![0].data), Array.from(binarize(kernels[i])))
   );
 
-  const pq = new KerasModelParser(asInputModel(model), { quantizeWeights: true, weightPrecision: "Q1.4" });
+  const pq = new ModelParser(asInputModel(model), { quantizeWeights: true, weightPrecision: "Q1.4" });
   pq.parse();
   pq.layerList.filter((l) => l.parameters).forEach((l, i) =>
     assertEquals(Array.from(l.parameters![0].data), Array.from(reducePrecision(kernels[i], 1, 4)))
   );
 
-  const missing = new KerasModelParser(asInputModel(model), { quantizeWeights: true });
+  const missing = new ModelParser(asInputModel(model), { quantizeWeights: true });
   await assertRejects(() => missing.parse(), ConfigError, /weight_precision/);
 });
 
@@ -368,7 +368,7 @@ Deno.test("the parser reads its settings from a ToolboxConfig (INI) as well as f
   let x = tf.layers.maxPooling2d({ poolSize: 2 }).apply(input) as tf.SymbolicTensor;
   x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: 2, activation: "softmax" }).apply(x) as tf.SymbolicTensor;
-  const p = new KerasModelParser(asInputModel(tf.model({ inputs: input, outputs: x })), config);
+  const p = new ModelParser(asInputModel(tf.model({ inputs: input, outputs: x })), config);
   p.parse();
   assertEquals(p.layerList.map((l) => l.layerType), ["AveragePooling2D", "Flatten", "Dense"]);
   assertEquals(p.layerList[2].activation, "relu");
@@ -382,11 +382,11 @@ Deno.test("skip_unsupported_layers passes unsupported layers through and lists t
   x = tf.layers.dense({ units: 2 }).apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: x });
   await assertRejects(
-    () => new KerasModelParser(asInputModel(model)).parse(),
+    () => new ModelParser(asInputModel(model)).parse(),
     UnsupportedLayerError,
     /'leaky'/,
   );
-  const p = new KerasModelParser(asInputModel(model), { skipUnsupported: true });
+  const p = new ModelParser(asInputModel(model), { skipUnsupported: true });
   p.parse();
   assertEquals(p.skippedLayers, ["leaky"]);
   assertEquals(p.layerList.map((l) => l.layerType), ["Dense", "Dense"]);

@@ -15,9 +15,9 @@ import { ConfigError, ModelFormatError } from "../lib/errors.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
 import { loadPytorchScriptModel } from "../lib/importers/pytorch/script.ts";
-import { loadPytorchModel } from "../lib/parsing/model_libs/pytorch.ts";
-import { guessModelLibrary } from "../lib/parsing/model_libs/mod.ts";
-import { updateSetup } from "../lib/config/setup.ts";
+import { loadPytorchModel } from "../lib/importers/pytorch/mod.ts";
+import { guessModelLibrary } from "../lib/importers/mod.ts";
+import { updateSetup } from "../lib/pipeline/setup.ts";
 
 const DIR = new URL("../testdata/pytorch/", import.meta.url).pathname;
 const DEMO_X = new URL("../testdata/demo/data/x_test.npz", import.meta.url).pathname;

@@ -11,7 +11,7 @@ import { DEFAULT_CONFIG } from "../lib/config/defaults.ts";
 import { ConfigError, NotAvailableError } from "../lib/errors.ts";
 import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
 import { readNpz } from "../lib/io/npz.ts";
-import { runSnnStages } from "../lib/simulation/pipeline.ts";
+import { runSnnStages } from "../lib/pipeline/snn_stages.ts";
 import { resolveSimulationOptions } from "../lib/simulation/options.ts";
 import { runSimulation } from "../lib/simulation/run.ts";
 import { assertClose, assertEquals, assertRejects, assertTrue } from "./_assert.ts";

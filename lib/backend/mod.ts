@@ -18,7 +18,7 @@
  */
 import nodeFs from "node:fs";
 import { tf, tfwasm } from "../../deps.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, UsageError } from "../errors.ts";
 import { MAX_WASM_THREADS, terminatePthreadWorkers, withDenoPthreads } from "./pthreads.ts";
 
 export { MAX_WASM_THREADS };
@@ -200,6 +200,18 @@ async function selectBackend(options: InitBackendOptions): Promise<BackendInfo> 
   if (backend === "wasm") return await selectWasm(threads);
   await setCpuQuietly();
   return { name: "cpu", threads: 1 };
+}
+
+/**
+ * Throw a {@linkcode UsageError} when TensorFlow.js has no backend yet:
+ * entry points (the CLI, `runPipeline`, a script) start it with
+ * {@linkcode initBackend}; loaders and stages only compute on it. `what`
+ * names the file or task (e.g. the model being loaded).
+ */
+export function requireBackend(what: string): void {
+  if (!tf.getBackend()) {
+    throw new UsageError(`${what}: TensorFlow.js has no backend yet; call initBackend() (mod.ts) first`);
+  }
 }
 
 /**

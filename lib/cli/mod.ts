@@ -9,6 +9,7 @@ import { configCommand } from "./config.ts";
 import { parseCommand } from "./parse.ts";
 import { predictCommand } from "./predict.ts";
 import { inspectCommand } from "./inspect.ts";
+import { mergeCommand } from "./merge.ts";
 
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -17,4 +18,5 @@ export const COMMANDS: readonly Command[] = [
   parseCommand,
   predictCommand,
   inspectCommand,
+  mergeCommand,
 ];

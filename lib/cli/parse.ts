@@ -11,6 +11,7 @@ import { UsageError } from "../errors.ts";
 import { initBackend } from "../backend/mod.ts";
 import type { LayerAttributes } from "../parsing/abstract_parser.ts";
 import { loadInputModel, parsedModelPath, saveParsedModel } from "../parsing/files.ts";
+import { createParser } from "../parsing/model_parser.ts";
 import { sizeOf } from "../io/ndarray.ts";
 
 const USAGE = `Usage: snntoolbox parse MODEL [--lib NAME] [--out DIR] [--json] [--no-save]
@@ -83,8 +84,8 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
   const path = positionals[0];
   const backend = await initBackend();
   if (backend.fallbackReason && !ctx.quiet) ctx.err(`note: ${backend.fallbackReason}`);
-  const { libraryName, library, inputModel } = await loadInputModel(path, values.lib);
-  const parser = library.createParser(inputModel, {
+  const { libraryName, inputModel } = await loadInputModel(path, values.lib);
+  const parser = createParser(inputModel, {
     max2avgPool: values["max2avg-pool"],
     softmaxToRelu: values["softmax-to-relu"],
     log: ctx.verbose ? (l) => ctx.err(l) : undefined,

@@ -10,6 +10,7 @@ import type { Command, CommandContext } from "./command.ts";
 import { DatasetError, UsageError } from "../errors.ts";
 import { initBackend } from "../backend/mod.ts";
 import { loadInputModel } from "../parsing/files.ts";
+import { createParser } from "../parsing/model_parser.ts";
 import { predictModel } from "../parsing/evaluate.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
 import type { LayersModel } from "../../deps.ts";
@@ -66,13 +67,13 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
   }
   await initBackend();
   const x = await readNpy(values.input);
-  const { library, inputModel } = await loadInputModel(positionals[0], values.lib);
+  const { inputModel } = await loadInputModel(positionals[0], values.lib);
   checkInputShape(values.input, x.shape, inputModel.model);
   let y;
   if (values.original) {
     y = await predictModel(inputModel.model, x, { batchSize });
   } else {
-    const parser = library.createParser(inputModel, {});
+    const parser = createParser(inputModel, {});
     parser.parse();
     const model = parser.buildParsedModel();
     y = await predictModel(model, x, {

@@ -6,11 +6,13 @@
  */
 import type { Command, CommandContext } from "./command.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
-import { updateSetup } from "../config/setup.ts";
-import { type PipelineResult, runPipeline } from "../pipeline.ts";
+import { updateSetup } from "../pipeline/setup.ts";
+import { type PipelineResult, runPipeline } from "../pipeline/run.ts";
 import { createProgress, type Progress } from "./progress.ts";
+import { parseShardSpec } from "../pipeline/shard_spec.ts";
+import type { ShardSpec } from "../simulation/shards.ts";
 
-const USAGE = `Usage: snntoolbox run CONFIG [--json]
+const USAGE = `Usage: snntoolbox run CONFIG [--json] [--shard I/N | --shard auto[/N]]
        snntoolbox -t CONFIG
 
 Run the stages the [tools] section of the INI file CONFIG asks for, in the
@@ -21,18 +23,36 @@ simulator). Settings not in CONFIG take the toolbox's defaults; see them
 with 'snntoolbox config CONFIG'.
 
 Options:
-  --json   print the results as one JSON object on the last line
-           (ann_accuracy, parsed_accuracy, snn_accuracy, snn_accuracy_by_time,
-           correlation_by_layer, ...)`;
+  --json        print the results as one JSON object on the last line
+                (ann_accuracy, parsed_accuracy, snn_accuracy, snn_accuracy_by_time,
+                correlation_by_layer, ...)
+  --shard I/N   simulate only shard I (0-based) of N: the I-th of N equal runs
+                of whole batches of the selected test samples. It logs into
+                <log dir>/shard-I-of-N/ and ends with shard.json there; run all
+                N (on any machines), then 'snntoolbox merge <log dir>' writes
+                the result and report of the whole run.
+  --shard auto  take I and N from the scheduler: JOB_COMPLETION_INDEX
+                (Kubernetes Indexed Job; N from auto/N or
+                SNNTOOLBOX_SHARD_COUNT) or SLURM_ARRAY_TASK_ID,
+                SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT (Slurm array).
+                See docs/scale-out.md.`;
 
-function parseCliArgs(args: string[]): { config: string; json: boolean } {
+function readEnv(name: string): string | undefined {
+  return Deno.env.get(name);
+}
+
+function parseCliArgs(args: string[]): { config: string; json: boolean; shard?: ShardSpec } {
   const { values, positionals } = parseCommandArgs(
     "run",
     args,
-    { json: { type: "boolean", default: false } },
+    { json: { type: "boolean", default: false }, shard: { type: "string" } },
     USAGE,
   );
-  return { config: onePositional(positionals, "CONFIG", USAGE), json: values.json ?? false };
+  return {
+    config: onePositional(positionals, "CONFIG", USAGE),
+    json: values.json ?? false,
+    shard: values.shard === undefined ? undefined : parseShardSpec(values.shard, readEnv),
+  };
 }
 
 /** The `--json` summary of a pipeline run (snake_case keys, like the toolbox's logs). */
@@ -58,11 +78,12 @@ export function resultJson(result: PipelineResult): Record<string, unknown> {
     macs: result.snn?.macs ?? null,
     sweep: result.snn?.sweep ?? null,
     files: result.snn?.files ?? [],
+    ...(result.shardFile ? { shard_file: result.shardFile } : {}),
   };
 }
 
 async function run(args: string[], ctx: CommandContext): Promise<number> {
-  const { config: path, json } = parseCliArgs(args);
+  const { config: path, json, shard } = parseCliArgs(args);
   const config = await updateSetup(path);
   if (!ctx.quiet) { for (const w of config.warnings) ctx.err(`warning: ${w}`); }
   const bars = new Map<string, Progress>();
@@ -76,7 +97,7 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
       bar.update(done);
       if (done >= total) bar.done();
     },
-  });
+  }, { shard });
   if (json) ctx.out(JSON.stringify(resultJson(result)));
   return 0;
 }

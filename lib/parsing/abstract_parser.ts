@@ -23,14 +23,19 @@
  *
  * @module
  */
-import { asToolboxError } from "./unexpected_errors.ts";
+import { asToolboxError } from "../io/unexpected_errors.ts";
 import { type Layer, type LayersModel, tf } from "../../deps.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../errors.ts";
 import { type Float32NDArray, sizeOf } from "../io/ndarray.ts";
 import type { ToolboxConfig } from "../config/types.ts";
-import type { DataFormat, InputModel } from "./input_model.ts";
+import type { DataFormat, InputModel } from "../importers/input_model.ts";
 import { absorbBnParameters, type KernelKind } from "./utils.ts";
-import { binarize, clampedReluName, reducePrecision, registerCustomActivation } from "./activations.ts";
+import {
+  binarize,
+  clampedReluName,
+  reducePrecision,
+  registerCustomActivation,
+} from "../layers/activations.ts";
 import { isToolboxConfig, parseQmf, type ParserOptions, parserOptionsFromConfig } from "./options.ts";
 import { evaluateModel, type EvaluateOptions, type EvaluationScore } from "./evaluate.ts";
 import type { NDArray } from "../io/ndarray.ts";
@@ -241,10 +246,12 @@ export function flatIndexMap(shape: number[], p: number[], q: number[]): Int32Ar
 export type { EvaluationScore };
 
 /**
- * Abstract base class of all input model parsers, generic over the
- * library's layer object `L`.
+ * The abstract parser: the transforms of the Python toolbox's
+ * `AbstractModelParser`, over the layers of a TF.js layers model (the input
+ * model of every library). {@linkcode ModelParser} (`./model_parser.ts`)
+ * implements how those layers are read.
  */
-export abstract class AbstractModelParser<L> {
+export abstract class AbstractModelParser {
   /** The loaded input model. */
   readonly inputModel: InputModel;
   /** The settings in effect. */
@@ -273,44 +280,44 @@ export abstract class AbstractModelParser<L> {
   // ---- per-library accessors ----------------------------------------------
 
   /** The layers of the input model in topological order. */
-  abstract getLayerIterable(): L[];
+  abstract getLayerIterable(): Layer[];
   /** Layer class name in Keras terms (`Conv2D`, `BatchNormalization`, ...). */
-  abstract getType(layer: L): string;
+  abstract getType(layer: Layer): string;
   /** A human-readable name of the layer in the input model (for messages). */
-  abstract getLayerName(layer: L): string;
+  abstract getLayerName(layer: Layer): string;
   /** Parameters of a BatchNormalization layer. */
-  abstract getBatchnormParameters(layer: L): BatchNormParameters;
+  abstract getBatchnormParameters(layer: Layer): BatchNormParameters;
   /** Inbound layers of `layer`. */
-  abstract getInboundLayers(layer: L): L[];
+  abstract getInboundLayers(layer: Layer): Layer[];
   /** Outbound layers of `layer` (within the model). */
-  abstract getOutboundLayers(layer: L): L[];
+  abstract getOutboundLayers(layer: Layer): Layer[];
   /** The layers whose outputs are the model's outputs. */
-  abstract getOutputLayers(): L[];
+  abstract getOutputLayers(): Layer[];
   /** Whether `layer` has weights. */
-  abstract hasWeights(layer: L): boolean;
+  abstract hasWeights(layer: Layer): boolean;
   /** Input shape of the network without batch, in the input model's layout. */
   abstract getInputShape(): number[];
   /** Output shape of `layer` without batch, in the input model's layout. */
-  abstract getOutputShape(layer: L): number[];
+  abstract getOutputShape(layer: Layer): number[];
   /** Data format of a layer that has one (convolution, pooling, padding, Flatten); `undefined` otherwise. */
-  abstract getDataFormat(layer: L): DataFormat | undefined;
+  abstract getDataFormat(layer: Layer): DataFormat | undefined;
   /** The activation string of `layer` (`"linear"` when it has none). */
-  abstract getActivation(layer: L): string;
+  abstract getActivation(layer: Layer): string;
   /** Fill `attributes.parameters` (`[kernel [in, out], bias]`) of a Dense layer. */
-  abstract parseDense(layer: L, attributes: LayerAttributes): void;
+  abstract parseDense(layer: Layer, attributes: LayerAttributes): void;
   /** Fill `attributes.parameters` (`[kernel, bias]`) of a Conv1D/Conv2D/Conv2DTranspose layer. */
-  abstract parseConvolution(layer: L, attributes: LayerAttributes): void;
+  abstract parseConvolution(layer: Layer, attributes: LayerAttributes): void;
   /** Fill `attributes.parameters` (`[depthwiseKernel, bias]`) of a DepthwiseConv2D layer. */
-  abstract parseDepthwiseConvolution(layer: L, attributes: LayerAttributes): void;
+  abstract parseDepthwiseConvolution(layer: Layer, attributes: LayerAttributes): void;
   /** Return `[depthwiseKernel, pointwiseKernel, bias]` of a SeparableConv2D layer. */
-  abstract getSeparableParameters(layer: L): [Float32NDArray, Float32NDArray, Float32NDArray];
+  abstract getSeparableParameters(layer: Layer): [Float32NDArray, Float32NDArray, Float32NDArray];
   /** Complete the attributes of a pooling layer (`poolSize`, `strides`, `padding`). */
-  abstract parsePooling(layer: L, attributes: LayerAttributes): void;
+  abstract parsePooling(layer: Layer, attributes: LayerAttributes): void;
   /** Complete the attributes of a Concatenate layer (`axis` in the source layout). */
-  abstract parseConcatenate(layer: L, attributes: LayerAttributes): void;
+  abstract parseConcatenate(layer: Layer, attributes: LayerAttributes): void;
 
   /** The layer's constructor arguments (TF.js camelCase), used as the start of its parsed attributes. */
-  initializeAttributes(_layer?: L): Record<string, unknown> {
+  initializeAttributes(_layer?: Layer): Record<string, unknown> {
     return {};
   }
 
@@ -364,8 +371,8 @@ export abstract class AbstractModelParser<L> {
       : undefined;
     const inputRef: TensorRef = { id: "input", srcShape: inputShape, perm: this.inputPerm, exclusive: false };
 
-    const refs = new Map<L, TensorRef>();
-    const refOf = (l: L): TensorRef => {
+    const refs = new Map<Layer, TensorRef>();
+    const refOf = (l: Layer): TensorRef => {
       const r = refs.get(l);
       if (r) return r;
       if (this.getType(l) === "InputLayer") return inputRef;
@@ -403,7 +410,7 @@ export abstract class AbstractModelParser<L> {
    * reading the input (through no-ops) computes channels_first, so a plain
    * (T,F) input of Dense layers is not transposed.
    */
-  private channelsFirstInput(layers: L[], inputShape: number[]): boolean {
+  private channelsFirstInput(layers: Layer[], inputShape: number[]): boolean {
     if (this.inputModel.dataFormat !== "channels_first" || inputShape.length < 2) return false;
     if (inputShape.length === 3) return true;
     const outputs = new Set(this.getOutputLayers());
@@ -416,7 +423,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Throw one UnsupportedLayerError naming every unsupported layer (or record them when skipping). */
-  private checkSupported(layers: L[]): void {
+  private checkSupported(layers: Layer[]): void {
     const bad = layers.filter((l) => !SUPPORTED_LAYERS.has(this.getType(l)));
     if (bad.length === 0) return;
     const list = bad.map((l) => `'${this.getLayerName(l)}' (${this.getType(l)})`).join(", ");
@@ -439,7 +446,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Dispatch one input-model layer to its parse rule; returns the tensor it produces. */
-  private parseLayer(layer: L, type: string, ins: TensorRef[]): TensorRef {
+  private parseLayer(layer: Layer, type: string, ins: TensorRef[]): TensorRef {
     const exclusive = this.getOutboundLayers(layer).length === 1;
     if (this.layersToSkip.has(type) || !SUPPORTED_LAYERS.has(type)) {
       return { ...ins[0], exclusive: ins[0].exclusive && exclusive };
@@ -552,7 +559,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** The activation string an Activation/ReLU/Softmax layer applies. */
-  private activationOfLayer(layer: L, type: string): string {
+  private activationOfLayer(layer: Layer, type: string): string {
     if (type === "Softmax") return "softmax";
     if (type === "ReLU") {
       const cfg = this.initializeAttributes(layer);
@@ -564,7 +571,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Absorb an activation layer into the layer that owns its input, else keep it as an Activation layer. */
-  private parseActivationLayer(layer: L, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
+  private parseActivationLayer(layer: Layer, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
     const activation = this.resolveActivation(this.activationOfLayer(layer, type));
     const name = this.getLayerName(layer);
     if (activation === "linear") return { ...ref, exclusive: ref.exclusive && exclusive };
@@ -611,7 +618,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Fold a BatchNormalization into the layer before it, else keep it as a per-channel affine layer. */
-  private parseBatchNorm(layer: L, ref: TensorRef, exclusive: boolean): TensorRef {
+  private parseBatchNorm(layer: Layer, ref: TensorRef, exclusive: boolean): TensorRef {
     const bn = this.getBatchnormParameters(layer);
     const name = this.getLayerName(layer);
     const rank = ref.srcShape.length + 1;
@@ -712,12 +719,12 @@ export abstract class AbstractModelParser<L> {
   // ---- parametric layers ------------------------------------------------------------------
 
   /** The parsed layout a layer with a data format needs its input in. */
-  private wantedPerm(layer: L, ref: TensorRef): number[] | undefined {
+  private wantedPerm(layer: Layer, ref: TensorRef): number[] | undefined {
     return this.getDataFormat(layer) === "channels_first" ? channelsLastPerm(ref.srcShape.length) : undefined;
   }
 
   /** Fresh parsed attributes for a source layer. */
-  private newAttributes(layer: L, type: string, ref: TensorRef, outShape: number[]): LayerAttributes {
+  private newAttributes(layer: Layer, type: string, ref: TensorRef, outShape: number[]): LayerAttributes {
     const cfg = this.initializeAttributes(layer);
     return {
       layerType: type,
@@ -732,7 +739,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Hook: insert a Flatten when `layer` (flat) reads a spatial tensor without one (Caffe/Lasagne style). */
-  tryInsertFlatten(layer: L, type: string, ref: TensorRef): TensorRef {
+  tryInsertFlatten(layer: Layer, type: string, ref: TensorRef): TensorRef {
     const out = this.getOutputShape(layer);
     if (type !== "Dense" || ref.srcShape.length <= 1 || out.length >= ref.srcShape.length + 0) return ref;
     this.log(`inserting Flatten before ${this.getLayerName(layer)}`);
@@ -740,7 +747,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Parse a Dense/Conv1D/Conv2D/Conv2DTranspose/DepthwiseConv2D layer. */
-  private parseParametric(layer: L, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
+  private parseParametric(layer: Layer, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
     const kind = PARAMETRIC[type];
     let want: number[] | undefined;
     if (type === "Dense") {
@@ -824,7 +831,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Split a SeparableConv2D into DepthwiseConv2D + 1×1 Conv2D. */
-  private parseSeparable(layer: L, ref: TensorRef, exclusive: boolean): TensorRef {
+  private parseSeparable(layer: Layer, ref: TensorRef, exclusive: boolean): TensorRef {
     const want = this.wantedPerm(layer, ref);
     ref = this.ensurePerm(ref, want);
     const [dw, pw, bias] = this.getSeparableParameters(layer);
@@ -881,7 +888,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Parse pooling, padding, cropping and upsampling layers. */
-  private parseSpatial(layer: L, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
+  private parseSpatial(layer: Layer, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
     const want = this.wantedPerm(layer, ref);
     ref = this.ensurePerm(ref, want);
     const parsedType = this.poolingType(type);
@@ -894,7 +901,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Global pooling → pooling over the whole map + Flatten. */
-  private parseGlobalPooling(layer: L, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
+  private parseGlobalPooling(layer: Layer, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
     const want = this.wantedPerm(layer, ref);
     ref = this.ensurePerm(ref, want);
     const parsedIn = this.parsedShape(ref);
@@ -926,8 +933,8 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Which layers read `layer`'s output, looking through no-ops and activation layers. */
-  private consumersThrough(layer: L, outputs: Set<L>): { consumers: L[]; isOutput: boolean } {
-    const consumers: L[] = [];
+  private consumersThrough(layer: Layer, outputs: Set<Layer>): { consumers: Layer[]; isOutput: boolean } {
+    const consumers: Layer[] = [];
     let isOutput = outputs.has(layer);
     for (const o of this.getOutboundLayers(layer)) {
       const t = this.getType(o);
@@ -941,7 +948,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Parse a Flatten layer (Keras ≥ 2.2 channels_first semantics or as laid out). */
-  private parseFlatten(layer: L, ref: TensorRef, exclusive: boolean): TensorRef {
+  private parseFlatten(layer: Layer, ref: TensorRef, exclusive: boolean): TensorRef {
     const cfFlatten = this.getDataFormat(layer) === "channels_first";
     const order = cfFlatten ? channelsLastPerm(ref.srcShape.length) : undefined;
     const out = this.flattenRef(ref, order, this.getOutboundLayers(layer), this.getLayerName(layer), layer);
@@ -956,9 +963,9 @@ export abstract class AbstractModelParser<L> {
   private flattenRef(
     ref: TensorRef,
     order: number[] | undefined,
-    consumers: L[],
+    consumers: Layer[],
     sourceName: string,
-    flattenLayer?: L,
+    flattenLayer?: Layer,
   ): TensorRef {
     ref = this.materializeFlat(ref);
     const n = sizeOf(ref.srcShape);
@@ -984,7 +991,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Parse Reshape/Permute in the source layout. */
-  private parseReshape(layer: L, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
+  private parseReshape(layer: Layer, type: string, ref: TensorRef, exclusive: boolean): TensorRef {
     ref = this.ensurePerm(ref, undefined);
     const srcOut = this.getOutputShape(layer);
     const attrs = this.newAttributes(layer, type, ref, srcOut);
@@ -1000,7 +1007,7 @@ export abstract class AbstractModelParser<L> {
   }
 
   /** Parse a Concatenate layer, mapping its axis to channels-last. */
-  private parseConcatenateLayer(layer: L, ins: TensorRef[], exclusive: boolean): TensorRef {
+  private parseConcatenateLayer(layer: Layer, ins: TensorRef[], exclusive: boolean): TensorRef {
     ins = this.commonLayout(ins);
     const srcOut = this.getOutputShape(layer);
     const perm = ins[0].perm;
@@ -1019,7 +1026,7 @@ export abstract class AbstractModelParser<L> {
    * Add/Average → Concatenate + a 1×1 convolution (Dense for flat tensors)
    * whose kernel sums the inputs channel by channel with weights 1 / 1/n.
    */
-  private parseAdd(layer: L, mergeType: string, ins: TensorRef[], exclusive: boolean): TensorRef {
+  private parseAdd(layer: Layer, mergeType: string, ins: TensorRef[], exclusive: boolean): TensorRef {
     ins = this.commonLayout(ins);
     const name = this.getLayerName(layer);
     const srcOut = this.getOutputShape(layer);

@@ -4,11 +4,10 @@
  *
  * @example
  * ```ts
- * import { getModelLibrary, initBackend } from "../../mod.ts";
+ * import { createParser, getModelLibrary, initBackend } from "../../mod.ts";
  * await initBackend();
- * const lib = getModelLibrary("keras");
- * const input = await lib.load("model.h5");
- * const parser = lib.createParser(input, { softmaxToRelu: false });
+ * const input = await getModelLibrary("keras").load("model.h5");
+ * const parser = createParser(input, { softmaxToRelu: false });
  * parser.parse();
  * const parsed = parser.buildParsedModel();
  * parsed.summary();
@@ -56,8 +55,8 @@ export {
   registerCustomActivation,
   registerCustomActivationsIn,
   restoreActivationNames,
-} from "./activations.ts";
-export { applyTfjsFixes, layerDataFormat } from "./tfjs_fixes.ts";
+} from "../layers/activations.ts";
+export { applyTfjsFixes, layerDataFormat } from "../layers/tfjs_fixes.ts";
 export { isToolboxConfig, parseQmf, type ParserOptions, parserOptionsFromConfig } from "./options.ts";
 export {
   evaluateModel,
@@ -67,6 +66,5 @@ export {
   predictModel,
   type PredictOptions,
 } from "./evaluate.ts";
-export { KerasModelParser, load as loadKerasInputModel } from "./model_libs/keras.ts";
+export { createParser, ModelParser } from "./model_parser.ts";
 export { type LoadedModel, loadInputModel, parsedModelPath, saveParsedModel } from "./files.ts";
-export { getModelLibrary, guessModelLibrary, MODEL_LIBRARIES, type ModelLibrary } from "./model_libs/mod.ts";

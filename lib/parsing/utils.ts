@@ -10,7 +10,7 @@
  * @module
  */
 import type { Layer, tf } from "../../deps.ts";
-import type { DataFormat } from "./input_model.ts";
+import type { DataFormat } from "../importers/input_model.ts";
 import { type Float32NDArray, sizeOf } from "../io/ndarray.ts";
 import { ModelFormatError } from "../errors.ts";
 
@@ -22,7 +22,7 @@ export {
   parseCustomActivation,
   reducePrecision,
   registerCustomActivation,
-} from "./activations.ts";
+} from "../layers/activations.ts";
 
 /** What kind of layer a kernel belongs to (decides where its output-channel axis is). */
 export type KernelKind = "dense" | "conv" | "depthwise" | "transpose";

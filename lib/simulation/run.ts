@@ -23,6 +23,7 @@ import { labelIndices } from "../parsing/evaluate.ts";
 import { decide, inTopK, sampleCorrelations } from "./metrics.ts";
 import { SpikingNetwork } from "./network.ts";
 import type { SimulationOptions } from "./options.ts";
+import { poissonFrame } from "./poisson.ts";
 
 /** The `[output] log_vars` the simulator can save (per batch, `<logDir>/log_vars/<batch>.npz`). */
 export const LOG_VARS: readonly string[] = [
@@ -107,13 +108,51 @@ export interface SimulationResult {
   firstInput: { data: Float32Array; shape: number[] };
   /** Files written. */
   files: string[];
+  /** The counts and per-sample values behind the figures above (what merging shards of a run needs). */
+  tallies: SimulationTallies;
+}
+
+/**
+ * Raw counts and per-sample values of a simulation run, from which every
+ * figure of {@linkcode SimulationResult} follows (`lib/simulation/shards.ts`
+ * merges the runs of sample shards with them). Counts are sums over samples.
+ */
+export interface SimulationTallies {
+  /** Samples per batch. */
+  batchSize: number;
+  /** Test-set index of every simulated sample, in simulation order. */
+  sampleIndices: number[];
+  /** Samples the SNN classified correctly (top-1) at every step. */
+  snnCorrectByTime: number[];
+  /** Samples with the true class among the SNN's top k at every step. */
+  snnTopKCorrectByTime: number[];
+  /** Per sample: 1 when the true class is among the SNN's top k at the end, else 0. */
+  snnTopKCorrect: number[];
+  /** Per sample: 1 when the ANN's top-1 guess is right, else 0. */
+  annCorrect: number[];
+  /** Per sample: 1 when the true class is among the ANN's top k, else 0. */
+  annTopKCorrect: number[];
+  /** Per spiking layer, per sample: the Pearson coefficient of rates and activations (NaN when undefined). */
+  correlations: number[][];
+  /** Synaptic operations at every step, summed over samples. */
+  sopsByTime: number[];
+  /** Spikes of the whole network at every step, summed over samples. */
+  spikesByTime: number[];
+  /** Spikes of each spiking layer over the whole run. */
+  spikeTotals: number[];
+  /** Neurons of each spiking layer. */
+  neurons: number[];
 }
 
 function toFloat32(a: NDArray): Float32Array {
   return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>, Number);
 }
 
-function selectSamples(numAvailable: number, options: SimulationOptions): number[] {
+/**
+ * Test-set indices a run simulates, in order: `sample_idxs_to_test`, or the
+ * first `num_to_test` (validated against the `numAvailable` samples).
+ */
+export function selectSamples(numAvailable: number, options: SimulationOptions): number[] {
   const idx = options.sampleIdxsToTest.length
     ? options.sampleIdxsToTest
     : Array.from({ length: options.numToTest }, (_, i) => i);
@@ -137,15 +176,6 @@ function expandLogVars(vars: readonly string[] | undefined): Set<string> {
   const s = new Set(vars ?? []);
   if (s.has("all")) return new Set(LOG_VARS);
   return s;
-}
-
-/** A tensor of Poisson input spikes for one step (the toolbox's `get_poisson_frame_batch`). */
-function poissonFrame(x: Tensor, maxX: number, rescale: number, seed: number): Tensor {
-  return tf.tidy(() => {
-    const snapshot = tf.mul(tf.randomUniform(x.shape, 0, 1, "float32", seed), rescale * maxX);
-    const spikes = tf.cast(tf.lessEqual(snapshot, tf.abs(x)), "float32");
-    return tf.mul(spikes, tf.mul(tf.sign(x), maxX));
-  });
 }
 
 /**
@@ -200,6 +230,12 @@ export async function runSimulation(
   const corrN = new Float64Array(layers.length);
   const spikeTotals = new Float64Array(layers.length);
   let annCorrect = 0, annCorrectK = 0;
+  const perSample = {
+    annCorrect: [] as number[],
+    annTopKCorrect: [] as number[],
+    snnTopKCorrect: [] as number[],
+    correlations: layers.map((): number[] => []),
+  };
   const truth: number[] = [];
   const guesses: number[] = [];
   const accLines = [`# samples | SNN top-1 | top-${topK} | ANN top-1 | top-${topK}`];
@@ -214,7 +250,8 @@ export async function runSimulation(
     for (let b = 0; b < numBatches; b++) {
       const idx = indices.slice(b * batchSize, (b + 1) * batchSize);
       const truthB = idx.map((i) => labels[i]);
-      const xb = tf.tensor(gatherBatch(x, per, idx), [batchSize, ...sampleShape]);
+      const xbData = gatherBatch(x, per, idx);
+      const xb = tf.tensor(xbData, [batchSize, ...sampleShape]);
       // ANN on the same batch: outputs and the activations of every spiking layer.
       const annOut = probe.predict(xb) as Tensor | Tensor[];
       const annList = Array.isArray(annOut) ? annOut : [annOut];
@@ -227,6 +264,8 @@ export async function runSimulation(
         for (let j = 0; j < classes; j++) if (row[j] > row[t]) above++;
         if (above === 0) annCorrect++;
         if (above < topK) annCorrectK++;
+        perSample.annCorrect.push(above === 0 ? 1 : 0);
+        perSample.annTopKCorrect.push(above < topK ? 1 : 0);
       });
 
       const maxX = options.poissonInput ? tf.tidy(() => tf.max(xb).dataSync()[0]) : 0;
@@ -248,7 +287,7 @@ export async function runSimulation(
         if (analog) input = analog;
         else if (options.numPoissonEventsPerSample >= 0 && inputCount >= options.numPoissonEventsPerSample) {
           input = tf.zerosLike(xb);
-        } else input = poissonFrame(xb, maxX, rescale, options.seed * 7_919 + b * 1_000_003 + t);
+        } else input = tf.tensor(poissonFrame(xbData, idx, maxX, rescale, options.seed, t), xb.shape);
         const out = net.step(input, t, record);
         if (inputT) {
           const d = input.dataSync();
@@ -301,6 +340,7 @@ export async function runSimulation(
         truth.push(truthB[k]);
         guesses.push(g);
         if (errK[k * steps + steps - 1] === 0) finalCorrectK++;
+        perSample.snnTopKCorrect.push(errK[k * steps + steps - 1] === 0 ? 1 : 0);
       }
 
       // Spike-rate / activation correlation per layer.
@@ -311,6 +351,7 @@ export async function runSimulation(
         addToHistogram(hist.rates, rates, maxRate);
         addToHistogram(hist.activations, activations[l], maxRate);
         const co = sampleCorrelations(rates, activations[l], batchSize, l < layers.length - 1, maxRate);
+        perSample.correlations[l].push(...co);
         for (const v of co) {
           if (Number.isFinite(v)) {
             corrSum[l] += v;
@@ -407,6 +448,17 @@ export async function runSimulation(
     })),
     firstInput: { data: x.slice(indices[0] * per, (indices[0] + 1) * per), shape: sampleShape },
     files,
+    tallies: {
+      batchSize,
+      sampleIndices: indices.slice(0, numSamples),
+      snnCorrectByTime: Array.from(correct),
+      snnTopKCorrectByTime: Array.from(correctK),
+      ...perSample,
+      sopsByTime: Array.from(sopsByTime),
+      spikesByTime: Array.from(spikesByTime),
+      spikeTotals: Array.from(spikeTotals),
+      neurons: layers.map((l) => l.neurons),
+    },
   };
 }
 

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from "../../io/onnx_proto.ts";
+import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from "../onnx/proto.ts";
 import { ScriptError } from "../../io/python/errors.ts";
 import type { HostObject } from "../../io/python/values.ts";
 import { isHost } from "../../io/python/values.ts";

@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { ConfigError, ModelFormatError, SnnToolboxError } from "../../errors.ts";
+import { requireBackend } from "../../backend/mod.ts";
+import { ConfigError, InputShapeRequiredError, ModelFormatError, SnnToolboxError } from "../../errors.ts";
 import type { NDArray } from "../../io/ndarray.ts";
 import { baseName, firstFile, readModelTextFile, stripExtension } from "../../io/paths.ts";
 import { ScriptError } from "../../io/python/errors.ts";
@@ -29,9 +30,9 @@ import {
   sequenceItems,
 } from "../../io/python/values.ts";
 import { readTorchStateDict, type TorchStateDict } from "../../io/torch/state_dict.ts";
-import type { OnnxModel } from "../../io/onnx_proto.ts";
-import type { InputModel, LoadOptions } from "../../parsing/input_model.ts";
-import { buildOnnxInputModel } from "../../parsing/model_libs/onnx.ts";
+import type { OnnxModel } from "../onnx/proto.ts";
+import type { InputModel, LoadOptions } from "../input_model.ts";
+import { buildOnnxInputModel } from "../onnx/load.ts";
 import { torchExportHint } from "./export_hint.ts";
 import { isTensor, TorchGraph, type Weight } from "./graph.ts";
 import { canonicalTorchPath, SUPPORTED_FUNCTIONS, TorchHost } from "./host.ts";
@@ -130,7 +131,7 @@ function inputShapeOf(ev: Evaluator, model: InstanceValue, file: string, options
   }
   if (v === undefined) {
     if (options.inputShape) return [...options.inputShape];
-    throw new ConfigError(
+    throw new InputShapeRequiredError(
       `${file}: the input shape is not stated: the toolbox reads it from the model's attribute ` +
         `input_shape (add self.input_shape = (C, H, W) to __init__); or pass --input-shape C,H,W ` +
         `(LoadOptions.inputShape), or run the model on data`,
@@ -326,6 +327,7 @@ export async function loadPytorchScriptModel(
     if (err instanceof ScriptError) throw withExportHint(err, script, options.inputShape);
     throw err;
   }
+  requireBackend(script);
   let input: InputModel;
   try {
     input = buildOnnxInputModel(traced.onnx, {});
