@@ -8,7 +8,8 @@
           NAME.pkl   the same state_dict, legacy format (_use_new_zipfile_serialization=False)
           NAME.out.npy  the model's eval-mode outputs on the first 200 images of
                         testdata/demo/data/x_test.npz (NHWC bytes = NCHW for 1 channel)
-        and hostile state dicts under hostile/.
+        tour_net.py with random weights (NAME.pth/.pkl, tour_net.in.npy / .out.npy:
+        8 random inputs and its outputs), and hostile state dicts under hostile/.
 
     /usr/bin/python3 testdata/pytorch/gen.py mnist-example OUTDIR [MNIST_IDX_DIR]
         Trains the PyTorch MNIST example network (mnist_example.py) for 200 steps
@@ -109,7 +110,28 @@ def committed(directory):
             out = model(torch.from_numpy(x)).numpy()
         np.save(os.path.join(HERE, name + ".out.npy"), out.astype(np.float32))
         print(name, "trained; outputs", out.shape)
+    tour()
     hostile()
+
+
+def tour():
+    """tour_net.py with random weights and batch-norm statistics, on a random input."""
+    torch.manual_seed(1)
+    model = build(load_script(os.path.join(HERE, "tour_net.py")))
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+    model.eval()
+    save_both(model, os.path.join(HERE, "tour_net"))
+    x = torch.rand(8, 3, 16, 16, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    np.save(os.path.join(HERE, "tour_net.in.npy"), x.numpy())
+    with torch.no_grad():
+        np.save(os.path.join(HERE, "tour_net.out.npy"), model(x).numpy())
+    print("tour_net written")
 
 
 class Evil:

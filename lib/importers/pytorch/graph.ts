@@ -61,6 +61,8 @@ export class TorchGraph {
   readonly initializers = new Map<string, OnnxTensor>();
   /** Script line of each node, by node name (to place the ONNX builder's errors). */
   readonly lines = new Map<string, number>();
+  /** The line of the `nn` module being applied, when there is one: its nodes are placed there. */
+  definedAt?: number;
   /** Facts worth telling the user (log_softmax computed as softmax, ...). */
   readonly notes = new Set<string>();
   #next = 0;
@@ -103,7 +105,7 @@ export class TorchGraph {
       outputs: [value],
       attributes: new Map(Object.entries(attrs)),
     });
-    this.lines.set(nodeName, line);
+    this.lines.set(nodeName, this.definedAt ?? line);
     return { kind: "host", hostType: "tensor", value, dims };
   }
 

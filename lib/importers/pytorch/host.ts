@@ -386,7 +386,13 @@ export class TorchHost implements Host {
     if (kwargs.size || args.length !== 1) this.fail(line, `nn.${m.type} is called with one tensor`);
     if (m.type === "Sequential") return this.#sequential(m, args, line);
     const x = this.#tensor(args[0], `nn.${m.type}`, line);
-    return this.#apply(m, path ?? m.type, x, line);
+    const g = this.#graph(line);
+    g.definedAt = m.line;
+    try {
+      return this.#apply(m, path ?? m.type, x, line);
+    } finally {
+      g.definedAt = undefined;
+    }
   }
 
   #sequential(m: Module, args: ScriptValue[], line: number): ScriptValue {

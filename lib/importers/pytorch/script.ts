@@ -275,27 +275,29 @@ export function traceModelScript(
   };
 }
 
-/** Put the ONNX builder's node errors at the script lines that made the nodes. */
+/** The advice every out-of-subset error ends with: what the reader covers, and the `.onnx` route. */
+function exportAdvice(file: string, inputShape?: readonly number[]): string {
+  const onnx = `${baseName(stripExtension(file, ["py"]))}.onnx`;
+  return `\n  The PyTorch script reader covers the nn.Module subset of ${SUPPORTED_MODULES.length} modules ` +
+    `(${SUPPORTED_MODULES.join(", ")}) and ${
+      SUPPORTED_FUNCTIONS.join(", ")
+    } in forward(); for other models ` +
+    `export to ONNX beside the script and load the .onnx:\n  ${torchExportHint(onnx, inputShape)}`;
+}
+
+/** Put the ONNX builder's node errors at the script lines that made the nodes, with the export advice. */
 function atScriptLines(err: SnnToolboxError, traced: TracedScript, file: string): SnnToolboxError {
   const message = err.message.replace(
     /node '([^']+)' \(op_type (\w+), opset \d+\)/g,
     (_m, name: string, op: string) => `line ${traced.lines.get(name) ?? "?"} ('${name}', ${op})`,
   );
   const Err = err.constructor as new (m: string, o: { file: string; cause: unknown }) => SnnToolboxError;
-  return new Err(message, { file, cause: err });
+  return new Err(message + exportAdvice(file, traced.inputShape), { file, cause: err });
 }
 
 /** Add the `.onnx` route to a script error. */
 function withExportHint(err: ScriptError, file: string, inputShape?: readonly number[]): ModelFormatError {
-  const onnx = `${baseName(stripExtension(file, ["py"]))}.onnx`;
-  return new ModelFormatError(
-    `${err.message}\n  The PyTorch script reader covers the nn.Module subset of ${SUPPORTED_MODULES.length} modules ` +
-      `(${SUPPORTED_MODULES.join(", ")}) and ${
-        SUPPORTED_FUNCTIONS.join(", ")
-      } in forward(); for other models ` +
-      `export to ONNX beside the script and load the .onnx:\n  ${torchExportHint(onnx, inputShape)}`,
-    { file, cause: err },
-  );
+  return new ModelFormatError(err.message + exportAdvice(file, inputShape), { file, cause: err });
 }
 
 /**
