@@ -265,6 +265,14 @@ Deno.test("python front end: syntax errors and runaway scripts are one ModelForm
   await fails("def f(n):\n    return f(n + 1)\nf(0)\n", /^bad\.py:2: calls nested more than 200 deep/);
   await fails("n = 0\nwhile True:\n    n += 1\n", /^bad\.py:\d: the script runs more than 5000000 steps/);
   await fails("x = list(range(10**9))\n", /^bad\.py:1: range\(1000000000\) has 1000000000 items/);
+  await fails(
+    "x = [1]\nfor i in range(40):\n    x = x + x\n",
+    /^bad\.py:3: a list of 131072 items; a model script may build at most 100000/,
+  );
+  await fails("x = [1]\nfor i in range(40):\n    x += x\n", /^bad\.py:3: a list of 131072 items/);
+  await fails("s = 'ab'\nwhile True:\n    s = s + s\n", /^bad\.py:3: a string of 1048576 items/);
+  await fails("x = " + "1 + ".repeat(2000) + "1\n", /^bad\.py:1: expression too deeply nested/);
+  await fails("x = a" + ".b".repeat(2000) + "\n", /^bad\.py:1: expression too deeply nested/);
   await fails("x = undefined_name\n", /^bad\.py:1: name 'undefined_name' is not defined/);
   await fails(
     "import os\nos.system('ls')\n",

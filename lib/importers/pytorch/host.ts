@@ -23,6 +23,7 @@ import {
 import { BATCH_SIZE, isTensor, type PoolArgs, type Tensor, type TorchGraph, type Weight } from "./graph.ts";
 import {
   bindModuleArgs,
+  CONTAINERS,
   intTuple,
   isTorchModule,
   type Module,
@@ -240,7 +241,7 @@ export class TorchHost implements Host {
   }
 
   iterate(obj: HostObject | InstanceValue): ScriptValue[] | undefined {
-    if (this.isModule(obj) && (isKind(obj, "instance") || CONTAINERS_ITERABLE.includes(obj.type))) {
+    if (this.isModule(obj) && (isKind(obj, "instance") || CONTAINERS.includes(obj.type))) {
       return [...this.children(obj).values()];
     }
     return undefined;
@@ -688,5 +689,3 @@ export class TorchHost implements Host {
     return this.fail(line, `tensor.${name}() is outside the supported subset`);
   }
 }
-
-const CONTAINERS_ITERABLE = ["Sequential", "ModuleList"];

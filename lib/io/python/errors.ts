@@ -1,8 +1,10 @@
 /**
- * The one error type of the Python front end: where in the text a problem
- * is (offset and line) and which Python exception the same text raises in
- * Python (`SyntaxError` for text Python cannot parse; `ValueError` where
- * `ast.literal_eval` refuses valid syntax that is not a literal).
+ * The errors of the Python front end: {@linkcode PythonSyntaxError} for
+ * text it cannot read (where in the text, and which Python exception the
+ * same text raises: `SyntaxError` for text Python cannot parse, `ValueError`
+ * where `ast.literal_eval` refuses valid syntax that is not a literal), and
+ * {@linkcode ScriptError} for a script it cannot run statically (the file,
+ * the line and the construct).
  *
  * @module
  */
@@ -26,16 +28,6 @@ export class PythonSyntaxError extends Error {
     super(message);
     this.name = "PythonSyntaxError";
   }
-}
-
-/** 1-based line of offset `pos` in `text`. */
-export function lineAt(text: string, pos: number): number {
-  let line = 1;
-  for (let i = 0; i < pos && i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) line++;
-  }
-  return line;
 }
 
 /**

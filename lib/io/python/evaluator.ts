@@ -20,7 +20,7 @@ import { STATEMENT_NAMES } from "./ast.ts";
 import { ScriptError } from "./errors.ts";
 import { builtinAlias, callBuiltin, callBuiltinMethod, isBuiltinName, methodOf } from "./builtins.ts";
 import { parseFString } from "./fstrings.ts";
-import { binaryOp, compareOp, pyEquals, pyOrder, unaryOp } from "./operators.ts";
+import { binaryOp, bounded, compareOp, MAX_ITEMS, pyEquals, pyOrder, unaryOp } from "./operators.ts";
 import {
   type BoundMethod,
   type ClassValue,
@@ -151,7 +151,9 @@ export class Evaluator {
         const cur = this.eval(s.target, scope);
         const rhs = this.eval(s.value, scope);
         if (Array.isArray(cur) && s.op === "+") {
-          cur.push(...this.iterate(rhs, s.line)); // list += iterable extends in place
+          const more = this.iterate(rhs, s.line);
+          bounded(this, cur.length + more.length, MAX_ITEMS, "a list", s.line);
+          for (const item of more) cur.push(item); // list += iterable extends in place
           return;
         }
         this.assign(s.target, this.binary(s.op, cur, rhs, s.line), scope, s.line);

@@ -286,9 +286,11 @@ export class ExpressionParser {
   binary(level: number): Expr {
     if (level >= BINARY_LEVELS.length) return this.factor();
     let node = this.binary(level + 1);
-    for (;;) {
+    for (let n = 0;; n++) {
       const t = this.peek;
       if (t.t !== "op" || !BINARY_LEVELS[level].includes(t.v)) return node;
+      // A left-nested chain is as deep as it is long for whoever walks the tree.
+      if (n >= MAX_DEPTH) throw this.syntax("expression too deeply nested");
       this.i++;
       const right = this.binary(level + 1);
       node = { t: "binary", op: t.v, left: node, right, pos: t.pos, line: t.line };
@@ -320,7 +322,8 @@ export class ExpressionParser {
 
   primary(): Expr {
     let node = this.atom();
-    for (;;) {
+    for (let n = 0;; n++) {
+      if (n >= MAX_DEPTH) throw this.syntax("expression too deeply nested");
       const at = this.at();
       if (this.isOp("(")) {
         this.i++;

@@ -13,6 +13,15 @@ import { isKind, type ScriptValue, sequenceItems, truthy } from "./values.ts";
 /** Most items a string, list or tuple repetition may make. */
 export const MAX_ITEMS = 100_000;
 
+/** Most characters a string built by a script may have. */
+export const MAX_CHARS = 1_000_000;
+
+/** `true` when `size` is within `max`; else the error that a script built `what` that large. */
+export function bounded(ctx: OperatorContext, size: number, max: number, what: string, line: number): true {
+  if (size > max) ctx.fail(line, `${what} of ${size} items; a model script may build at most ${max}`);
+  return true;
+}
+
 /** What the operators need from the evaluator. */
 export interface OperatorContext {
   /** The reader's host (its objects' operators). */
@@ -54,10 +63,15 @@ export function binaryOp(
   const x = typeof a === "boolean" ? Number(a) : a;
   const y = typeof b === "boolean" ? Number(b) : b;
   if (typeof x === "number" && typeof y === "number") return arithmetic(ctx, op, x, y, line);
-  if (op === "+" && typeof a === "string" && typeof b === "string") return a + b;
+  if (op === "+" && typeof a === "string" && typeof b === "string") {
+    return bounded(ctx, a.length + b.length, MAX_CHARS, "a string", line) && a + b;
+  }
   if (op === "%" && typeof a === "string") return percentFormat(ctx, a, b, line);
-  if (op === "+" && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+  if (op === "+" && Array.isArray(a) && Array.isArray(b)) {
+    return bounded(ctx, a.length + b.length, MAX_ITEMS, "a list", line) && [...a, ...b];
+  }
   if (op === "+" && isKind(a, "tuple") && isKind(b, "tuple")) {
+    bounded(ctx, a.items.length + b.items.length, MAX_ITEMS, "a tuple", line);
     return { kind: "tuple", items: [...a.items, ...b.items] };
   }
   if (
