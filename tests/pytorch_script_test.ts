@@ -134,35 +134,31 @@ const TOOLBOX_NET = await Deno.readTextFile(`${DIR}toolbox_net.py`);
 Deno.test("pytorch script: constructs outside the subset are one error naming file, line and construct, with the torch.onnx.export call", async () => {
   await initBackend();
   const cases: [string, string, RegExp][] = [
+    ["nn.ReLU())", "nn.LSTM(8, 8))", /net\.py:20: nn\.LSTM is outside the supported subset/],
     [
-      "nn.ReLU()]",
-      "nn.LSTM(8, 8)]",
-      /net\.py:24: nn\.LSTM is outside the supported subset/,
+      "x = self.mix(x)",
+      "x = torch.sigmoid(self.mix(x))",
+      /net\.py:34: calling torch\.sigmoid\(\) is outside the supported subset/,
     ],
     [
-      "x = self.head(x)",
-      "x = torch.sigmoid(self.head(x))",
-      /net\.py:46: calling torch\.sigmoid\(\) is outside the supported subset/,
+      "x = x.view(-1, 360)",
+      "x = x.view(-1, 180)",
+      /net\.py:35: view\/reshape\(-1, 180\) of \[N, 10, 6, 6\] \(360 values per sample\) changes the batch size/,
     ],
     [
-      "x = x.view(-1, 288)",
-      "x = x.view(-1, 144)",
-      /net\.py:47: view\/reshape\(-1, 144\) of \[N, 8, 6, 6\] \(288 values per sample\) changes the batch size/,
-    ],
-    [
-      "x = torch.cat([x1, x2], 1)",
-      "x = torch.cat([x1, x2], 2)",
-      /net\.py:45: torch\.cat along dim 2 of 4-D tensors/,
+      "x = torch.cat([a, b], 1)",
+      "x = torch.cat([a, b], 2)",
+      /net\.py:33: torch\.cat along dim 2 of 4-D tensors/,
     ],
     [
       "nn.AvgPool2d(kernel_size=2, stride=2)]",
       "nn.AvgPool2d(kernel_size=3, stride=2, padding=1, count_include_pad=False)]",
-      /net\.py: 1 ONNX node cannot be converted:\n  - line 21 \('trunk\.3', AveragePool\): AveragePool pads/,
+      /net\.py: 1 ONNX node cannot be converted:\n  - line 17 \('stem\.3', AveragePool\): AveragePool pads/,
     ],
     [
-      "x = self.trunk(x)",
-      "with torch.no_grad():\n            x = self.trunk(x)",
-      /net\.py:42: with statements are outside the supported subset/,
+      "x = self.stem(x)",
+      "with torch.no_grad():\n            x = self.stem(x)",
+      /net\.py:30: with statements are outside the supported subset/,
     ],
   ];
   for (const [from, to, expected] of cases) {
@@ -182,23 +178,23 @@ Deno.test("pytorch script: constructs outside the subset are one error naming fi
 
 Deno.test("pytorch script: state_dict mismatches name the key, the shapes and the module's line", async () => {
   await initBackend();
-  const wider = await scratch(TOOLBOX_NET.replace("nn.Linear(288, 10)", "nn.Linear(288, 12)"));
+  const wider = await scratch(TOOLBOX_NET.replace("nn.Linear(360, 10)", "nn.Linear(360, 12)"));
   const missing = await scratch(
     TOOLBOX_NET.replace(
-      "nn.Conv2d(40, 8, kernel_size=1),",
-      "nn.Conv2d(40, 8, kernel_size=1),\n            nn.BatchNorm2d(8),",
+      "nn.Conv2d(22, 10, kernel_size=1),",
+      "nn.Conv2d(22, 10, kernel_size=1), nn.BatchNorm2d(10),",
     ),
   );
   try {
     await assertRejects(
       () => loadPytorchModel(`${wider}/net.py`),
       ModelFormatError,
-      /net\.pth: 'classifier\.1\.weight' has shape \[10, 288\], but nn\.Linear at .*net\.py:33 needs \[12, 288\]/,
+      /net\.pth: 'out\.1\.weight' has shape \[10, 360\], but nn\.Linear at .*net\.py:26 needs \[12, 360\]/,
     );
     await assertRejects(
       () => loadPytorchModel(`${missing}/net.py`),
       ModelFormatError,
-      /net\.pth: the state_dict lacks head\.1\.weight, head\.1\.bias, head\.1\.running_mean, head\.1\.running_var/,
+      /net\.pth: the state_dict lacks mix\.1\.weight, mix\.1\.bias, mix\.1\.running_mean, mix\.1\.running_var/,
     );
   } finally {
     await Deno.remove(wider, { recursive: true });
