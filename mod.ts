@@ -55,6 +55,7 @@ export {
 
 export {
   type AccuracyReport,
+  isNirFile,
   type PipelineHooks,
   type PipelineOptions,
   type PipelineResult,
@@ -126,6 +127,31 @@ export {
   type TestSet,
 } from "./lib/io/dataset.ts";
 export { readIdx, type ReadIdxOptions } from "./lib/io/idx.ts";
+export {
+  NIR_VERSION,
+  type NirAffine,
+  type NirConv1d,
+  type NirConv2d,
+  type NirFile,
+  type NirFlatten,
+  type NirGraph,
+  type NirIF,
+  type NirInput,
+  type NirLinear,
+  type NirMetadata,
+  type NirMetadataValue,
+  type NirNode,
+  type NirNodeBase,
+  type NirOtherNode,
+  type NirOutput,
+  type NirPadding,
+  type NirPool2d,
+  type NirScale,
+  type NirThreshold,
+  OTHER_NIR_TYPES,
+  readNir,
+  writeNir,
+} from "./lib/io/nir.ts";
 export { exceedsCeiling, maxArrayBytes, setMaxArrayBytes } from "./lib/io/limits.ts";
 
 // --- parsing (lib/parsing) ---
@@ -278,6 +304,15 @@ export {
   normalizeParameters,
 } from "./lib/conversion/normalize.ts";
 export { NonZeroCollector, percentile } from "./lib/conversion/percentile.ts";
+export {
+  exportNir,
+  float32Below,
+  type NirCellParams,
+  type NirExport,
+  type NirExportOptions,
+  nirShapeOf,
+  toNirGraph,
+} from "./lib/conversion/nir.ts";
 
 // --- simulation (lib/simulation) ---
 export {
@@ -338,6 +373,12 @@ export {
   sweepOptionsFromConfig,
   withParam,
 } from "./lib/simulation/sweep.ts";
+export {
+  type NirSpikingModel,
+  type OutputCountOptions,
+  simulateOutputCounts,
+  spikingModelFromNir,
+} from "./lib/simulation/nir.ts";
 export {
   cloneModel,
   runSnnStages,

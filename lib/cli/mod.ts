@@ -10,6 +10,7 @@ import { parseCommand } from "./parse.ts";
 import { predictCommand } from "./predict.ts";
 import { inspectCommand } from "./inspect.ts";
 import { mergeCommand } from "./merge.ts";
+import { exportCommand } from "./export.ts";
 
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -19,4 +20,5 @@ export const COMMANDS: readonly Command[] = [
   predictCommand,
   inspectCommand,
   mergeCommand,
+  exportCommand,
 ];

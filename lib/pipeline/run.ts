@@ -22,6 +22,8 @@ import { runSnnStages, type SnnStagesResult } from "./snn_stages.ts";
 import { literalStrings, simulationOptionsFromConfig } from "../simulation/options.ts";
 import { shardSelection, type ShardSpec } from "../simulation/shards.ts";
 import { clearShardRecord, experimentIdentity, shardRecord, writeShardRecord } from "./shards.ts";
+import { readNir } from "../io/nir.ts";
+import { spikingModelFromNir } from "../simulation/nir.ts";
 
 /** Progress and message callbacks of {@linkcode runPipeline}. */
 export interface PipelineHooks {
@@ -40,6 +42,8 @@ export interface PipelineOptions {
    * (see `lib/pipeline/shards.ts`); no report is written.
    */
   shard?: ShardSpec;
+  /** Write the converted network as a NIR graph here (default with `[output] export_nir`: `<path_wd>/<filename_snn>.nir`). */
+  exportNir?: string;
 }
 
 /** Accuracy of a model on the test samples. */
@@ -70,6 +74,8 @@ export interface PipelineResult {
   simulation?: SimulationResult;
   /** Everything the normalization / conversion / simulation stages returned (files, sweep, MACs). */
   snn?: SnnStagesResult;
+  /** Path of the NIR graph written (`[output] export_nir`). */
+  nirPath?: string;
   /** Stages run, in order. */
   stages: string[];
   /** The shard's record (`shard.json`), when the run simulated one shard. */
@@ -212,6 +218,17 @@ export async function runPipeline(
   const log = hooks.log ?? (() => {});
   const tools = (key: string) => config.getBoolean("tools", key);
   const pathWd = config.get("paths", "path_wd");
+  const filenameAnn = config.get("paths", "filename_ann");
+  if (isNirFile(filenameAnn)) {
+    if (options.shard) {
+      throw new ConfigError("--shard is not available for a NIR graph (filename_ann = *.nir)");
+    }
+    return await runNirPipeline(config, pathJoin(pathWd, filenameAnn), hooks);
+  }
+  const exportNir = options.exportNir ??
+    (config.hasOption("output", "export_nir") && config.getBoolean("output", "export_nir")
+      ? pathJoin(pathWd, `${config.get("paths", "filename_snn")}.nir`)
+      : undefined);
   const datasetPath = config.get("paths", "dataset_path");
   const logDir = config.get("paths", "log_dir_of_current_run");
   const batchSize = config.getInt("simulation", "batch_size");
@@ -298,6 +315,7 @@ export async function runPipeline(
       dataset: { xTest, yTest, xNorm },
       logDir,
       progress: (d, t) => hooks.progress?.("simulate", d, t),
+      exportNir,
       shard,
     });
     result.snn = snn;
@@ -305,6 +323,11 @@ export async function runPipeline(
       result.scaleFactors = snn.scaleFactors;
       result.stages.push("normalize");
       log(`Normalized parameters (scale factors of ${Object.keys(snn.scaleFactors).length} layers)`);
+    }
+    if (snn.nir) {
+      result.nirPath = snn.nir.path;
+      log(`NIR graph written to ${snn.nir.path}`);
+      for (const w of snn.nir.warnings) log(`warning: NIR export: ${w}`);
     }
     if (tools("convert")) result.stages.push("convert");
     if (snn.simulation) {
@@ -343,4 +366,61 @@ export async function runPipeline(
   }
   if (xTest && sizeOf(xTest.shape) === 0) throw new DatasetError(`${xTestFile}: the test set is empty`);
   return result;
+}
+
+/** Whether `[paths] filename_ann` names a NIR graph (`.nir`): `run` then simulates it as it is. */
+export function isNirFile(path: string): boolean {
+  return path.toLowerCase().endsWith(".nir");
+}
+
+/**
+ * `run` on a NIR graph: the network is already converted, so loading,
+ * evaluating, parsing and normalizing do not apply; the graph is rebuilt for
+ * the INI simulator (its IF nodes' threshold and reset replace `[cell]`'s)
+ * and simulated on the test set.
+ */
+async function runNirPipeline(
+  config: ToolboxConfig,
+  path: string,
+  hooks: PipelineHooks,
+): Promise<PipelineResult> {
+  const log = hooks.log ?? (() => {});
+  const result: PipelineResult = { stages: [] };
+  log(`Loading NIR graph ${path}`);
+  const { graph } = await readNir(path);
+  const nir = spikingModelFromNir(graph, path);
+  result.stages.push("load");
+  log(
+    `NIR graph: IF neurons firing at v >= ${nir.cell.vThresh}, reset to ${nir.cell.vReset} ` +
+      "([cell] v_thresh, v_reset and reset come from the graph; evaluate_ann, parse and normalize do not apply)",
+  );
+  try {
+    const simulate = config.getBoolean("tools", "simulate");
+    const datasetPath = config.get("paths", "dataset_path");
+    const xFile = pathJoin(datasetPath, "x_test.npz");
+    const xRaw = simulate ? await readDatasetArray(datasetPath, "x_test") : undefined;
+    const yTest = xRaw ? await readDatasetArray(datasetPath, "y_test") : undefined;
+    const xTest = xRaw
+      ? permuteSamples(xRaw, samplePermutation(xRaw.shape.slice(1), modelInputShape(nir.model), xFile))
+      : undefined;
+    const snn = await runSnnStages({
+      parsedModel: nir.model,
+      config,
+      dataset: { xTest, yTest },
+      logDir: config.get("paths", "log_dir_of_current_run"),
+      progress: (d, t) => hooks.progress?.("simulate", d, t),
+      normalize: false,
+      cell: nir.cell,
+    });
+    result.snn = snn;
+    result.stages.push("convert");
+    if (snn.simulation) {
+      result.simulation = snn.simulation;
+      result.stages.push("simulate");
+      log(`SNN accuracy: top-1 ${pct(snn.simulation.snnAccuracy)} on ${snn.simulation.numSamples} samples`);
+    }
+    return result;
+  } finally {
+    nir.model.dispose();
+  }
 }

@@ -161,7 +161,7 @@ const RULES: readonly Rule[] = [
   ...bools("simulation", ["early_stopping"]),
   ...bools("cell", ["binarize_weights", "quantize_weights", "payloads", "leak", "bias_relaxation"]),
   ...bools("parameter_sweep", ["param_logscale"]),
-  ...bools("output", ["overwrite", "use_simple_labels"]),
+  ...bools("output", ["overwrite", "use_simple_labels", "export_nir"]),
   { section: "normalization", key: "percentile", kind: "float", min: 0, exclusiveMin: true, max: 100 },
   { section: "input", key: "input_rate", kind: "float", min: 0, exclusiveMin: true },
   { section: "conversion", key: "num_bits", kind: "int", min: 1 },
@@ -222,6 +222,7 @@ class Checker {
 
   check(rule: Rule): void {
     const { section, key } = rule;
+    if (rule.kind === "bool" && !this.parser.hasOption(section, key)) return; // a setting the defaults lack
     const value = this.raw(section, key);
     // Python's update_setup asserts choices and a non-empty filename_ann; the other checks are ours.
     const asserted = rule.kind === "oneOf" || rule.kind === "oneOfList" || rule.kind === "nonEmpty";
@@ -233,7 +234,6 @@ class Checker {
       });
     switch (rule.kind) {
       case "bool":
-        if (!this.parser.hasOption(section, key)) return;
         this.parser.getBoolean(section, key);
         return;
       case "nonEmpty":
@@ -470,7 +470,13 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
   }
   const modelLib = parser.get("input", "model_lib");
   const filenameAnn = parser.get("paths", "filename_ann");
-  if (parser.getBoolean("tools", "evaluate_ann") || parser.getBoolean("tools", "parse")) {
+  const nir = filenameAnn.toLowerCase().endsWith(".nir"); // a NIR graph: simulated as it is
+  if (nir && !isFile(pyJoin(pathWd, filenameAnn))) {
+    throw checker.fail("paths", "filename_ann", `NIR file ${pyJoin(pathWd, filenameAnn)} does not exist`, {
+      value: filenameAnn,
+    });
+  }
+  if (!nir && (parser.getBoolean("tools", "evaluate_ann") || parser.getBoolean("tools", "parse"))) {
     const library = isModelLib(modelLib) ? MODEL_LIBRARIES[modelLib] : undefined;
     const present = (groups: string[][]) =>
       groups.every((group) => group.some((f) => isFile(pyJoin(pathWd, f))));
@@ -504,7 +510,7 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
   }
   const datasetPath = path.resolve(parser.get("paths", "dataset_path"));
   parser.set("paths", "dataset_path", literalValue(datasetPath));
-  checkDataset(parser, checker, datasetPath);
+  checkDataset(parser, checker, datasetPath, nir);
   if (parser.get("paths", "log_dir_of_current_run") === "") {
     const logDir = pyJoin(pathWd, "log", "gui", parser.get("paths", "runlabel"));
     parser.set("paths", "log_dir_of_current_run", literalValue(logDir));
@@ -518,7 +524,7 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
   }
 }
 
-function checkDataset(parser: ConfigParser, checker: Checker, datasetPath: string): void {
+function checkDataset(parser: ConfigParser, checker: Checker, datasetPath: string, nir = false): void {
   let entries: string[];
   try {
     entries = [...Deno.readDirSync(datasetPath)].map((e) => e.name);
@@ -536,7 +542,7 @@ function checkDataset(parser: ConfigParser, checker: Checker, datasetPath: strin
   const needed = [
     "x_test.npz",
     "y_test.npz",
-    ...(parser.getBoolean("tools", "normalize") ? ["x_norm.npz"] : []),
+    ...(parser.getBoolean("tools", "normalize") && !nir ? ["x_norm.npz"] : []),
   ];
   const missing = needed.filter((f) => !isFile(path.join(datasetPath, f)));
   if (missing.length) {

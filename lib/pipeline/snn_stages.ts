@@ -11,7 +11,13 @@ import type { ToolboxConfig } from "../config/types.ts";
 import { ConfigError, NotAvailableError, SnnToolboxError } from "../errors.ts";
 import type { NDArray } from "../io/ndarray.ts";
 import { normalizationOptionsFromConfig, normalizeParameters } from "../conversion/normalize.ts";
-import { literalStrings, simulationOptionsFromConfig } from "../simulation/options.ts";
+import { exportNir } from "../conversion/nir.ts";
+import {
+  type CellOptions,
+  literalStrings,
+  type SimulationOptions,
+  simulationOptionsFromConfig,
+} from "../simulation/options.ts";
 import { SpikingNetwork } from "../simulation/network.ts";
 import { type SweepResult, writeReport } from "../simulation/report.ts";
 import { type RunOptions, runSimulation, type SimulationResult } from "../simulation/run.ts";
@@ -35,6 +41,12 @@ export interface SnnStagesInput {
    * `<logDir>/shard-<I>-of-<N>/`; no report is written (`snntoolbox merge` writes it).
    */
   shard?: ShardSpec;
+  /** Write the normalized, converted network as a NIR graph to this path. */
+  exportNir?: string;
+  /** Whether to normalize; default `[tools] normalize` (a NIR graph comes normalized). */
+  normalize?: boolean;
+  /** Neuron parameters replacing the configuration's `[cell]` ones (a NIR graph's own). */
+  cell?: Partial<CellOptions>;
 }
 
 /** Results of {@linkcode runSnnStages} (`null` where the stage did not run). */
@@ -61,6 +73,8 @@ export interface SnnStagesResult {
   simulations: { logDir: string; result: SimulationResult }[];
   /** Files written. */
   files: string[];
+  /** The NIR export, when one was asked for: its path and the differences it states. */
+  nir?: { path: string; warnings: string[] };
 }
 
 /** A copy of `model` with its own weights (so normalization leaves the caller's model as it is). */
@@ -112,6 +126,28 @@ function checkSimulator(config: ToolboxConfig): void {
   }
 }
 
+/** Export the normalized model as the simulator runs it (see lib/conversion/nir.ts). */
+async function exportNirOf(
+  model: LayersModel,
+  options: SimulationOptions,
+  config: ToolboxConfig,
+  path: string,
+  normalized: boolean,
+): Promise<{ path: string; warnings: string[] }> {
+  const { warnings } = await exportNir(model, {
+    cell: options.cell,
+    dt: options.dt,
+    duration: options.duration,
+    max2avgPool: options.max2avgPool,
+    poissonInput: options.poissonInput,
+    metadata: {
+      source_model: config.get("paths", "filename_ann"),
+      normalized: normalized ? "yes" : "no",
+    },
+  }, path);
+  return { path, warnings };
+}
+
 /**
  * Run normalization, conversion and simulation as configured (see the
  * module docs). A pure function of its inputs apart from the files it
@@ -125,9 +161,11 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
   const simulate = tool(config, "simulate");
   const convert = tool(config, "convert");
   if (convert || simulate) checkSimulator(config);
-  const options = simulationOptionsFromConfig(config);
+  const configured = simulationOptionsFromConfig(config);
+  const options = input.cell ? { ...configured, cell: { ...configured.cell, ...input.cell } } : configured;
 
-  if (tool(config, "normalize")) {
+  const normalize = input.normalize ?? tool(config, "normalize");
+  if (normalize) {
     model = await cloneModel(model);
     const norm = await normalizeParameters(
       model,
@@ -142,6 +180,10 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
     const net = SpikingNetwork.fromModel(model, options);
     const macs = net.macs;
     net.dispose();
+    const nir = input.exportNir
+      ? await exportNirOf(model, options, config, input.exportNir, normalize)
+      : undefined;
+    if (nir) files.push(nir.path);
     const empty: SnnStagesResult = {
       snnAccuracy: null,
       snnAccuracyByTime: null,
@@ -154,6 +196,7 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
       simulation: null,
       simulations: [],
       files,
+      ...(nir ? { nir } : {}),
     };
     if (!simulate) return empty;
     if (!dataset.xTest || !dataset.yTest) {
