@@ -153,7 +153,7 @@ Deno.test("pytorch script: constructs outside the subset are one error naming fi
     [
       "nn.AvgPool2d(kernel_size=2, stride=2)]",
       "nn.AvgPool2d(kernel_size=3, stride=2, padding=1, count_include_pad=False)]",
-      /net\.py: 1 ONNX node cannot be converted:\n  - line 17 \('stem\.3', AveragePool\): AveragePool pads/,
+      /net\.py: 1 ONNX node cannot be converted:\n {2}- line 17 \('stem\.3', AveragePool\): AveragePool pads/,
     ],
     [
       "x = self.stem(x)",
