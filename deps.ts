@@ -17,7 +17,10 @@ export { default as h5wasm } from "npm:h5wasm@0.10.3/node";
 export { default as onnxProtoModule } from "npm:onnx-proto@8.0.1";
 /** ZIP archives with deflate (numpy `.npz` files from `savez` / `savez_compressed`). */
 export * as fflate from "npm:fflate@0.8.3";
-/** onnxruntime-node (a native addon), for tests and benchmarks only: load it with `await import(ONNXRUNTIME_NODE)`. */
+/**
+ * onnxruntime-node (a native addon), for tests and benchmarks only: imported at run time by tests/_ort.ts,
+ * so it is pinned in tests/deno.lock (the test and bench tasks' lock file), never in deno.lock.
+ */
 export const ONNXRUNTIME_NODE = "npm:onnxruntime-node@1.20.1";
 
 // Dependency types the toolbox's API names, as aliases mod.ts exports (a plain

@@ -17,6 +17,7 @@ import { exactActivationName, parseCustomActivation } from "../lib/layers/activa
 import { getModelLibrary } from "../lib/importers/mod.ts";
 import type { InputModel } from "../lib/importers/input_model.ts";
 import { createParser } from "../lib/parsing/model_parser.ts";
+import { existsSync } from "../lib/io/paths.ts";
 
 /** Names of the benchmark models. */
 export type BenchModelName = "mnist" | "mobilenet" | "resnet18";
@@ -50,18 +51,9 @@ function envOr(name: string, fallback: string): string {
   }
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Generate the ResNet-18 ONNX file with the committed torch script; the reason when it cannot. */
 async function ensureResnet(path: string): Promise<string | undefined> {
-  if (exists(path)) return undefined;
+  if (existsSync(path)) return undefined;
   const gen = new URL("testdata/onnx/gen_models.py", ROOT).pathname;
   try {
     const out = await new Deno.Command("/usr/bin/python3", {
@@ -94,7 +86,7 @@ export async function benchModel(name: BenchModelName): Promise<BenchModel | str
   }
   if (name === "mobilenet") {
     const path = new URL("../shared/fixtures/keras-h5/st_mobilenet_v1_0.25_224_keras2.8.h5", ROOT).pathname;
-    if (!exists(path)) return `the MobileNet fixture ${path} is absent`;
+    if (!existsSync(path)) return `the MobileNet fixture ${path} is absent`;
     return {
       name,
       title: "MobileNet v1 0.25 224 (Keras HDF5 fixture)",

@@ -14,7 +14,7 @@ import { createParser } from "../parsing/model_parser.ts";
 import { predictModel } from "../parsing/evaluate.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
 import { type LayersModel, tf } from "../../deps.ts";
-import type { NDArray } from "../io/ndarray.ts";
+import { type NDArray, toFloat32 } from "../io/ndarray.ts";
 import { readNir } from "../io/nir.ts";
 import { isNirFile } from "../pipeline/run.ts";
 import { simulateOutputCounts, spikingModelFromNir } from "../simulation/nir.ts";
@@ -143,9 +143,7 @@ async function predictNir(
     }
     const rank = found.length;
     const perm = rank >= 2 ? [0, ...Array.from({ length: rank - 1 }, (_, i) => i + 2), 1] : undefined;
-    const data = x.data instanceof Float32Array
-      ? x.data
-      : Float32Array.from(x.data as ArrayLike<number>, Number);
+    const data = toFloat32(x);
     let xs: NDArray = { data, shape: x.shape, dtype: "float32" };
     if (perm) {
       const t = tf.tidy(() => tf.transpose(tf.tensor(data, x.shape), perm));

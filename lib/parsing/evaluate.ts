@@ -8,7 +8,8 @@
  */
 import { type LayersModel, tf } from "../../deps.ts";
 import { DatasetError } from "../errors.ts";
-import { type Float32NDArray, type NDArray, sizeOf } from "../io/ndarray.ts";
+import { labelIndices } from "../io/dataset.ts";
+import { type Float32NDArray, type NDArray, sizeOf, toFloat32 } from "../io/ndarray.ts";
 
 /** Options of {@linkcode evaluateModel} and {@linkcode predictModel}. */
 export interface EvaluateOptions {
@@ -36,28 +37,7 @@ export interface EvaluationScore {
   count: number;
 }
 
-/** `a` (or its elements `[start, end)`) as float32; Float32 data is not copied. */
-function toFloat32(a: NDArray, start = 0, end = a.data.length): Float32Array {
-  if (a.data instanceof Float32Array) return a.data.subarray(start, end);
-  const out = new Float32Array(end - start);
-  for (let i = 0; i < out.length; i++) out[i] = Number(a.data[start + i]);
-  return out;
-}
-
-/** Class index of each sample from one-hot (or score) rows `[N, C]` or indices `[N]`/`[N, 1]`. */
-export function labelIndices(y: NDArray): Int32Array {
-  const n = y.shape[0] ?? 0;
-  const data = toFloat32(y);
-  if (y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1)) return Int32Array.from(data);
-  const c = sizeOf(y.shape.slice(1));
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < c; j++) if (data[i * c + j] > data[i * c + best]) best = j;
-    out[i] = best;
-  }
-  return out;
-}
+export { labelIndices };
 
 /** Samples `[start, end)` of `x` as a float32 batch, transposed by `perm` (per sample) when given. */
 function batchTensor(x: NDArray, start: number, end: number, perm?: number[]): tf.Tensor {

@@ -10,8 +10,9 @@ import { tf } from "../../deps.ts";
 import { initBackend } from "../backend/mod.ts";
 import type { ToolboxConfig } from "../config/types.ts";
 import { ConfigError, DatasetError, InputShapeRequiredError } from "../errors.ts";
+import { DATASET_FILES, readDatasetFile } from "../io/dataset.ts";
 import { type NDArray, sizeOf } from "../io/ndarray.ts";
-import { readNpzArray } from "../io/npz.ts";
+import { isFileSync, joinPath } from "../io/paths.ts";
 import { evaluateModel, type EvaluationScore } from "../parsing/evaluate.ts";
 import { saveParsedModel } from "../parsing/files.ts";
 import type { InputModel } from "../importers/input_model.ts";
@@ -82,23 +83,10 @@ export interface PipelineResult {
   shardFile?: string;
 }
 
-function pathJoin(dir: string, name: string): string {
-  if (name.startsWith("/") || dir === "") return name;
-  return `${dir.replace(/\/+$/, "")}/${name}`;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
 /** `path_wd/filename_ann` with the first extension of the library that exists (or as is). */
 export function resolveModelPath(stem: string, library: ModelLibrary): string {
-  if (isFile(stem)) return stem;
-  for (const ext of library.extensions) if (isFile(stem + ext)) return stem + ext;
+  if (isFileSync(stem)) return stem;
+  for (const ext of library.extensions) if (isFileSync(stem + ext)) return stem + ext;
   return stem;
 }
 
@@ -152,21 +140,8 @@ function permuteSamples(x: NDArray, perm: number[] | undefined): NDArray {
   return { data, shape, dtype: "float32" };
 }
 
-function toFloat32(x: NDArray): NDArray<Float32Array> {
-  if (x.data instanceof Float32Array) return x as NDArray<Float32Array>;
-  return { data: Float32Array.from(x.data as ArrayLike<number>, Number), shape: x.shape, dtype: "float32" };
-}
-
 function report(score: EvaluationScore): AccuracyReport {
   return { top1: score.top1, topK: score.topK, k: score.k, loss: score.loss, count: score.count };
-}
-
-async function readDatasetArray(dir: string, name: string): Promise<NDArray> {
-  const path = pathJoin(dir, `${name}.npz`);
-  if (!isFile(path)) {
-    throw new DatasetError(`${path}: dataset file not found ([paths] dataset_path = ${dir})`, { file: path });
-  }
-  return toFloat32(await readNpzArray(path));
 }
 
 /**
@@ -223,11 +198,11 @@ export async function runPipeline(
     if (options.shard) {
       throw new ConfigError("--shard is not available for a NIR graph (filename_ann = *.nir)");
     }
-    return await runNirPipeline(config, pathJoin(pathWd, filenameAnn), hooks);
+    return await runNirPipeline(config, joinPath(pathWd, filenameAnn), hooks);
   }
   const exportNir = options.exportNir ??
     (config.hasOption("output", "export_nir") && config.getBoolean("output", "export_nir")
-      ? pathJoin(pathWd, `${config.get("paths", "filename_snn")}.nir`)
+      ? joinPath(pathWd, `${config.get("paths", "filename_snn")}.nir`)
       : undefined);
   const datasetPath = config.get("paths", "dataset_path");
   const logDir = config.get("paths", "log_dir_of_current_run");
@@ -244,27 +219,31 @@ export async function runPipeline(
   }
   if (shard) await clearShardRecord(logDir, shard);
 
-  const xTestRaw = tools("evaluate_ann") || tools("parse") || needsSimulation
-    ? await readDatasetArray(datasetPath, "x_test")
+  // The samples as saved (channels-last, or in the input model's layout); see samplePermutation.
+  const xTestFile = tools("evaluate_ann") || tools("parse") || needsSimulation
+    ? await readDatasetFile(datasetPath, DATASET_FILES.xTest)
     : undefined;
-  const yTest = xTestRaw ? await readDatasetArray(datasetPath, "y_test") : undefined;
-  const xTestFile = pathJoin(datasetPath, "x_test.npz");
+  const yTest = xTestFile ? (await readDatasetFile(datasetPath, DATASET_FILES.yTest)).array : undefined;
 
   let inputModel: InputModel | undefined;
   let parsed: tf.LayersModel | undefined;
   const library = getModelLibrary(config.get("input", "model_lib"));
-  const parsedPath = pathJoin(pathWd, `${config.get("paths", "filename_parsed_model")}.h5`);
+  const parsedPath = joinPath(pathWd, `${config.get("paths", "filename_parsed_model")}.h5`);
 
   if (tools("evaluate_ann") || tools("parse")) {
-    const modelPath = resolveModelPath(pathJoin(pathWd, config.get("paths", "filename_ann")), library);
+    const modelPath = resolveModelPath(joinPath(pathWd, config.get("paths", "filename_ann")), library);
     log(`Loading ${config.get("input", "model_lib")} model ${modelPath}`);
-    inputModel = await loadWithDataShape(library, modelPath, xTestRaw);
+    inputModel = await loadWithDataShape(library, modelPath, xTestFile?.array);
     result.stages.push("load");
   }
 
-  if (tools("evaluate_ann") && inputModel && xTestRaw && yTest) {
-    const perm = samplePermutation(xTestRaw.shape.slice(1), modelInputShape(inputModel.model), xTestFile);
-    const score = await evaluateModel(inputModel.model, xTestRaw, yTest, {
+  if (tools("evaluate_ann") && inputModel && xTestFile && yTest) {
+    const perm = samplePermutation(
+      xTestFile.array.shape.slice(1),
+      modelInputShape(inputModel.model),
+      xTestFile.path,
+    );
+    const score = await evaluateModel(inputModel.model, xTestFile.array, yTest, {
       batchSize,
       numToTest,
       topK,
@@ -290,8 +269,11 @@ export async function runPipeline(
   }
 
   // The parsed model is channels-last; bring the test set into its layout once.
-  const xTest = parsed && xTestRaw
-    ? permuteSamples(xTestRaw, samplePermutation(xTestRaw.shape.slice(1), modelInputShape(parsed), xTestFile))
+  const xTest = parsed && xTestFile
+    ? permuteSamples(
+      xTestFile.array,
+      samplePermutation(xTestFile.array.shape.slice(1), modelInputShape(parsed), xTestFile.path),
+    )
     : undefined;
 
   if (tools("parse") && parsed && xTest && yTest) {
@@ -301,12 +283,13 @@ export async function runPipeline(
   }
 
   if ((tools("normalize") || needsSimulation) && parsed) {
-    const xNormFile = pathJoin(datasetPath, "x_norm.npz");
-    const xNormRaw = tools("normalize") ? await readDatasetArray(datasetPath, "x_norm") : undefined;
-    const xNorm = xNormRaw
+    const xNormFile = tools("normalize")
+      ? await readDatasetFile(datasetPath, DATASET_FILES.xNorm)
+      : undefined;
+    const xNorm = xNormFile
       ? permuteSamples(
-        xNormRaw,
-        samplePermutation(xNormRaw.shape.slice(1), modelInputShape(parsed), xNormFile),
+        xNormFile.array,
+        samplePermutation(xNormFile.array.shape.slice(1), modelInputShape(parsed), xNormFile.path),
       )
       : undefined;
     const snn = await runSnnStages({
@@ -364,7 +347,9 @@ export async function runPipeline(
       );
     }
   }
-  if (xTest && sizeOf(xTest.shape) === 0) throw new DatasetError(`${xTestFile}: the test set is empty`);
+  if (xTestFile && xTest && sizeOf(xTest.shape) === 0) {
+    throw new DatasetError(`${xTestFile.path}: the test set is empty`);
+  }
   return result;
 }
 
@@ -397,11 +382,13 @@ async function runNirPipeline(
   try {
     const simulate = config.getBoolean("tools", "simulate");
     const datasetPath = config.get("paths", "dataset_path");
-    const xFile = pathJoin(datasetPath, "x_test.npz");
-    const xRaw = simulate ? await readDatasetArray(datasetPath, "x_test") : undefined;
-    const yTest = xRaw ? await readDatasetArray(datasetPath, "y_test") : undefined;
-    const xTest = xRaw
-      ? permuteSamples(xRaw, samplePermutation(xRaw.shape.slice(1), modelInputShape(nir.model), xFile))
+    const xFile = simulate ? await readDatasetFile(datasetPath, DATASET_FILES.xTest) : undefined;
+    const yTest = xFile ? (await readDatasetFile(datasetPath, DATASET_FILES.yTest)).array : undefined;
+    const xTest = xFile
+      ? permuteSamples(
+        xFile.array,
+        samplePermutation(xFile.array.shape.slice(1), modelInputShape(nir.model), xFile.path),
+      )
       : undefined;
     const snn = await runSnnStages({
       parsedModel: nir.model,

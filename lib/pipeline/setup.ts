@@ -25,6 +25,7 @@ import { pyFloatRepr, pyRepr } from "../config/py_repr.ts";
 import { pyIterable } from "../config/py_values.ts";
 import { isModelLib, MODEL_LIBRARIES, MODEL_LIBS } from "../importers/mod.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { existsSync, isFileSync } from "../io/paths.ts";
 
 /** Options of {@linkcode updateSetup}. */
 export interface UpdateSetupOptions {
@@ -311,23 +312,6 @@ function pyJoin(...parts: string[]): string {
   return parts.reduce((acc, p) => (path.isAbsolute(p) || acc === "" ? p : path.join(acc, p)), "");
 }
 
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isFile(p: string): boolean {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-}
-
 /** Escape `%` so a derived value (a path) survives interpolation unchanged. */
 function literalValue(s: string): string {
   return s.replaceAll("%", "%%");
@@ -356,7 +340,7 @@ export async function updateSetup(
   configPath: string,
   options: UpdateSetupOptions = {},
 ): Promise<ResolvedConfig> {
-  if (!isFile(configPath)) {
+  if (!isFileSync(configPath)) {
     throw new PythonConfigError(`${configPath}: configuration file not found`, {
       pythonError: "AssertionError",
       file: configPath,
@@ -463,7 +447,7 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
   fromConfigDir("dataset_path");
   fromConfigDir("log_dir_of_current_run");
   const pathWd = parser.get("paths", "path_wd");
-  if (!exists(pathWd)) {
+  if (!existsSync(pathWd)) {
     throw checker.fail("paths", "path_wd", `working directory ${quote(pathWd)} does not exist`, {
       value: pathWd,
     });
@@ -471,7 +455,7 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
   const modelLib = parser.get("input", "model_lib");
   const filenameAnn = parser.get("paths", "filename_ann");
   const nir = filenameAnn.toLowerCase().endsWith(".nir"); // a NIR graph: simulated as it is
-  if (nir && !isFile(pyJoin(pathWd, filenameAnn))) {
+  if (nir && !isFileSync(pyJoin(pathWd, filenameAnn))) {
     throw checker.fail("paths", "filename_ann", `NIR file ${pyJoin(pathWd, filenameAnn)} does not exist`, {
       value: filenameAnn,
     });
@@ -485,7 +469,7 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
     const groups = alternative && !present(required) && present(alternative) ? alternative : required;
     for (const group of groups) {
       const candidates = group.map((file) => pyJoin(pathWd, file));
-      if (!candidates.some(isFile)) {
+      if (!candidates.some((c) => isFileSync(c))) {
         const ext = MODEL_LIBS.flatMap((l) => MODEL_LIBRARIES[l].requiredFiles("").flat())
           .find((e) => filenameAnn.endsWith(e));
         const hint = ext ? ` (give filename_ann without the extension '${ext}')` : "";
@@ -544,7 +528,7 @@ function checkDataset(parser: ConfigParser, checker: Checker, datasetPath: strin
     "y_test.npz",
     ...(parser.getBoolean("tools", "normalize") && !nir ? ["x_norm.npz"] : []),
   ];
-  const missing = needed.filter((f) => !isFile(path.join(datasetPath, f)));
+  const missing = needed.filter((f) => !isFileSync(path.join(datasetPath, f)));
   if (missing.length) {
     throw checker.fail(
       "paths",

@@ -25,7 +25,7 @@ import type { ToolboxConfig } from "../config/types.ts";
 import { ShardError, SnnToolboxError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import type { NDArray } from "../io/ndarray.ts";
-import { baseName, joinPath } from "../io/paths.ts";
+import { baseName, dirName, joinPath } from "../io/paths.ts";
 import type { SnnStagesResult } from "./snn_stages.ts";
 import { type SweepResult, writeReport } from "../simulation/report.ts";
 import type { SimulationResult } from "../simulation/run.ts";
@@ -427,9 +427,7 @@ export interface MergeResult {
 }
 
 function parentOf(folder: string): string {
-  const trimmed = folder.replace(/[\\/]+$/, "");
-  const i = Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf("\\"));
-  return i < 0 ? "." : i === 0 ? "/" : trimmed.slice(0, i);
+  return dirName(folder.replace(/[\\/]+$/, ""));
 }
 
 /**

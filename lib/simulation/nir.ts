@@ -34,7 +34,7 @@ import { type LayersModel, tf } from "../../deps.ts";
 
 type SymbolicTensor = tf.SymbolicTensor;
 import { UnsupportedLayerError } from "../errors.ts";
-import type { NDArray } from "../io/ndarray.ts";
+import { type NDArray, toFloat32 } from "../io/ndarray.ts";
 import type { NirGraph, NirIF, NirNode } from "../io/nir.ts";
 import { type CellOptions, resolveSimulationOptions } from "./options.ts";
 import { SpikingNetwork } from "./network.ts";
@@ -78,13 +78,9 @@ function standardIndex(shape: readonly number[]): Int32Array {
   return out;
 }
 
-function floats(a: NDArray): Float32Array {
-  return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>, Number);
-}
-
 /** The one value all elements of `a` share, or `undefined`. */
 function uniform(a: NDArray): number | undefined {
-  const d = floats(a);
+  const d = toFloat32(a);
   if (d.length === 0) return undefined;
   return d.every((v) => v === d[0]) ? d[0] : undefined;
 }
@@ -386,7 +382,7 @@ function dense(b: Builder, ifName: string, preds: { name: string; node: AffineLi
   let offset = 0;
   let hasBias = false;
   preds.forEach((p, i) => {
-    const w = floats(p.node.weight);
+    const w = toFloat32(p.node.weight);
     const idx = sources[i].index;
     const n = idx.length;
     for (let o = 0; o < nOut; o++) {
@@ -394,7 +390,7 @@ function dense(b: Builder, ifName: string, preds: { name: string; node: AffineLi
     }
     if (p.node.type === "Affine") {
       hasBias = true;
-      const bb = floats(p.node.bias);
+      const bb = toFloat32(p.node.bias);
       for (let o = 0; o < nOut; o++) bias[o] += bb[o];
     }
     offset += n;
@@ -504,7 +500,7 @@ function conv(b: Builder, ifName: string, preds: { name: string; node: ConvNode 
     : first.padding === "same"
     ? undefined
     : arr(first.padding as number | number[]);
-  const weights = preds.map((p) => floats(p.node.weight));
+  const weights = preds.map((p) => toFloat32(p.node.weight));
   let strip = new Array(rank).fill(null).map(() => ({ front: 0, back: 0 }));
   let mode: "same" | "valid" = "valid";
   let explicit: number[] | undefined;
@@ -545,7 +541,7 @@ function conv(b: Builder, ifName: string, preds: { name: string; node: ConvNode 
         }
       }
     }
-    const bb = floats(p.node.bias);
+    const bb = toFloat32(p.node.bias);
     for (let o = 0; o < cOut; o++) bias[o] += bb[o];
     offset += inPer;
   });
@@ -613,7 +609,7 @@ function pool(b: Builder, name: string, node: PoolNode, scale: NDArray | undefin
       const oh = Math.ceil(h / s[0]), ow = Math.ceil(w / s[1]);
       const count = (o: number, a: number, n: number) =>
         Math.min(o * s[a] - p[a] + k[a], n) - Math.max(o * s[a] - p[a], 0);
-      const d = floats(scale);
+      const d = toFloat32(scale);
       const matches = same && scale.shape.join() === [v.shape[2], oh, ow].join() &&
         d.every((val, i) => {
           const x = i % ow, y = Math.floor(i / ow) % oh;
@@ -667,7 +663,7 @@ export function simulateOutputCounts(nir: NirSpikingModel, x: NDArray, options: 
   const steps = Math.floor(sim.duration / sim.dt);
   const n = x.shape[0] ?? 0;
   const per = sizeOf(x.shape.slice(1));
-  const data = floats(x);
+  const data = toFloat32(x);
   const net = SpikingNetwork.fromModel(nir.model, sim);
   const classes = net.numClasses;
   const counts = new Float32Array(n * classes);

@@ -16,7 +16,7 @@
  */
 import { type LayersModel, type Tensor, tf } from "../../deps.ts";
 import { ConfigError, DatasetError } from "../errors.ts";
-import { type NDArray, sizeOf } from "../io/ndarray.ts";
+import { type NDArray, sizeOf, toFloat32 } from "../io/ndarray.ts";
 import { writeNpz } from "../io/npz.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { labelIndices } from "../parsing/evaluate.ts";
@@ -142,10 +142,6 @@ export interface SimulationTallies {
   spikeTotals: number[];
   /** Neurons of each spiking layer. */
   neurons: number[];
-}
-
-function toFloat32(a: NDArray): Float32Array {
-  return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>, Number);
 }
 
 /**

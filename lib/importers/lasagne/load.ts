@@ -16,7 +16,7 @@
 import { type LayersModel, tf } from "../../../deps.ts";
 import { requireBackend } from "../../backend/mod.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../../errors.ts";
-import { float32Array, type Float32NDArray, type NDArray, sizeOf } from "../../io/ndarray.ts";
+import { float32Array, type Float32NDArray, type NDArray, sizeOf, toFloat32 } from "../../io/ndarray.ts";
 import type { InputModel, LoadOptions } from "../input_model.ts";
 import {
   getAllLayers,
@@ -79,11 +79,6 @@ function shapeOf(v: ScriptValue): (number | null)[] | undefined {
   const items = Array.isArray(v) ? v : v && typeof v === "object" && v.kind === "tuple" ? v.items : null;
   if (!items || !items.every((d) => d === null || typeof d === "number")) return undefined;
   return items as (number | null)[];
-}
-
-function toFloat32(a: NDArray): Float32Array {
-  if (a.data instanceof Float32Array) return a.data;
-  return Float32Array.from(a.data as ArrayLike<number | bigint>, Number);
 }
 
 /** The activation of a Lasagne nonlinearity value (`None` = linear). */

@@ -21,6 +21,7 @@ import { applyTfjsFixes } from "../../layers/tfjs_fixes.ts";
 import { requireBackend } from "../../backend/mod.ts";
 import { ModelFormatError, SnnToolboxError, UnsupportedLayerError } from "../../errors.ts";
 import { sizeOf } from "../../io/ndarray.ts";
+import { isFileSync } from "../../io/paths.ts";
 import {
   convKernelToTf,
   denseKernelToTf,
@@ -1418,14 +1419,7 @@ export function buildOnnxInputModel(model: OnnxModel, options: LoadOptions = {})
 
 /** `path` when it exists, else `path + ".onnx"` when that exists (the toolbox's `filename_ann` has no extension). */
 export function resolveOnnxPath(path: string): string {
-  const isFile = (p: string) => {
-    try {
-      return Deno.statSync(p).isFile;
-    } catch {
-      return false;
-    }
-  };
-  return !isFile(path) && !path.toLowerCase().endsWith(".onnx") && isFile(`${path}.onnx`)
+  return !isFileSync(path) && !path.toLowerCase().endsWith(".onnx") && isFileSync(`${path}.onnx`)
     ? `${path}.onnx`
     : path;
 }

@@ -9,6 +9,7 @@
 import { onnxProtoModule } from "../../../deps.ts";
 import { ModelFormatError } from "../../errors.ts";
 import { sizeOf } from "../../io/ndarray.ts";
+import { dirName } from "../../io/paths.ts";
 
 /** A decoded tensor: float tensors as `Float32Array`, every other numeric type as `Float64Array`. */
 export interface OnnxTensor {
@@ -176,12 +177,6 @@ function externalRef(entries: { key?: string | null; value?: string | null }[]):
   return { location, offset, length };
 }
 
-/** Directory part of a path (`.` when none). */
-function dirOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
-}
-
 /** Resolve `location` inside `dir`; refuse absolute paths and `..` escapes. */
 function resolveInside(dir: string, location: string, modelPath: string, tensor: string): string {
   const parts = location.split(/[\\/]+/).filter((p) => p !== "" && p !== ".");
@@ -201,7 +196,7 @@ function readExternal(
   modelPath: string,
   tensor: string,
 ): Uint8Array {
-  const file = resolveInside(dirOf(modelPath), ref.location, modelPath, tensor);
+  const file = resolveInside(dirName(modelPath), ref.location, modelPath, tensor);
   let size: number;
   try {
     size = Deno.statSync(file).size;
