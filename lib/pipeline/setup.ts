@@ -463,7 +463,7 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
   if (!nir && (parser.getBoolean("tools", "evaluate_ann") || parser.getBoolean("tools", "parse"))) {
     const library = isModelLib(modelLib) ? MODEL_LIBRARIES[modelLib] : undefined;
     const present = (groups: string[][]) =>
-      groups.every((group) => group.some((f) => isFile(pyJoin(pathWd, f))));
+      groups.every((group) => group.some((f) => isFileSync(pyJoin(pathWd, f))));
     const alternative = library?.alternativeFiles?.(filenameAnn);
     const required = library?.requiredFiles(filenameAnn) ?? [];
     const groups = alternative && !present(required) && present(alternative) ? alternative : required;

@@ -17,7 +17,7 @@
  */
 import { requireBackend } from "../../backend/mod.ts";
 import { ConfigError, InputShapeRequiredError, ModelFormatError, SnnToolboxError } from "../../errors.ts";
-import type { NDArray } from "../../io/ndarray.ts";
+import { type NDArray, toFloat32 } from "../../io/ndarray.ts";
 import { baseName, firstFile, readModelTextFile, stripExtension } from "../../io/paths.ts";
 import { ScriptError } from "../../io/python/errors.ts";
 import { Evaluator } from "../../io/python/evaluator.ts";
@@ -149,10 +149,7 @@ function inputShapeOf(ev: Evaluator, model: InstanceValue, file: string, options
 }
 
 function toWeight(a: NDArray): Weight {
-  const data = a.data instanceof Float32Array
-    ? a.data
-    : Float32Array.from(a.data as ArrayLike<number>, Number);
-  return { data, shape: a.shape };
+  return { data: toFloat32(a), shape: a.shape };
 }
 
 /** Match every module's entries to the state dict, like `load_state_dict(strict=True)` for the ones it needs. */
