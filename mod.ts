@@ -67,18 +67,9 @@ export {
   type GetOptions,
   MAX_INTERPOLATION_DEPTH,
 } from "./lib/config/configparser.ts";
-export {
-  isPySet,
-  type JsonValue,
-  literalEval,
-  pyEquals,
-  pyFloatRepr,
-  pyIterable,
-  pyRepr,
-  pyStr,
-  pyStrRepr,
-  toJson,
-} from "./lib/config/literal.ts";
+export { literalEval } from "./lib/config/literal.ts";
+export { type JsonValue, pyFloatRepr, pyRepr, pyStr, pyStrRepr, toJson } from "./lib/config/py_repr.ts";
+export { isPySet, pyEquals, pyIterable } from "./lib/config/py_values.ts";
 export { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE } from "./lib/config/defaults.ts";
 export { ResolvedConfig, updateSetup, type UpdateSetupOptions } from "./lib/pipeline/setup.ts";
 
@@ -104,7 +95,11 @@ export {
   type SaveKerasH5Options,
 } from "./lib/importers/keras/mod.ts";
 export { loadOnnxModel } from "./lib/importers/onnx/mod.ts";
-export { loadPytorchModel } from "./lib/importers/pytorch/mod.ts";
+export {
+  loadPytorchModel,
+  loadPytorchScriptModel,
+  type PytorchScriptOptions,
+} from "./lib/importers/pytorch/mod.ts";
 export { type CaffeLoadOptions, loadCaffeModel } from "./lib/importers/caffe/mod.ts";
 export { type LasagneLoadOptions, loadLasagneModel } from "./lib/importers/lasagne/mod.ts";
 

@@ -4,7 +4,8 @@
  * every text, written by testdata/config/gen_expected.py.
  */
 import { assertEquals, assertTrue } from "./_assert.ts";
-import { literalEval, pyFloatRepr, pyRepr, pyStrRepr, toJson } from "../lib/config/literal.ts";
+import { literalEval } from "../lib/config/literal.ts";
+import { pyFloatRepr, pyRepr, pyStrRepr, toJson } from "../lib/config/py_repr.ts";
 import { PythonConfigError } from "../lib/config/errors.ts";
 import type { PyValue } from "../lib/config/types.ts";
 

@@ -8,7 +8,7 @@
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { ConfigParser } from "../lib/config/configparser.ts";
 import { PythonConfigError } from "../lib/config/errors.ts";
-import { pyFloatRepr } from "../lib/config/literal.ts";
+import { pyFloatRepr } from "../lib/config/py_repr.ts";
 import { DEFAULT_CONFIG } from "../lib/config/defaults.ts";
 import { ConfigError } from "../lib/errors.ts";
 

@@ -17,7 +17,7 @@ import { checkAllocation, maxArrayBytes, parseByteSize, setMaxArrayBytes } from 
 import { readNpy, writeNpy } from "../lib/io/npy.ts";
 import { predictCommand } from "../lib/cli/predict.ts";
 import { readOnnxModel } from "../lib/importers/onnx/proto.ts";
-import { readPickle } from "../lib/io/pickle.ts";
+import { readPickle } from "../lib/io/pickle/numpy.ts";
 import { openHdf5, readDataset } from "../lib/io/hdf5.ts";
 import { loadInputModel } from "../lib/parsing/files.ts";
 import { checkConfigNesting, normalizeModelConfig } from "../lib/importers/keras/config.ts";

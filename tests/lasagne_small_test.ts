@@ -11,7 +11,7 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../lib/errors.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { readNpy } from "../lib/io/npy.ts";
-import { type PickleDict, type PickleValue, readPickle } from "../lib/io/pickle.ts";
+import { type PickleDict, type PickleValue, readPickle } from "../lib/io/pickle/numpy.ts";
 import {
   getAllLayers,
   interpretLasagneScript,

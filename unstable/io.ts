@@ -34,16 +34,30 @@ export {
   writeHdf5Atomic,
 } from "../lib/io/hdf5.ts";
 export {
-  type NumpyDType,
-  type PendingArray,
   type PickleDict,
   type PickleGlobal,
+  type PickleObject,
   type PickleTuple,
   type PickleValue,
   readPickle,
-} from "../lib/io/pickle.ts";
+} from "../lib/io/pickle/numpy.ts";
 export {
+  type At as PythonAt,
+  type Comprehension as PythonComprehension,
   type Expr as PythonExpr,
-  parsePythonScript,
+  type Handler as PythonHandler,
+  type ImportName as PythonImportName,
+  type Keyword as PythonKeyword,
+  type Param as PythonParam,
+  parseModule as parsePythonScript,
   type Stmt as PythonStmt,
-} from "../lib/io/python_syntax.ts";
+} from "../lib/io/python/mod.ts";
+export type {
+  BoundMethod,
+  ClassValue,
+  HostObject,
+  InstanceValue,
+  Scope as ScriptScope,
+  SuperValue,
+} from "../lib/io/python/values.ts";
+export { readTorchStateDict, type TorchStateDict } from "../lib/io/torch/state_dict.ts";

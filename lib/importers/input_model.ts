@@ -75,6 +75,16 @@ export interface ModelLibrary<N extends string = string> {
    */
   requiredFiles(stem: string): string[][];
   /**
+   * Another set of files (groups, as {@linkcode requiredFiles}) the library
+   * accepts instead of the required ones (PyTorch: an ONNX export).
+   */
+  alternativeFiles?(stem: string): string[][];
+  /**
+   * Whether the library reads `path`, for extensions several libraries share
+   * (a `.py` is a PyTorch script when it imports torch, else a Lasagne one).
+   */
+  claims?(path: string): boolean;
+  /**
    * Load the model at `path` into an input model. Through the library value
    * every input model gets the TF.js corrections of `lib/layers/tfjs_fixes.ts`,
    * and a raw error of a reader or dependency becomes a toolbox error naming

@@ -77,13 +77,18 @@ export function getModelLibrary(name: string): ModelLibrary {
   return MODEL_LIBRARIES[name];
 }
 
-/** Pick the library for a model file from its extension (`.onnx` → onnx, `.h5` → keras, ...). */
+/**
+ * Pick the library for a model file from its extension (`.onnx` → onnx, `.h5` → keras, ...); where
+ * libraries share an extension, by what the file is (a `.py` that imports torch → pytorch, else lasagne).
+ */
 export function guessModelLibrary(path: string): ModelLib | undefined {
   const lower = path.toLowerCase();
   let best: [ModelLib, number] | undefined;
   for (const lib of MODEL_LIBRARY_LIST) {
     for (const ext of lib.extensions) {
-      if (lower.endsWith(ext) && (!best || ext.length > best[1])) best = [lib.name, ext.length];
+      if (lower.endsWith(ext) && (!best || ext.length > best[1]) && (lib.claims?.(path) ?? true)) {
+        best = [lib.name, ext.length];
+      }
     }
   }
   return best?.[0];

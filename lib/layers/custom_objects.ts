@@ -10,7 +10,8 @@
  * @module
  */
 import type { Tensor } from "../../deps.ts";
-import { literalEval, pyFloatRepr, pyRepr } from "../config/literal.ts";
+import { literalEval } from "../config/literal.ts";
+import { pyFloatRepr, pyRepr } from "../config/py_repr.ts";
 import { ConfigError } from "../errors.ts";
 import { applyCustomActivation, type CustomActivationSpec, registerActivationAs } from "./activations.ts";
 import { precision } from "./metrics.ts";

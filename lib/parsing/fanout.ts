@@ -19,7 +19,8 @@ import type { Layer, tf } from "../../deps.ts";
 import type { ToolboxConfig } from "../config/types.ts";
 import { UnsupportedLayerError } from "../errors.ts";
 import { type Float32NDArray, sizeOf } from "../io/ndarray.ts";
-import { pyIterable, pyStr } from "../config/literal.ts";
+import { pyStr } from "../config/py_repr.ts";
+import { pyIterable } from "../config/py_values.ts";
 import { isToolboxConfig } from "./options.ts";
 
 /** Layer types that hold integrate-and-fire neurons (the toolbox's default `spiking_layers` the parsed model can hold). */

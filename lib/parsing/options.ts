@@ -8,7 +8,8 @@
 import type { ToolboxConfig } from "../config/types.ts";
 import { ConfigParser } from "../config/configparser.ts";
 import { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE, EXTRA_SETTINGS } from "../config/defaults.ts";
-import { pyIterable, pyStr, pyStrRepr } from "../config/literal.ts";
+import { pyStr, pyStrRepr } from "../config/py_repr.ts";
+import { pyIterable } from "../config/py_values.ts";
 import { ConfigError } from "../errors.ts";
 
 /** Everything {@linkcode AbstractModelParser.parse} can be told. */

@@ -21,7 +21,8 @@ import type { PyValue, ToolboxConfig } from "../config/types.ts";
 import { ConfigParser, type GetOptions } from "../config/configparser.ts";
 import { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE, EXTRA_SETTINGS } from "../config/defaults.ts";
 import { type ConfigErrorDetails, locationPrefix, PythonConfigError } from "../config/errors.ts";
-import { pyFloatRepr, pyIterable, pyRepr } from "../config/literal.ts";
+import { pyFloatRepr, pyRepr } from "../config/py_repr.ts";
+import { pyIterable } from "../config/py_values.ts";
 import { isModelLib, MODEL_LIBRARIES, MODEL_LIBS } from "../importers/mod.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { existsSync, isFileSync } from "../io/paths.ts";
@@ -460,17 +461,29 @@ function resolvePaths(parser: ConfigParser, checker: Checker, configPath: string
     });
   }
   if (!nir && (parser.getBoolean("tools", "evaluate_ann") || parser.getBoolean("tools", "parse"))) {
-    const groups = isModelLib(modelLib) ? MODEL_LIBRARIES[modelLib].requiredFiles(filenameAnn) : [];
+    const library = isModelLib(modelLib) ? MODEL_LIBRARIES[modelLib] : undefined;
+    const present = (groups: string[][]) =>
+      groups.every((group) => group.some((f) => isFileSync(pyJoin(pathWd, f))));
+    const alternative = library?.alternativeFiles?.(filenameAnn);
+    const required = library?.requiredFiles(filenameAnn) ?? [];
+    const groups = alternative && !present(required) && present(alternative) ? alternative : required;
     for (const group of groups) {
       const candidates = group.map((file) => pyJoin(pathWd, file));
       if (!candidates.some((c) => isFileSync(c))) {
         const ext = MODEL_LIBS.flatMap((l) => MODEL_LIBRARIES[l].requiredFiles("").flat())
           .find((e) => filenameAnn.endsWith(e));
         const hint = ext ? ` (give filename_ann without the extension '${ext}')` : "";
+        const instead = alternative && groups !== alternative
+          ? `; or instead ${
+            alternative.map((g) => g.map((f) => pyJoin(pathWd, f)).join(" or ")).join(" and ")
+          }`
+          : "";
         throw checker.fail(
           "paths",
           "filename_ann",
-          `model_lib '${modelLib}' needs the file ${candidates.join(" or ")}, which does not exist${hint}`,
+          `model_lib '${modelLib}' needs the file ${
+            candidates.join(" or ")
+          }, which does not exist${hint}${instead}`,
           { value: filenameAnn, allowed: candidates },
         );
       }

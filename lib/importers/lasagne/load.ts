@@ -25,7 +25,7 @@ import {
   layerParamNames,
   type ScriptValue,
 } from "./interpreter.ts";
-import { type PickleValue, readPickle } from "../../io/pickle.ts";
+import { type PickleValue, readPickle } from "../../io/pickle/numpy.ts";
 import { loadParameters } from "../../io/parameters.ts";
 import { readNpz } from "../../io/npz.ts";
 import { applyConv, convWeights, planConv } from "../lowering/conv.ts";
