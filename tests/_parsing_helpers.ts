@@ -12,18 +12,7 @@ import type { ParserOptions } from "../lib/parsing/options.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { assertClose } from "./_assert.ts";
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "./_rng.ts";
 
 /** Give every layer random weights; BatchNorm variances positive and means/offsets non-trivial. */
 export function randomizeWeights(model: tf.LayersModel, seed = 1): void {
