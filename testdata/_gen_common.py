@@ -100,3 +100,34 @@ def t(a):
     """A float32 torch tensor of `a`."""
     import torch
     return torch.from_numpy(np.asarray(a, dtype=np.float32))
+
+
+def write_keras_h5(path, model_config, weights):
+    """A Keras 2 HDF5 full model as Keras 2.4 lays it out (model_config + model_weights), written
+    with h5py: `weights` maps each layer name to its [(weight name, array), ...] in Keras order."""
+    import h5py
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"] = b"2.4.0"
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["model_config"] = json.dumps(model_config).encode()
+        mw = f.create_group("model_weights")
+        mw.attrs["layer_names"] = [n.encode() for n in weights]
+        mw.attrs["keras_version"] = b"2.4.0"
+        mw.attrs["backend"] = b"tensorflow"
+        for name, ws in weights.items():
+            g = mw.create_group(name)
+            names = [f"{name}/{w}:0" for w, _ in ws]
+            g.attrs["weight_names"] = [n.encode() for n in names] if ws else np.array([])
+            for n, (_, w) in zip(names, ws):
+                g.create_dataset(n, data=w)
+
+
+def kernel_and_bias(arrays):
+    """[(weight name, array)] of a layer whose weights are [kernel] or [kernel, bias]."""
+    return list(zip(("kernel", "bias"), arrays))
+
+
+def nd(a):
+    """An array as the tests' JSON reads it: {"shape": [...], "data": [float32 values, row-major]}."""
+    a = np.asarray(a, np.float32)
+    return {"shape": list(a.shape), "data": a.ravel().tolist()}

@@ -23,7 +23,7 @@ from onnx import TensorProto, helper, numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 import _gen_common as common  # noqa: E402
-from _gen_common import export, randomise_bn, t  # noqa: E402
+from _gen_common import export, t  # noqa: E402
 
 OPSETS = (11, 13, 17)
 
