@@ -48,17 +48,24 @@ def load_script(path):
     return mod
 
 
-def randomise_bn(model, gen):
-    """Give every BatchNorm random statistics and affine parameters (away from identity)."""
+def randomise_bn(model, gen, mild=False):
+    """Give every BatchNorm random statistics and affine parameters (away from identity). `mild`:
+    a smaller spread, positive scales and variances >= 0.5, for deep networks (they compound it)."""
     import torch
     import torch.nn as nn
     for m in model.modules():
         if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.5)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 1.5 + 0.25)
-            m.weight.data.copy_(torch.randn(c, generator=gen) * 0.5 + 1.0)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.3)
+            if mild:
+                m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
+                m.running_var.copy_(torch.rand(c, generator=gen) * 1.0 + 0.5)
+                m.weight.data.copy_(torch.rand(c, generator=gen) * 0.6 + 0.7)
+                m.bias.data.copy_(torch.randn(c, generator=gen) * 0.2)
+            else:
+                m.running_mean.copy_(torch.randn(c, generator=gen) * 0.5)
+                m.running_var.copy_(torch.rand(c, generator=gen) * 1.5 + 0.25)
+                m.weight.data.copy_(torch.randn(c, generator=gen) * 0.5 + 1.0)
+                m.bias.data.copy_(torch.randn(c, generator=gen) * 0.3)
 
 
 def export(model, x, path, opset, dynamic_batch=True, keep_bn=None):

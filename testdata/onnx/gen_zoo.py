@@ -29,29 +29,16 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 import torchvision.models as M
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
-from _gen_common import export as export_onnx, find_idx, load_script, read_idx  # noqa: E402
+from _gen_common import export as export_onnx, find_idx, load_script, randomise_bn, read_idx  # noqa: E402
 
 OPSETS = (11, 13, 17)
 MNIST_EXAMPLE = os.path.join(HERE, "..", "pytorch", "mnist_example.py")
 BATCH = 2
-
-
-def randomise_bn(model, gen):
-    """Give every BatchNorm random statistics and affine parameters (away from identity), milder than
-    _gen_common.randomise_bn's: deep networks compound them (positive scales, variances >= 0.5)."""
-    for m in model.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 1.0 + 0.5)
-            m.weight.data.copy_(torch.rand(c, generator=gen) * 0.6 + 0.7)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.2)
 
 
 # name: (constructor, input size, expected result, in the CI tier)
@@ -87,7 +74,7 @@ def gen_zoo(out, full, only):
         opsets = OPSETS if full else (OPSETS[i % 3],)
         torch.manual_seed(100 + i)
         model = make()
-        randomise_bn(model, torch.Generator().manual_seed(200 + i))
+        randomise_bn(model, torch.Generator().manual_seed(200 + i), mild=True)
         model.eval()
         x = torch.randn(BATCH, 3, size, size, generator=torch.Generator().manual_seed(300 + i))
         with torch.no_grad():
