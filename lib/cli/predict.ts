@@ -92,7 +92,9 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
     return 0;
   }
   if (values.duration !== undefined || values.dt !== undefined) {
-    throw new UsageError("predict: --duration and --dt apply to a NIR graph (.nir)");
+    throw new UsageError(
+      `predict: --duration and --dt apply to a NIR graph (.nir); ${positionals[0]} is not one`,
+    );
   }
   // A model that does not state its input shape (Caffe Data layers) takes that of the samples.
   const { inputModel } = await loadInputModelForData(positionals[0], values.lib, x.shape.slice(1));

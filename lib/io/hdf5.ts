@@ -27,7 +27,12 @@ export type Hdf5Object = Hdf5Group | Hdf5Dataset;
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** First line of an error message (HDF5 error stacks are long). */
-function message(err: unknown): string {
+/**
+ * One line for an h5wasm error: HDF5 reports a whole diagnostic stack
+ * (`HDF5-DIAG: ... #000: file line N in function(): what`); this keeps the
+ * first frame's `function(): what`, or the first line of other errors.
+ */
+export function hdf5ErrorMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const detail = lines.find((l) => /^#\d+:/.test(l));
@@ -62,7 +67,10 @@ export async function assertHdf5File(path: string): Promise<void> {
   try {
     file = await Deno.open(path, { read: true });
   } catch (err) {
-    throw new ModelFormatError(`${path}: cannot open HDF5 file: ${message(err)}`, { file: path, cause: err });
+    throw new ModelFormatError(`${path}: cannot open HDF5 file: ${hdf5ErrorMessage(err)}`, {
+      file: path,
+      cause: err,
+    });
   }
   try {
     const size = (await file.stat()).size;
@@ -99,7 +107,10 @@ export async function openHdf5(path: string): Promise<Hdf5File> {
     if (file.file_id < 0n) throw new Error("H5Fopen failed");
     return file;
   } catch (err) {
-    throw new ModelFormatError(`${path}: cannot read HDF5 file: ${message(err)}`, { file: path, cause: err });
+    throw new ModelFormatError(`${path}: cannot read HDF5 file: ${hdf5ErrorMessage(err)}`, {
+      file: path,
+      cause: err,
+    });
   }
 }
 
@@ -114,7 +125,7 @@ export async function createHdf5(path: string): Promise<Hdf5File> {
     if (file.file_id < 0n) throw new Error("H5Fcreate failed");
     return file;
   } catch (err) {
-    throw new ModelFormatError(`${path}: cannot create HDF5 file: ${message(err)}`, {
+    throw new ModelFormatError(`${path}: cannot create HDF5 file: ${hdf5ErrorMessage(err)}`, {
       file: path,
       cause: err,
     });
@@ -179,7 +190,7 @@ export function readDataset(parent: Hdf5Group, name: string, source?: string): N
   try {
     entity = parent.get(name);
   } catch (err) {
-    throw new ModelFormatError(`${file}: cannot read dataset '${name}': ${message(err)}`, {
+    throw new ModelFormatError(`${file}: cannot read dataset '${name}': ${hdf5ErrorMessage(err)}`, {
       file,
       cause: err,
     });
@@ -225,7 +236,7 @@ export function datasetToNDArray(ds: Hdf5Dataset, source = "<HDF5 file>"): NDArr
     return { data, shape: [...shape], dtype };
   } catch (err) {
     if (err instanceof ModelFormatError) throw err;
-    throw new ModelFormatError(`${source}: cannot read dataset '${ds.path}': ${message(err)}`, {
+    throw new ModelFormatError(`${source}: cannot read dataset '${ds.path}': ${hdf5ErrorMessage(err)}`, {
       file: source,
       cause: err,
     });

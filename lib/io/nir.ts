@@ -29,7 +29,7 @@
  */
 import { h5wasm } from "../../deps.ts";
 import { ModelFormatError } from "../errors.ts";
-import { type Hdf5Dataset, type Hdf5Group, openHdf5, writeHdf5Atomic } from "./hdf5.ts";
+import { type Hdf5Dataset, hdf5ErrorMessage, type Hdf5Group, openHdf5, writeHdf5Atomic } from "./hdf5.ts";
 import { type DType, type NDArray, sizeOf, type TypedArray } from "./ndarray.ts";
 
 /** The NIR version written to `/version` (the reference release whose layout this follows). */
@@ -754,11 +754,8 @@ export async function readNir(path: string): Promise<NirFile> {
     } catch (err) {
       if (err instanceof ModelFormatError) throw err;
       throw new ModelFormatError(
-        `${path}: cannot read NIR file: ${err instanceof Error ? err.message : err}`,
-        {
-          file: path,
-          cause: err,
-        },
+        `${path}: cannot read NIR file: ${hdf5ErrorMessage(err)}`,
+        { file: path, cause: err },
       );
     }
     const node = raw.node;
