@@ -42,7 +42,7 @@ function mainHelp(): string {
     "  -V, --version   show version and compute backend",
     "  -q, --quiet     print only results and errors",
     "  -v, --verbose   print details and error causes",
-    "  --threads N     WASM compute threads (default: SNNTOOLBOX_THREADS or the core count)",
+    "  --threads N     WASM compute threads (default: SNNTOOLBOX_THREADS, else 1)",
   ].join("\n");
 }
 

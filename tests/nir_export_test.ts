@@ -18,7 +18,7 @@ import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
 import { exportNir, float32Below, type NirExportOptions, toNirGraph } from "../lib/conversion/nir.ts";
-import { readNir } from "../lib/io/nir.ts";
+import { readNir } from "../lib/io/nir_read.ts";
 import { registerCustomActivation } from "../lib/layers/activations.ts";
 import { spikingModelFromNir } from "../lib/simulation/nir.ts";
 import { SpikingNetwork } from "../lib/simulation/network.ts";

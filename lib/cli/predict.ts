@@ -15,7 +15,7 @@ import { predictModel } from "../parsing/evaluate.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
 import { type LayersModel, tf } from "../../deps.ts";
 import { type NDArray, toFloat32 } from "../io/ndarray.ts";
-import { readNir } from "../io/nir.ts";
+import { readNir } from "../io/nir_read.ts";
 import { isNirFile } from "../pipeline/run.ts";
 import { simulateOutputCounts, spikingModelFromNir } from "../simulation/nir.ts";
 

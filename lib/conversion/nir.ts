@@ -50,7 +50,8 @@
 import type { Layer, LayersModel } from "../../deps.ts";
 import { UnsupportedLayerError } from "../errors.ts";
 import type { NDArray } from "../io/ndarray.ts";
-import { type NirGraph, type NirMetadata, type NirNode, writeNir } from "../io/nir.ts";
+import type { NirGraph, NirMetadata, NirNode } from "../io/nir.ts";
+import { writeNir } from "../io/nir_write.ts";
 import { VERSION } from "../version.ts";
 
 /** Neuron parameters of the export (the `[cell]` settings; structurally the simulator's cell options). */
