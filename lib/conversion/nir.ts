@@ -49,8 +49,8 @@
  */
 import type { Layer, LayersModel } from "../../deps.ts";
 import { UnsupportedLayerError } from "../errors.ts";
-import type { NDArray } from "../io/ndarray.ts";
-import type { NirGraph, NirMetadata, NirNode } from "../io/nir.ts";
+import { type NDArray, sizeOf } from "../io/ndarray.ts";
+import type { NirGraph, NirMetadata, NirNode, NirPool2d } from "../io/nir.ts";
 import { writeNir } from "../io/nir_write.ts";
 import { VERSION } from "../version.ts";
 
@@ -112,8 +112,6 @@ interface Value {
 }
 
 type Config = Record<string, unknown>;
-
-const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Channels-last `[...spatial, C]` → NIR `[C, ...spatial]`. */
 export function nirShapeOf(shape: readonly number[]): number[] {
@@ -557,24 +555,18 @@ function poolingLayer(b: GraphBuilder, layer: Layer, input: Value, shape: number
     const cnt = part.shape[0];
     const outNir = [cnt, oh, ow];
     const suffix = p === 0 ? "" : `_${p}`;
+    const window: Omit<NirPool2d, "type"> = {
+      kernelSize: [k[0], k[1]],
+      stride: [s[0], s[1]],
+      padding,
+      metadata: meta,
+    };
     let node: string;
     if (!excluded) {
-      node = b.add(`${layer.name}${suffix}`, {
-        type: "AvgPool2d",
-        kernelSize: [k[0], k[1]],
-        stride: [s[0], s[1]],
-        padding,
-        metadata: meta,
-      }, [part.node]);
+      node = b.add(`${layer.name}${suffix}`, { type: "AvgPool2d", ...window }, [part.node]);
     } else {
       // TensorFlow's 'same' average leaves the padding out of the count: sum, then scale by 1 / count.
-      const sum = b.add(`${layer.name}${suffix}`, {
-        type: "SumPool2d",
-        kernelSize: [k[0], k[1]],
-        stride: [s[0], s[1]],
-        padding,
-        metadata: meta,
-      }, [part.node]);
+      const sum = b.add(`${layer.name}${suffix}`, { type: "SumPool2d", ...window }, [part.node]);
       const [h, w] = input.shape;
       const count = (o: number, a: number, n: number) => {
         const start = o * s[a] - padding[a];

@@ -7,8 +7,9 @@
  */
 import { h5wasm } from "../../deps.ts";
 import { ModelFormatError } from "../errors.ts";
-import { type Hdf5Dataset, hdf5ErrorMessage, type Hdf5Group, openHdf5 } from "./hdf5.ts";
+import { type Hdf5Dataset, type Hdf5Group, openHdf5 } from "./hdf5.ts";
 import { type DType, isNDArray, type NDArray, sizeOf, type TypedArray } from "./ndarray.ts";
+import { summarizeError } from "./unexpected_errors.ts";
 import {
   type NirGraph,
   type NirMetadata,
@@ -303,7 +304,7 @@ export async function readNir(path: string): Promise<NirFile> {
     } catch (err) {
       if (err instanceof ModelFormatError) throw err;
       throw new ModelFormatError(
-        `${path}: cannot read NIR file: ${hdf5ErrorMessage(err)}`,
+        `${path}: cannot read NIR file: ${summarizeError(err)}`,
         { file: path, cause: err },
       );
     }
