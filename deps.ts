@@ -11,6 +11,8 @@
 export * as tf from "npm:@tensorflow/tfjs@4.22.0";
 /** The WebAssembly backend of TensorFlow.js. */
 export * as tfwasm from "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
+/** The WebGPU backend of TensorFlow.js (registers backend `webgpu` where `navigator.gpu` exists). */
+export * as tfwebgpu from "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
 /** HDF5 reading and writing (the HDF5 C library compiled to WASM). */
 export { default as h5wasm } from "npm:h5wasm@0.10.3/node";
 /** ONNX protobuf schema (generated protobufjs code, a CommonJS module: use its `.onnx` namespace). */

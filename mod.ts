@@ -16,7 +16,16 @@
 
 // --- foundation ---
 export { VERSION } from "./lib/version.ts";
-export { type BackendInfo, initBackend, type InitBackendOptions } from "./lib/backend/mod.ts";
+export {
+  type AdapterDescription,
+  BACKEND_CHOICES,
+  type BackendChoice,
+  type BackendInfo,
+  type BackendName,
+  initBackend,
+  type InitBackendOptions,
+  requestedBackend,
+} from "./lib/backend/mod.ts";
 export {
   ConfigError,
   DatasetError,
@@ -273,7 +282,10 @@ export {
   simulationOptionsFromConfig,
 } from "./lib/simulation/options.ts";
 export {
+  createNeuronLayer,
   integrateAndFire,
+  type NeuronLayer,
+  type NeuronLayerParams,
   type NeuronState,
   type NeuronStepInput,
   type NeuronStepOutput,
@@ -281,6 +293,7 @@ export {
 export { gatedMaxPool, type PoolGeometry } from "./lib/simulation/maxpool.ts";
 export { PASS_THROUGH_LAYER_TYPES, SPIKING_LAYER_TYPES } from "./lib/simulation/layers.ts";
 export {
+  type NetworkOptions,
   type SpikingLayerInfo,
   SpikingNetwork,
   type StepOutput,
@@ -288,13 +301,34 @@ export {
 } from "./lib/simulation/network.ts";
 export { decide, inTopK, pearson, sampleCorrelations } from "./lib/simulation/metrics.ts";
 export {
-  type LayerCorrelation,
   LOG_VARS,
+  planRun,
+  recordOptions,
   type RunOptions,
+  type RunPlan,
   runSimulation,
   type SimulationResult,
   type TestData,
 } from "./lib/simulation/run.ts";
+export {
+  accuracyLine,
+  addRecord,
+  emptyTotals,
+  type LayerCorrelation,
+  mergeTotals,
+  type SimulationFigures,
+  simulationFigures,
+  type SimulationTotals,
+  type TallyLayer,
+  type TallyMeta,
+} from "./lib/simulation/tally.ts";
+export {
+  type BatchJob,
+  type BatchLogs,
+  type BatchRecord,
+  BatchSimulator,
+  type RecordOptions,
+} from "./lib/simulation/batch.ts";
 export {
   type Plot,
   PLOT_VARS,

@@ -117,13 +117,13 @@ function modelInputShape(model: tf.LayersModel): number[] {
 }
 
 /** Apply a per-sample axis permutation to a whole dataset `[N, ...]`. */
-function permuteSamples(x: NDArray, perm: number[] | undefined): NDArray {
+async function permuteSamples(x: NDArray, perm: number[] | undefined): Promise<NDArray> {
   if (!perm) return x;
   const out = tf.tidy(() => {
     const t = tf.tensor(x.data as Float32Array, x.shape, "float32");
     return tf.transpose(t, [0, ...perm.map((p) => p + 1)]);
   });
-  const data = out.dataSync() as Float32Array;
+  const data = (await out.data()) as Float32Array;
   const shape = out.shape;
   out.dispose();
   return { data, shape, dtype: "float32" };
@@ -246,7 +246,10 @@ export async function runPipeline(config: ToolboxConfig, hooks: PipelineHooks = 
 
   // The parsed model is channels-last; bring the test set into its layout once.
   const xTest = parsed && xTestRaw
-    ? permuteSamples(xTestRaw, samplePermutation(xTestRaw.shape.slice(1), modelInputShape(parsed), xTestFile))
+    ? await permuteSamples(
+      xTestRaw,
+      samplePermutation(xTestRaw.shape.slice(1), modelInputShape(parsed), xTestFile),
+    )
     : undefined;
 
   if (tools("parse") && parsed && xTest && yTest) {
@@ -259,7 +262,7 @@ export async function runPipeline(config: ToolboxConfig, hooks: PipelineHooks = 
     const xNormFile = pathJoin(datasetPath, "x_norm.npz");
     const xNormRaw = tools("normalize") ? await readDatasetArray(datasetPath, "x_norm") : undefined;
     const xNorm = xNormRaw
-      ? permuteSamples(
+      ? await permuteSamples(
         xNormRaw,
         samplePermutation(xNormRaw.shape.slice(1), modelInputShape(parsed), xNormFile),
       )

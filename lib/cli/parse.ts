@@ -81,8 +81,7 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCliArgs(args);
   if (positionals.length !== 1) throw new UsageError(`parse: expected one MODEL file\n${USAGE}`);
   const path = positionals[0];
-  const backend = await initBackend();
-  if (backend.fallbackReason && !ctx.quiet) ctx.err(`note: ${backend.fallbackReason}`);
+  await initBackend(); // started by cli.ts, which reports a fallback
   const { libraryName, library, inputModel } = await loadInputModel(path, values.lib);
   const parser = library.createParser(inputModel, {
     max2avgPool: values["max2avg-pool"],

@@ -29,6 +29,8 @@ export interface SnnStagesInput {
   logDir: string;
   /** Progress of the simulation: `(stepsDone, stepsTotal)` over all batches and sweep runs. */
   progress?: (done: number, total: number) => void;
+  /** Data-parallel workers of the simulation (default 1; see {@linkcode RunOptions.workers}). */
+  workers?: number;
 }
 
 /** Results of {@linkcode runSnnStages} (`null` where the stage did not run). */
@@ -158,6 +160,8 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
     const runOptions = (i: number, dir: string): RunOptions => ({
       logDir: dir,
       logVars,
+      plotVars,
+      workers: input.workers,
       progress: input.progress ? (done, total) => input.progress!(i * total + done, runs * total) : undefined,
     });
     let sim: SimulationResult;
