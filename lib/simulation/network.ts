@@ -293,7 +293,7 @@ export class SpikingNetwork {
           activation: node.op!.activation,
           seed: this.#options.seed,
           stream: 1 + k,
-        }, this.#fused),
+        }, this.#fused ?? true),
       );
       if (node.op!.gatedMaxPool) {
         this.#gates.set(i, tf.zeros([batchSize, ...this.#nodes[node.inputs[0]].shape]));

@@ -281,12 +281,8 @@ class FusedNeuronLayer implements NeuronLayer {
  * the fused kernel unless `fused` is false; softmax layers (random draws
  * from a row-wise softmax) always use the composed form.
  */
-export function createNeuronLayer(
-  shape: number[],
-  params: NeuronLayerParams,
-  fused: boolean = hasFusedIntegrateFire(),
-): NeuronLayer {
-  return fused && params.activation !== "softmax"
+export function createNeuronLayer(shape: number[], params: NeuronLayerParams, fused = true): NeuronLayer {
+  return fused && params.activation !== "softmax" && hasFusedIntegrateFire()
     ? new FusedNeuronLayer(shape, params)
     : new ComposedNeuronLayer(shape, params);
 }
