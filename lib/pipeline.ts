@@ -12,7 +12,7 @@ import type { ToolboxConfig } from "./config/types.ts";
 import { ConfigError, DatasetError } from "./errors.ts";
 import { type NDArray, sizeOf } from "./io/ndarray.ts";
 import { readNpzArray } from "./io/npz.ts";
-import { evaluateModel, type EvaluationScore } from "./parsing/evaluate.ts";
+import { evaluateModel, type EvaluationScore, parallelModel } from "./parsing/evaluate.ts";
 import { saveParsedModel } from "./parsing/files.ts";
 import type { InputModel } from "./parsing/input_model.ts";
 import { getModelLibrary, type ModelLibrary } from "./parsing/model_libs/mod.ts";
@@ -25,6 +25,13 @@ export interface PipelineHooks {
   log?: (line: string) => void;
   /** A long stage advanced: `(label, done, total)`. */
   progress?: (label: string, done: number, total: number) => void;
+  /**
+   * Data-parallel workers (WASM and CPU backends) for evaluation, the
+   * normalization's activation passes and the simulation: a count, or
+   * `auto` (the default: `SNNTOOLBOX_WORKERS`, else one per core when the
+   * stage's work is big enough to pay for them, else none).
+   */
+  workers?: number | "auto";
 }
 
 /** Accuracy of a model on the test samples. */
@@ -219,12 +226,15 @@ export async function runPipeline(config: ToolboxConfig, hooks: PipelineHooks = 
 
   if (tools("evaluate_ann") && inputModel && xTestRaw && yTest) {
     const perm = samplePermutation(xTestRaw.shape.slice(1), modelInputShape(inputModel.model), xTestFile);
+    const samples = Math.min(numToTest, xTestRaw.shape[0] ?? 0);
+    const workers = await parallelModel(inputModel.model, samples, 1, hooks.workers);
     const score = await evaluateModel(inputModel.model, xTestRaw, yTest, {
       batchSize,
       numToTest,
       topK,
       inputPerm: perm,
-    });
+      workers,
+    }).finally(() => workers?.close());
     result.annAccuracy = report(score);
     result.stages.push("evaluate_ann");
     log(`Input model accuracy: ${describeScore(score)}`);
@@ -253,7 +263,10 @@ export async function runPipeline(config: ToolboxConfig, hooks: PipelineHooks = 
     : undefined;
 
   if (tools("parse") && parsed && xTest && yTest) {
-    const score = await evaluateModel(parsed, xTest, yTest, { batchSize, numToTest, topK });
+    const samples = Math.min(numToTest, xTest.shape[0] ?? 0);
+    const workers = await parallelModel(parsed, samples, 1, hooks.workers);
+    const score = await evaluateModel(parsed, xTest, yTest, { batchSize, numToTest, topK, workers })
+      .finally(() => workers?.close());
     result.parsedAccuracy = report(score);
     log(`Parsed model accuracy: ${describeScore(score)}`);
   }
@@ -273,6 +286,7 @@ export async function runPipeline(config: ToolboxConfig, hooks: PipelineHooks = 
       dataset: { xTest, yTest, xNorm },
       logDir,
       progress: (d, t) => hooks.progress?.("simulate", d, t),
+      workers: hooks.workers,
     });
     result.snn = snn;
     if (snn.scaleFactors) {

@@ -175,3 +175,72 @@ export class DataParallelModel {
     await this.#pool.close();
   }
 }
+
+/**
+ * Multiply-accumulates of one forward pass of one sample through `model`,
+ * estimated from its layers with weights: kernel size × output positions
+ * (exact for Dense and convolutions).
+ */
+export function estimateMacs(model: tf.LayersModel): number {
+  let total = 0;
+  for (const layer of model.layers) {
+    const kernel = layer.weights[0];
+    if (!kernel) continue;
+    const out =
+      (Array.isArray(layer.outputShape[0]) ? layer.outputShape[0] : layer.outputShape) as (number | null)[];
+    const dims = out.slice(1).map((d) => d ?? 1);
+    const positions = dims.slice(0, -1).reduce((a, b) => a * b, 1);
+    total += kernel.shape.reduce((a: number, b) => a * (b ?? 1), 1) * positions;
+  }
+  return total;
+}
+
+/**
+ * Single-thread speed the worker count is planned with: multiply-accumulates
+ * per second of a TF.js WASM forward pass on one core (measured on the demo
+ * model: about 7 GMAC/s; docs/benchmarks.md).
+ */
+export const WASM_MACS_PER_SECOND = 7e9;
+
+/**
+ * Below this many seconds of estimated single-thread work, one worker:
+ * starting a pool costs 0.3–0.6 s (measured on 2 cores), which work this
+ * short does not pay back.
+ */
+export const MIN_PARALLEL_SECONDS = 2;
+
+/**
+ * Workers for `macs` multiply-accumulates of work: `requested` when given
+ * (a positive integer), else `SNNTOOLBOX_WORKERS`, else as many as cores
+ * when the estimated single-thread time reaches
+ * {@linkcode MIN_PARALLEL_SECONDS}, else 1. Throws {@linkcode ConfigError}
+ * on a value that is not a positive integer or `auto`.
+ */
+export function workerCount(macs: number, requested?: number | "auto"): number {
+  let choice: number | "auto" = requested ?? "auto";
+  if (requested === undefined) {
+    let env: string | undefined;
+    try {
+      env = Deno.env.get("SNNTOOLBOX_WORKERS")?.trim();
+    } catch {
+      env = undefined;
+    }
+    if (env && env !== "auto") {
+      const n = Number(env);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new ConfigError(
+          `environment variable SNNTOOLBOX_WORKERS must be a positive integer or 'auto', found '${env}'`,
+        );
+      }
+      choice = n;
+    }
+  }
+  if (choice !== "auto") {
+    if (!Number.isInteger(choice) || choice < 1) {
+      throw new ConfigError(`the number of workers must be a positive integer or 'auto', found ${choice}`);
+    }
+    return choice;
+  }
+  const cores = navigator.hardwareConcurrency ?? 1;
+  return cores > 1 && macs / WASM_MACS_PER_SECOND >= MIN_PARALLEL_SECONDS ? cores : 1;
+}

@@ -9,8 +9,9 @@ import { onePositional, parseCommandArgs } from "./args.ts";
 import { updateSetup } from "../config/setup.ts";
 import { type PipelineResult, runPipeline } from "../pipeline.ts";
 import { createProgress, type Progress } from "./progress.ts";
+import { UsageError } from "../errors.ts";
 
-const USAGE = `Usage: snntoolbox run CONFIG [--json]
+const USAGE = `Usage: snntoolbox run CONFIG [--json] [--workers N|auto]
        snntoolbox -t CONFIG
 
 Run the stages the [tools] section of the INI file CONFIG asks for, in the
@@ -21,18 +22,31 @@ simulator). Settings not in CONFIG take the toolbox's defaults; see them
 with 'snntoolbox config CONFIG'.
 
 Options:
-  --json   print the results as one JSON object on the last line
-           (ann_accuracy, parsed_accuracy, snn_accuracy, snn_accuracy_by_time,
-           correlation_by_layer, ...)`;
+  --json         print the results as one JSON object on the last line
+                 (ann_accuracy, parsed_accuracy, snn_accuracy, snn_accuracy_by_time,
+                 correlation_by_layer, ...)
+  --workers N    data-parallel workers (WASM/CPU backends) for evaluation,
+                 normalization and simulation: a number, or auto (default:
+                 SNNTOOLBOX_WORKERS, else one per core when a stage's work
+                 pays for them)`;
 
-function parseCliArgs(args: string[]): { config: string; json: boolean } {
+function parseCliArgs(args: string[]): { config: string; json: boolean; workers?: number | "auto" } {
   const { values, positionals } = parseCommandArgs(
     "run",
     args,
-    { json: { type: "boolean", default: false } },
+    { json: { type: "boolean", default: false }, workers: { type: "string" } },
     USAGE,
   );
-  return { config: onePositional(positionals, "CONFIG", USAGE), json: values.json ?? false };
+  let workers: number | "auto" | undefined;
+  if (values.workers !== undefined) {
+    workers = values.workers === "auto" ? "auto" : Number(values.workers);
+    if (workers !== "auto" && (!Number.isInteger(workers) || workers < 1)) {
+      throw new UsageError(
+        `run: --workers takes a positive whole number or auto, found '${values.workers}'\n${USAGE}`,
+      );
+    }
+  }
+  return { config: onePositional(positionals, "CONFIG", USAGE), json: values.json ?? false, workers };
 }
 
 /** The `--json` summary of a pipeline run (snake_case keys, like the toolbox's logs). */
@@ -62,11 +76,12 @@ export function resultJson(result: PipelineResult): Record<string, unknown> {
 }
 
 async function run(args: string[], ctx: CommandContext): Promise<number> {
-  const { config: path, json } = parseCliArgs(args);
+  const { config: path, json, workers } = parseCliArgs(args);
   const config = await updateSetup(path);
   if (!ctx.quiet) { for (const w of config.warnings) ctx.err(`warning: ${w}`); }
   const bars = new Map<string, Progress>();
   const result = await runPipeline(config, {
+    workers,
     log: (line) => {
       if (!ctx.quiet) (json ? ctx.err : ctx.out)(line);
     },

@@ -1,11 +1,18 @@
 /**
  * Where batches are simulated: in this thread ({@linkcode LocalRunner}), or
- * split by sample over data-parallel workers ({@linkcode ParallelRunner}),
- * each worker simulating the same contiguous slice of every batch on a
- * single-threaded backend of its own. Every random draw is keyed by the
- * sample, and the batch-wide quantities (the largest input value that
- * scales Poisson input) are computed here for the whole batch, so the
- * records of the slices put together equal the record of one worker.
+ * by data-parallel workers ({@linkcode ParallelRunner}), each with a
+ * single-threaded backend of its own:
+ *
+ * - when batches are independent (the network is reset after every batch,
+ *   `reset_between_nth_sample = 1`, the default), whole batches go to the
+ *   workers in turn, several in flight at once;
+ * - otherwise (state carried from batch to batch) every batch is split by
+ *   sample, each worker simulating the same contiguous slice of every batch.
+ *
+ * Every random draw is keyed by the sample, and the batch-wide quantities
+ * (the largest input value that scales Poisson input) are computed here for
+ * the whole batch, so either way the records equal those of one worker.
+ * Records are handed on in batch order.
  *
  * @module
  */
@@ -17,12 +24,21 @@ import { SnnToolboxError } from "../errors.ts";
 import { type BatchJob, type BatchRecord, BatchSimulator, type RecordOptions } from "./batch.ts";
 import type { SimulationOptions } from "./options.ts";
 
-/** Simulates the batches of a run, one at a time. */
+/** Simulates the batches of a run. */
 export interface BatchRunner {
   /** Number of workers (1: this thread). */
   readonly workers: number;
-  /** Simulate one batch; `progress` receives the steps done. */
-  simulate(job: BatchJob, progress?: (stepsDone: number) => void): Promise<BatchRecord>;
+  /**
+   * Simulate batches `0 … count-1` (`job(b)` makes batch `b`); `onRecord`
+   * receives each batch's record in batch order; `progress` the time steps
+   * done over all batches.
+   */
+  run(
+    count: number,
+    job: (b: number) => BatchJob,
+    onRecord: (job: BatchJob, record: BatchRecord) => Promise<void>,
+    progress?: (stepsDone: number) => void,
+  ): Promise<void>;
   /** Free the runner (stop its workers). */
   close(): Promise<void>;
 }
@@ -36,8 +52,17 @@ export class LocalRunner implements BatchRunner {
     this.#sim = new BatchSimulator(model, options, batch, record);
   }
 
-  simulate(job: BatchJob, progress?: (stepsDone: number) => void): Promise<BatchRecord> {
-    return this.#sim.simulate(job, progress);
+  async run(
+    count: number,
+    job: (b: number) => BatchJob,
+    onRecord: (job: BatchJob, record: BatchRecord) => Promise<void>,
+    progress?: (stepsDone: number) => void,
+  ): Promise<void> {
+    const steps = this.#sim.steps;
+    for (let b = 0; b < count; b++) {
+      const j = job(b);
+      await onRecord(j, await this.#sim.simulate(j, progress && ((s) => progress(b * steps + s))));
+    }
   }
 
   close(): Promise<void> {
@@ -72,17 +97,33 @@ function sliceJob(job: BatchJob, start: number, n: number, per: number): BatchJo
   };
 }
 
-/** Batches split by sample over workers (see the module docs). */
+/** How a {@linkcode ParallelRunner} shares the work: whole batches, or a slice of every batch. */
+export type ParallelMode = "batches" | "slices";
+
+/** Batches simulated by data-parallel workers (see the module docs). */
 export class ParallelRunner implements BatchRunner {
   readonly #pool: WorkerPool<SimWorkerRequest, SimWorkerReply>;
+  readonly #mode: ParallelMode;
+  /** Samples of each worker's slice (mode `slices`). */
   readonly #sizes: number[];
+  readonly #steps: number;
 
-  private constructor(pool: WorkerPool<SimWorkerRequest, SimWorkerReply>, sizes: number[]) {
+  private constructor(
+    pool: WorkerPool<SimWorkerRequest, SimWorkerReply>,
+    mode: ParallelMode,
+    sizes: number[],
+    steps: number,
+  ) {
     this.#pool = pool;
+    this.#mode = mode;
     this.#sizes = sizes;
+    this.#steps = steps;
   }
 
-  /** Start `workers` workers (at most one per sample of a batch) simulating `model` on `backend`. */
+  /**
+   * Start `workers` workers simulating `model` on `backend` in `mode` (in
+   * mode `slices` at most one per sample of a batch).
+   */
   static async start(
     model: LayersModel,
     options: SimulationOptions,
@@ -90,40 +131,96 @@ export class ParallelRunner implements BatchRunner {
     record: RecordOptions,
     workers: number,
     backend: "wasm" | "cpu",
+    mode: ParallelMode,
   ): Promise<ParallelRunner> {
-    const sizes = splitBatch(batch, workers);
+    const sizes = mode === "slices" ? splitBatch(batch, workers) : new Array<number>(workers).fill(batch);
     const artifacts = await artifactsOf(model);
     const { pool } = await WorkerPool.start<SimWorkerRequest, SimWorkerReply>(
       new URL("./batch_worker.ts", import.meta.url),
       sizes.length,
       (i) => ({ kind: "init", artifacts, options, batch: sizes[i], record, backend }),
     );
-    return new ParallelRunner(pool, sizes);
+    return new ParallelRunner(pool, mode, sizes, Math.floor(options.duration / options.dt));
   }
 
   get workers(): number {
     return this.#sizes.length;
   }
 
-  async simulate(job: BatchJob, progress?: (stepsDone: number) => void): Promise<BatchRecord> {
-    const per = job.x.length / job.sampleIds.length;
-    let start = 0;
-    const parts = await Promise.all(this.#sizes.map(async (n, i) => {
-      const slice = sliceJob(job, start, n, per);
-      start += n;
-      const onEvent = i === 0 && progress ? (e: unknown) => progress(e as number) : undefined;
-      const reply = await this.#pool.request(
-        i,
-        { kind: "batch", job: slice, progress: onEvent !== undefined },
-        transferables(slice),
-        onEvent,
-      );
-      if (reply.kind !== "record") {
-        throw new SnnToolboxError(`simulation worker: unexpected reply '${reply.kind}'`);
-      }
-      return reply.record;
-    }));
-    return concatRecords(parts);
+  /** Worker `i` simulates `job` (its buffers moved there when `move`, else copied). */
+  async #simulate(
+    i: number,
+    job: BatchJob,
+    move: boolean,
+    onEvent?: (e: unknown) => void,
+  ): Promise<BatchRecord> {
+    const reply = await this.#pool.request(
+      i,
+      { kind: "batch", job, progress: onEvent !== undefined },
+      move ? transferables(job) : [],
+      onEvent,
+    );
+    if (reply.kind !== "record") {
+      throw new SnnToolboxError(`simulation worker: unexpected reply '${reply.kind}'`);
+    }
+    return reply.record;
+  }
+
+  run(
+    count: number,
+    job: (b: number) => BatchJob,
+    onRecord: (job: BatchJob, record: BatchRecord) => Promise<void>,
+    progress?: (stepsDone: number) => void,
+  ): Promise<void> {
+    return this.#mode === "slices"
+      ? this.#runSlices(count, job, onRecord, progress)
+      : this.#runBatches(count, job, onRecord, progress);
+  }
+
+  /** Every batch split over the workers; one batch at a time. */
+  async #runSlices(
+    count: number,
+    job: (b: number) => BatchJob,
+    onRecord: (job: BatchJob, record: BatchRecord) => Promise<void>,
+    progress?: (stepsDone: number) => void,
+  ): Promise<void> {
+    for (let b = 0; b < count; b++) {
+      const j = job(b);
+      const per = j.x.length / j.sampleIds.length;
+      let start = 0;
+      const parts = await Promise.all(this.#sizes.map((n, i) => {
+        const slice = sliceJob(j, start, n, per);
+        start += n;
+        const onEvent = i === 0 && progress
+          ? (e: unknown) => progress(b * this.#steps + (e as number))
+          : undefined;
+        return this.#simulate(i, slice, true, onEvent);
+      }));
+      await onRecord(j, concatRecords(parts));
+    }
+  }
+
+  /** Whole batches to the workers in turn, one in flight per worker; records handed on in order. */
+  async #runBatches(
+    count: number,
+    job: (b: number) => BatchJob,
+    onRecord: (job: BatchJob, record: BatchRecord) => Promise<void>,
+    progress?: (stepsDone: number) => void,
+  ): Promise<void> {
+    const w = this.#sizes.length;
+    const inFlight: Promise<[BatchJob, BatchRecord]>[] = [];
+    const launch = (b: number) => {
+      const j = job(b);
+      // The job is copied: its input stays here for the log variables.
+      inFlight[b % w] = this.#simulate(b % w, j, false).then((r) => [j, r]);
+    };
+    for (let b = 0; b < Math.min(w, count); b++) launch(b);
+    for (let b = 0; b < count; b++) {
+      const [j, r] = await inFlight[b % w];
+      if (b + w < count) launch(b + w);
+      progress?.((b + 1) * this.#steps);
+      await onRecord(j, r);
+    }
   }
 
   close(): Promise<void> {
@@ -200,7 +297,10 @@ export function recordReply(record: BatchRecord): HandlerResult<SimWorkerReply> 
 
 /**
  * The runner for a run: `workers` data-parallel workers when more than one
- * is asked for and the backend is a CPU one (`wasm`, `cpu`), else this thread.
+ * is asked for and the backend is a CPU one (`wasm`, `cpu`), else this
+ * thread. Batches go whole to the workers when the network is reset after
+ * every batch; otherwise they are split by sample (which needs batches of
+ * at least two samples).
  */
 export async function openRunner(
   model: LayersModel,
@@ -208,10 +308,13 @@ export async function openRunner(
   batch: number,
   record: RecordOptions,
   workers: number,
+  numBatches: number,
 ): Promise<BatchRunner> {
   const backend = tf.getBackend() as BackendName;
-  if (workers > 1 && batch > 1 && (backend === "wasm" || backend === "cpu")) {
-    return await ParallelRunner.start(model, options, batch, record, workers, backend);
+  const mode: ParallelMode = options.resetBetweenNthSample === 1 ? "batches" : "slices";
+  const useful = mode === "batches" ? Math.min(workers, numBatches) : Math.min(workers, batch);
+  if (useful > 1 && (backend === "wasm" || backend === "cpu")) {
+    return await ParallelRunner.start(model, options, batch, record, useful, backend, mode);
   }
   return new LocalRunner(model, options, batch, record);
 }

@@ -11,6 +11,8 @@ import type { ToolboxConfig } from "../config/types.ts";
 import { ConfigError, NotAvailableError, SnnToolboxError } from "../errors.ts";
 import type { NDArray } from "../io/ndarray.ts";
 import { normalizationOptionsFromConfig, normalizeParameters } from "../conversion/normalize.ts";
+import { parallelModel } from "../parsing/evaluate.ts";
+import { workerCount } from "../backend/workers.ts";
 import { literalStrings, simulationOptionsFromConfig } from "./options.ts";
 import { SpikingNetwork } from "./network.ts";
 import { type SweepResult, writeReport } from "./report.ts";
@@ -29,8 +31,12 @@ export interface SnnStagesInput {
   logDir: string;
   /** Progress of the simulation: `(stepsDone, stepsTotal)` over all batches and sweep runs. */
   progress?: (done: number, total: number) => void;
-  /** Data-parallel workers of the simulation (default 1; see {@linkcode RunOptions.workers}). */
-  workers?: number;
+  /**
+   * Data-parallel workers (WASM and CPU backends) of the normalization's
+   * activation passes and the simulation: a count, or `auto` (the default:
+   * `SNNTOOLBOX_WORKERS`, else one per core when the work pays for them).
+   */
+  workers?: number | "auto";
 }
 
 /** Results of {@linkcode runSnnStages} (`null` where the stage did not run). */
@@ -123,11 +129,14 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
 
   if (tool(config, "normalize")) {
     model = await cloneModel(model);
-    const norm = await normalizeParameters(
-      model,
-      dataset.xNorm,
-      normalizationOptionsFromConfig(config, logDir),
-    );
+    const normOptions = normalizationOptionsFromConfig(config, logDir);
+    // Each layer with parameters costs one pass over the normalization set (up to that layer).
+    const passes = model.layers.filter((l) => l.weights.length > 0).length / 2;
+    const workers = dataset.xNorm
+      ? await parallelModel(model, dataset.xNorm.shape[0] ?? 0, passes, input.workers)
+      : undefined;
+    const norm = await normalizeParameters(model, dataset.xNorm, { ...normOptions, workers })
+      .finally(() => workers?.close());
     scaleFactors = norm.scaleFactors;
     if (norm.file) files.push(norm.file);
   }
@@ -156,12 +165,17 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
     const logVars = literalStrings(config.getLiteral("output", "log_vars"), "[output] log_vars");
     const plotVars = literalStrings(config.getLiteral("output", "plot_vars"), "[output] plot_vars");
     const sweepOpts = sweepOptionsFromConfig(config);
+    const samples = options.sampleIdxsToTest.length || options.numToTest;
+    const simulationWorkers = workerCount(
+      samples * Math.floor(options.duration / options.dt) * macs,
+      input.workers,
+    );
     const runs = sweepOpts.values.length > 1 ? sweepOpts.values.length : 1;
     const runOptions = (i: number, dir: string): RunOptions => ({
       logDir: dir,
       logVars,
       plotVars,
-      workers: input.workers,
+      workers: simulationWorkers,
       progress: input.progress ? (done, total) => input.progress!(i * total + done, runs * total) : undefined,
     });
     let sim: SimulationResult;

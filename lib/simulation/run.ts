@@ -206,20 +206,25 @@ export async function runSimulation(
   const files: string[] = [];
   const totalSteps = plan.batches.length * meta.steps;
   if (run.logDir) await Deno.mkdir(`${run.logDir}/log_vars`, { recursive: true });
-  const runner: BatchRunner = await openRunner(model, options, plan.batchSize, record, run.workers ?? 1);
+  const runner: BatchRunner = await openRunner(
+    model,
+    options,
+    plan.batchSize,
+    record,
+    run.workers ?? 1,
+    plan.batches.length,
+  );
+  const logVars = expandLogVars(run.logVars);
   try {
-    for (const [b, idx] of plan.batches.entries()) {
-      const job = batchJob(b, idx, x, per, labels);
-      const progress = run.progress
-        ? (s: number) => run.progress!(b * meta.steps + s, totalSteps)
-        : undefined;
-      const rec = await runner.simulate(job, progress);
-      addRecord(totals, rec);
-      accLines.push(accuracyLine(totals));
-      if (run.logDir) {
-        const logVars = expandLogVars(run.logVars);
+    await runner.run(
+      plan.batches.length,
+      (b) => batchJob(b, plan.batches[b], x, per, labels),
+      async (job, rec) => {
+        addRecord(totals, rec);
+        accLines.push(accuracyLine(totals));
+        if (!run.logDir) return;
         await writeNpz(
-          `${run.logDir}/log_vars/${b}.npz`,
+          `${run.logDir}/log_vars/${job.batchIndex}.npz`,
           batchLogVars(rec, {
             logVars,
             layers: meta.layers,
@@ -232,8 +237,9 @@ export async function runSimulation(
           { compressed: true },
         );
         if (!files.includes(`${run.logDir}/log_vars`)) files.push(`${run.logDir}/log_vars`);
-      }
-    }
+      },
+      run.progress && ((s) => run.progress!(s, totalSteps)),
+    );
   } finally {
     await runner.close();
   }
