@@ -21,6 +21,8 @@ export { default as onnxProtoModule } from "npm:onnx-proto@8.0.1";
 export * as fflate from "npm:fflate@0.8.3";
 /** onnxruntime-node (a native addon), for tests and benchmarks only: load it with `await import(ONNXRUNTIME_NODE)`. */
 export const ONNXRUNTIME_NODE = "npm:onnxruntime-node@1.20.1";
+/** onnxruntime-web's WebGPU build, for benchmarks only: load it with `await import(ONNXRUNTIME_WEB_WEBGPU)`. */
+export const ONNXRUNTIME_WEB_WEBGPU = "npm:onnxruntime-web@1.20.1/webgpu";
 
 // Dependency types the toolbox's API names, as aliases mod.ts exports (a plain
 // re-export would make `deno doc --lint` lint the dependencies' own docs).

@@ -12,7 +12,7 @@
 import { initBackend } from "../lib/backend/mod.ts";
 import { probeAdapter } from "../lib/backend/webgpu.ts";
 import { normalizeParameters } from "../lib/conversion/normalize.ts";
-import { readNpzArray } from "../lib/io/npz.ts";
+import { readNpzArray, writeNpz } from "../lib/io/npz.ts";
 import { loadInputModel } from "../lib/parsing/mod.ts";
 import { COMPARED_MODELS, DEMO_SIMULATION } from "./_backend_compare_probe.ts";
 import { assertClose, assertEquals, assertMatch, assertTrue, fixturesDir } from "./_assert.ts";
@@ -137,5 +137,69 @@ Deno.test({
     const auto = await deno(["run", "-A", "cli.ts", "--version"], { DENO_WEBGPU_BACKEND: "dx12" });
     assertEquals(auto.code, 0, auto.stderr);
     assertMatch(auto.stdout, /backend wasm, threads 1\n$/);
+  },
+});
+
+/** A scratch copy of the demo experiment, small enough for lavapipe (100 test and 100 normalization images). */
+async function smallDemo(): Promise<string> {
+  const demo = new URL("../testdata/demo/", import.meta.url).pathname;
+  const dir = await Deno.makeTempDir({ prefix: "snn_webgpu_run_" });
+  for (const f of ["mnist_cnn.json", "mnist_cnn.weights.bin"]) {
+    await Deno.copyFile(`${demo}${f}`, `${dir}/${f}`);
+  }
+  await Deno.mkdir(`${dir}/data`);
+  for (const name of ["x_test", "y_test", "x_norm"]) {
+    const a = await readNpzArray(`${demo}data/${name}.npz`);
+    const per = a.shape.slice(1).reduce((p, q) => p * q, 1);
+    await writeNpz(`${dir}/data/${name}.npz`, {
+      arr_0: { data: a.data.slice(0, 100 * per), shape: [100, ...a.shape.slice(1)], dtype: a.dtype },
+    });
+  }
+  await Deno.writeTextFile(
+    `${dir}/exp.ini`,
+    `[paths]\ndataset_path = data\nfilename_ann = mnist_cnn\n\n[input]\nmodel_lib = keras\n\n` +
+      `[tools]\nevaluate_ann = True\nparse = True\nnormalize = True\nconvert = True\nsimulate = True\n\n` +
+      `[simulation]\nduration = 30\nbatch_size = 50\nnum_to_test = 100\n\n` +
+      `[output]\nlog_vars = {'synaptic_operations_b_t'}\nplot_vars = {'operations', 'error_t'}\n`,
+  );
+  return dir;
+}
+
+Deno.test({
+  name: "run on WebGPU: evaluate, parse, normalize, simulate and report agree with WASM",
+  ignore: skip,
+  fn: async () => {
+    const dirs = [await smallDemo(), await smallDemo()];
+    try {
+      const runs = await Promise.all(
+        ["wasm", "webgpu"].map((backend, i) =>
+          deno(["run", "-A", "cli.ts", "run", `${dirs[i]}/exp.ini`, "--json", "--quiet"], {
+            SNNTOOLBOX_BACKEND: backend,
+            SNNTOOLBOX_WORKERS: "1",
+          })
+        ),
+      );
+      const [wasm, gpu] = runs.map((r, i) => {
+        assertEquals(r.code, 0, `${["wasm", "webgpu"][i]}: ${r.stderr}`);
+        return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+      });
+      assertEquals(gpu.stages, ["load", "evaluate_ann", "parse", "normalize", "convert", "simulate"]);
+      assertEquals([gpu.ann_accuracy, gpu.parsed_accuracy], [wasm.ann_accuracy, wasm.parsed_accuracy]);
+      const layers = Object.keys(wasm.scale_factors);
+      assertClose(layers.map((l) => gpu.scale_factors[l]), layers.map((l) => wasm.scale_factors[l]), {
+        rtol: 1e-4,
+        msg: "scale factors",
+      });
+      assertTrue(
+        Math.abs(gpu.snn_accuracy - wasm.snn_accuracy) <= 0.01 + 1e-12,
+        `${gpu.snn_accuracy} vs ${wasm.snn_accuracy}`,
+      );
+      assertClose([gpu.sops], [wasm.sops], { rtol: 1e-3, msg: "SOPs" });
+      for (const f of ["report.html", "plots/Operations_vs_time.svg", "log_vars/0.npz"]) {
+        assertTrue((await Deno.stat(`${dirs[1]}/log/gui/test/${f}`)).isFile, f);
+      }
+    } finally {
+      for (const d of dirs) await Deno.remove(d, { recursive: true });
+    }
   },
 });

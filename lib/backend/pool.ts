@@ -33,6 +33,16 @@ type ReplyEnvelope<R> =
   | { kind: "error"; id: number; message: string }
   | { kind: "event"; body: unknown };
 
+/**
+ * Whether worker programs can be loaded: they are separate modules, found
+ * beside this one when the toolbox runs from its sources (local or remote);
+ * in a single-file bundle or compiled binary every module is the bundle, so
+ * there is no worker program to start and callers use one thread.
+ */
+export function workersAvailable(): boolean {
+  return import.meta.url.endsWith("/lib/backend/pool.ts");
+}
+
 /** How long workers may take to start and answer their first request before the pool gives up. */
 export const WORKER_START_TIMEOUT_MS = 120_000;
 

@@ -14,7 +14,7 @@ import { tf } from "../../deps.ts";
 import { ConfigError, SnnToolboxError } from "../errors.ts";
 import type { Float32NDArray } from "../io/ndarray.ts";
 import type { BackendInfo } from "./mod.ts";
-import { WorkerPool } from "./pool.ts";
+import { WorkerPool, workersAvailable } from "./pool.ts";
 
 /** A request to a data-parallel worker (internal protocol). */
 export type WorkerRequest =
@@ -214,7 +214,8 @@ export const MIN_PARALLEL_SECONDS = 2;
  * (a positive integer), else `SNNTOOLBOX_WORKERS`, else as many as cores
  * when the estimated single-thread time reaches
  * {@linkcode MIN_PARALLEL_SECONDS}, else 1. Throws {@linkcode ConfigError}
- * on a value that is not a positive integer or `auto`.
+ * on a value that is not a positive integer or `auto`. Always 1 in a
+ * single-file bundle, which cannot start worker programs (see `workersAvailable`).
  */
 export function workerCount(macs: number, requested?: number | "auto"): number {
   let choice: number | "auto" = requested ?? "auto";
@@ -239,8 +240,9 @@ export function workerCount(macs: number, requested?: number | "auto"): number {
     if (!Number.isInteger(choice) || choice < 1) {
       throw new ConfigError(`the number of workers must be a positive integer or 'auto', found ${choice}`);
     }
-    return choice;
+    return workersAvailable() ? choice : 1;
   }
+  if (!workersAvailable()) return 1;
   const cores = navigator.hardwareConcurrency ?? 1;
   return cores > 1 && macs / WASM_MACS_PER_SECOND >= MIN_PARALLEL_SECONDS ? cores : 1;
 }

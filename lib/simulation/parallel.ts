@@ -200,27 +200,44 @@ export class ParallelRunner implements BatchRunner {
     }
   }
 
-  /** Whole batches to the workers in turn, one in flight per worker; records handed on in order. */
+  /**
+   * Whole batches to the workers: each takes the next batch as soon as it is
+   * free; records are handed on in batch order.
+   */
   async #runBatches(
     count: number,
     job: (b: number) => BatchJob,
     onRecord: (job: BatchJob, record: BatchRecord) => Promise<void>,
     progress?: (stepsDone: number) => void,
   ): Promise<void> {
-    const w = this.#sizes.length;
-    const inFlight: Promise<[BatchJob, BatchRecord]>[] = [];
-    const launch = (b: number) => {
-      const j = job(b);
-      // The job is copied: its input stays here for the log variables.
-      inFlight[b % w] = this.#simulate(b % w, j, false).then((r) => [j, r]);
+    const done = new Map<number, [BatchJob, BatchRecord]>();
+    let next = 0;
+    let handed = 0;
+    let chain = Promise.resolve();
+    // Hand on every finished batch whose predecessors were handed on (one at a time, in order).
+    const handOn = () => {
+      chain = chain.then(async () => {
+        while (done.has(handed)) {
+          const [j, r] = done.get(handed)!;
+          done.delete(handed);
+          handed++;
+          progress?.(handed * this.#steps);
+          await onRecord(j, r);
+        }
+      });
+      return chain;
     };
-    for (let b = 0; b < Math.min(w, count); b++) launch(b);
-    for (let b = 0; b < count; b++) {
-      const [j, r] = await inFlight[b % w];
-      if (b + w < count) launch(b + w);
-      progress?.((b + 1) * this.#steps);
-      await onRecord(j, r);
-    }
+    const worker = async (i: number) => {
+      while (next < count) {
+        const b = next++;
+        const j = job(b);
+        // The job is copied: its input stays here for the log variables.
+        done.set(b, [j, await this.#simulate(i, j, false)]);
+        void handOn(); // the worker goes on; a failure surfaces in the last handOn()
+      }
+    };
+    await Promise.all(this.#sizes.map((_, i) => worker(i)));
+    await handOn();
   }
 
   close(): Promise<void> {
