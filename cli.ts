@@ -14,7 +14,7 @@ import { COMMANDS } from "./lib/cli/mod.ts";
 import type { CommandContext } from "./lib/cli/command.ts";
 import { describeError, SnnToolboxError, UsageError } from "./lib/errors.ts";
 import { VERSION } from "./lib/version.ts";
-import { summarizeError } from "./lib/parsing/unexpected_errors.ts";
+import { summarizeError } from "./lib/io/unexpected_errors.ts";
 import { BACKEND_CHOICES, type BackendInfo, initBackend, requestedBackend } from "./lib/backend/mod.ts";
 import { exitOnUncaughtError, permissionHint } from "./lib/cli/permissions.ts";
 

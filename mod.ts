@@ -4,6 +4,13 @@
  * conversion into a spiking neural network, driven by the same INI
  * experiment files as the Python SNN conversion toolbox.
  *
+ * This module is the stable public API: the Python toolbox's parsing API
+ * under camelCase names (see docs/porting.md for the name-by-name table),
+ * the pipeline and its stages, the files a user reads and writes, and the
+ * errors. Internals (decoders, interpreters, simulator building blocks) are
+ * exported from the `./unstable/*` entry points instead, which may change
+ * in any release.
+ *
  * @example
  * ```ts
  * import { initBackend, VERSION } from "./mod.ts";
@@ -14,7 +21,9 @@
  * @module
  */
 
-// --- foundation ---
+// ---------------------------------------------------------------------------
+// Foundation: version, compute backend, errors, arrays
+// ---------------------------------------------------------------------------
 export { VERSION } from "./lib/version.ts";
 export {
   type AdapterDescription,
@@ -22,21 +31,27 @@ export {
   type BackendChoice,
   type BackendInfo,
   type BackendName,
+  DEFAULT_THREADS,
   initBackend,
   type InitBackendOptions,
+  MAX_WASM_THREADS,
   requestedBackend,
 } from "./lib/backend/mod.ts";
+export { DataParallelModel, type DataParallelOptions } from "./lib/backend/workers.ts";
 export {
   ConfigError,
   DatasetError,
   describeError,
+  InputShapeRequiredError,
   ModelFormatError,
   NotAvailableError,
+  ShardError,
   SnnToolboxError,
   type SnnToolboxErrorOptions,
   UnsupportedLayerError,
   UsageError,
 } from "./lib/errors.ts";
+export { type ConfigErrorDetails, PythonConfigError, type PythonErrorName } from "./lib/config/errors.ts";
 export {
   type DType,
   float32Array,
@@ -45,26 +60,11 @@ export {
   sizeOf,
   type TypedArray,
 } from "./lib/io/ndarray.ts";
-export { withAtomicOutput, writeFileAtomic } from "./lib/io/atomic.ts";
+
+// ---------------------------------------------------------------------------
+// Configuration: INI files with Python configparser semantics over the defaults
+// ---------------------------------------------------------------------------
 export type { PyDict, PySet, PyTuple, PyValue, ToolboxConfig } from "./lib/config/types.ts";
-export {
-  type DataFormat,
-  type InputModel,
-  type LoadOptions,
-  MODEL_LIBS,
-  type ModelLib,
-} from "./lib/parsing/input_model.ts";
-
-export {
-  type AccuracyReport,
-  type PipelineHooks,
-  type PipelineResult,
-  resolveModelPath,
-  runPipeline,
-  samplePermutation,
-} from "./lib/pipeline.ts";
-
-// --- config (lib/config) ---
 export {
   BOOLEAN_STATES,
   ConfigParser,
@@ -72,51 +72,136 @@ export {
   type GetOptions,
   MAX_INTERPOLATION_DEPTH,
 } from "./lib/config/configparser.ts";
-export {
-  isPySet,
-  type JsonValue,
-  literalEval,
-  pyEquals,
-  pyFloatRepr,
-  pyIterable,
-  pyRepr,
-  pyStr,
-  pyStrRepr,
-  toJson,
-} from "./lib/config/literal.ts";
+export { literalEval } from "./lib/config/literal.ts";
+export { type JsonValue, pyFloatRepr, pyRepr, pyStr, pyStrRepr, toJson } from "./lib/config/py_repr.ts";
+export { isPySet, pyEquals, pyIterable } from "./lib/config/py_values.ts";
 export { DEFAULT_CONFIG, DEFAULT_CONFIG_SOURCE } from "./lib/config/defaults.ts";
-export { ResolvedConfig, updateSetup, type UpdateSetupOptions } from "./lib/config/setup.ts";
-export { type ConfigErrorDetails, PythonConfigError, type PythonErrorName } from "./lib/config/errors.ts";
+export { ResolvedConfig, updateSetup, type UpdateSetupOptions } from "./lib/pipeline/setup.ts";
 
-// --- io (lib/io) ---
+// ---------------------------------------------------------------------------
+// Input libraries (snntoolbox.parsing.model_libs): files → input model
+// ---------------------------------------------------------------------------
+export {
+  type DataFormat,
+  getModelLibrary,
+  guessModelLibrary,
+  type InputModel,
+  type LoadOptions,
+  MODEL_LIBRARIES,
+  MODEL_LIBRARY_LIST,
+  MODEL_LIBS,
+  type ModelLib,
+  type ModelLibrary,
+} from "./lib/importers/mod.ts";
 export {
   type KerasFileFormat,
   loadKerasModel,
   saveKerasH5,
   type SaveKerasH5Options,
-} from "./lib/io/keras/mod.ts";
-
-export { decodeNpy, encodeNpy, type NpyHeader, parseNpyHeader, readNpy, writeNpy } from "./lib/io/npy.ts";
-export { decodeNpz, encodeNpz, readNpz, readNpzArray, writeNpz, type WriteNpzOptions } from "./lib/io/npz.ts";
+} from "./lib/importers/keras/mod.ts";
+export { loadOnnxModel } from "./lib/importers/onnx/mod.ts";
 export {
-  assertHdf5File,
-  attrNames,
-  createHdf5,
-  datasetToNDArray,
-  type Hdf5Dataset,
-  type Hdf5File,
-  type Hdf5Group,
-  type Hdf5Object,
-  hdf5Ready,
-  openHdf5,
-  readDataset,
-  readNumberArrayAttr,
-  readStringArrayAttr,
-  readStringAttr,
-  writeDataset,
-  writeHdf5Atomic,
-} from "./lib/io/hdf5.ts";
+  loadPytorchModel,
+  loadPytorchScriptModel,
+  type PytorchScriptOptions,
+} from "./lib/importers/pytorch/mod.ts";
+export { type CaffeLoadOptions, loadCaffeModel } from "./lib/importers/caffe/mod.ts";
+export { type LasagneLoadOptions, loadLasagneModel } from "./lib/importers/lasagne/mod.ts";
+
+// ---------------------------------------------------------------------------
+// Parsing (snntoolbox.parsing.utils): the abstract parser and its helpers
+// ---------------------------------------------------------------------------
+export {
+  type AbsorbBnOptions,
+  absorbBnParameters,
+  AbstractModelParser,
+  ALWAYS_PARSED,
+  type BatchNormParameters,
+  createParser,
+  type DataFlow,
+  type DataFlowBatch,
+  evaluateDataflow,
+  evaluateModel,
+  type EvaluateOptions,
+  type EvaluationScore,
+  type FanoutOptions,
+  fixInputLayerShape,
+  getFanin,
+  getFanout,
+  getFanoutArray,
+  getInboundLayers,
+  getInboundLayersWithoutParams,
+  getInboundLayersWithParams,
+  getOutboundActivation,
+  getOutboundLayers,
+  getType,
+  hasStrideUnity,
+  hasWeights,
+  isSpiking,
+  type KernelKind,
+  type LayerAttributes,
+  type LayerAttributesOf,
+  type LoadedModel,
+  loadInputModel,
+  ModelParser,
+  // The one parser, also under the names of the per-library parsers of the Python toolbox.
+  ModelParser as CaffeModelParser,
+  ModelParser as KerasModelParser,
+  ModelParser as LasagneModelParser,
+  ModelParser as OnnxModelParser,
+  ModelParser as PytorchModelParser,
+  modifyParameterPrecision,
+  paddingString,
+  type ParametricType,
+  type ParsedLayerArgs,
+  type ParsedLayerConfigs,
+  type ParsedLayerOf,
+  type ParsedLayerType,
+  parsedModelPath,
+  type ParserOptions,
+  parserOptionsFromConfig,
+  PORT_LAYERS,
+  type PrecisionAttributes,
+  predictModel,
+  type PredictOptions,
+  saveParsedModel,
+  SUPPORTED_LAYERS,
+  type TensorRef,
+  toNumpy,
+} from "./lib/parsing/mod.ts";
+export {
+  applyActivation,
+  binarize,
+  clampedReluName,
+  type CustomActivationSpec,
+  parseCustomActivation,
+  reducePrecision,
+  registerCustomActivation,
+  registerCustomActivationsIn,
+} from "./lib/layers/activations.ts";
+export {
+  assembleCustomDict,
+  checkForCustomActivations,
+  type CustomActivation,
+  type CustomObject,
+  type CustomObjectsDict,
+  getClampedReluFromString,
+  getCustomActivation,
+  getCustomActivationsDict,
+  getCustomLayersDict,
+  getNoisySoftplusFromString,
+  getQuantizedActivationFunctionFromString,
+  registerCustomObjects,
+} from "./lib/layers/custom_objects.ts";
+export { precision } from "./lib/layers/metrics.ts";
+export { SPARSE_LAYER_CLASSES } from "./lib/layers/sparse.ts";
 export { loadParameters, parameterName, saveParameters } from "./lib/io/parameters.ts";
+
+// ---------------------------------------------------------------------------
+// Data and files a user reads and writes
+// ---------------------------------------------------------------------------
+export { decodeNpy, encodeNpy, readNpy, writeNpy } from "./lib/io/npy.ts";
+export { decodeNpz, encodeNpz, readNpz, readNpzArray, writeNpz, type WriteNpzOptions } from "./lib/io/npz.ts";
 export {
   type Batch,
   type BatchOptions,
@@ -127,138 +212,37 @@ export {
   type TestSet,
 } from "./lib/io/dataset.ts";
 export { readIdx, type ReadIdxOptions } from "./lib/io/idx.ts";
+export {
+  NIR_VERSION,
+  type NirAffine,
+  type NirConv1d,
+  type NirConv2d,
+  type NirFile,
+  type NirFlatten,
+  type NirGraph,
+  type NirIF,
+  type NirInput,
+  type NirLinear,
+  type NirMetadata,
+  type NirMetadataValue,
+  type NirNode,
+  type NirNodeBase,
+  type NirOtherNode,
+  type NirOutput,
+  type NirPadding,
+  type NirPool2d,
+  type NirScale,
+  type NirThreshold,
+  OTHER_NIR_TYPES,
+  readNir,
+  writeNir,
+} from "./lib/io/nir.ts";
+export { withAtomicOutput, writeFileAtomic } from "./lib/io/atomic.ts";
 export { exceedsCeiling, maxArrayBytes, setMaxArrayBytes } from "./lib/io/limits.ts";
 
-// --- parsing (lib/parsing) ---
-export {
-  type AbsorbBnOptions,
-  absorbBnParameters,
-  AbstractModelParser,
-  type BatchNormParameters,
-  buildModelFromAttributes,
-  evaluateModel,
-  type EvaluateOptions,
-  type EvaluationScore,
-  getFanin,
-  getFanout,
-  getInboundLayersWithoutParams,
-  getInboundLayersWithParams,
-  getModelLibrary,
-  getOutboundActivation,
-  guessModelLibrary,
-  hasStrideUnity,
-  KerasModelParser,
-  type KernelKind,
-  type LayerAttributes,
-  type LoadedModel,
-  loadInputModel,
-  type ModelLibrary,
-  paddingString,
-  parsedModelPath,
-  type ParserOptions,
-  parserOptionsFromConfig,
-  predictModel,
-  type PredictOptions,
-  registerCustomActivation,
-  registerCustomActivationsIn,
-  saveParsedModel,
-  SUPPORTED_LAYERS,
-} from "./lib/parsing/mod.ts";
-export {
-  buildOnnxInputModel,
-  loadOnnxModel,
-  MAX_ONNX_OPSET,
-  OnnxModelParser,
-  resolveOnnxPath,
-  SUPPORTED_ONNX_OPS,
-} from "./lib/parsing/model_libs/onnx.ts";
-export {
-  loadPytorchModel,
-  PytorchModelParser,
-  resolvePytorchModelPath,
-  torchExportHint,
-} from "./lib/parsing/model_libs/pytorch.ts";
-export {
-  decodeOnnxModel,
-  type OnnxAttribute,
-  type OnnxModel,
-  type OnnxNode,
-  type OnnxTensor,
-  type OnnxValueInfo,
-  readOnnxModel,
-} from "./lib/io/onnx_proto.ts";
-
-export {
-  buildCaffeModel,
-  type CaffeBuildOptions,
-  type CaffeBuildResult,
-  type CaffeLoadOptions,
-  CaffeModelParser,
-  findCaffeWeights,
-  loadCaffeModel,
-  readCaffeWeights,
-} from "./lib/parsing/model_libs/caffe.ts";
-export {
-  type CaffeBlob,
-  type CaffeLayer,
-  type CaffeNet,
-  type CaffeNetInput,
-  normalizeNet as normalizeCaffeNet,
-  readCaffemodel,
-  readCaffemodelH5,
-  readPrototxt,
-} from "./lib/io/caffe/net.ts";
-export { type PbMessage, type PbValue } from "./lib/io/caffe/message.ts";
-export { parseTextFormat } from "./lib/io/caffe/text_format.ts";
-export { caffePoolOutputSize, inferCaffeShapes } from "./lib/io/caffe/shapes.ts";
-export {
-  applyCaffePreprocessing,
-  type CaffeInput,
-  type CaffePreprocessing,
-  caffePreprocessing,
-  resolveCaffeInputs,
-} from "./lib/io/caffe/inputs.ts";
-export {
-  buildLasagneModel,
-  findLasagneParameters,
-  type LasagneBuildOptions,
-  type LasagneBuildResult,
-  type LasagneLoadOptions,
-  LasagneModelParser,
-  loadLasagneModel,
-  readLasagneParameters,
-} from "./lib/parsing/model_libs/lasagne.ts";
-export {
-  type DictValue,
-  getAllLayers as getAllLasagneLayers,
-  interpretLasagneScript,
-  LASAGNE_LAYER_TYPES,
-  type LasagneLayer,
-  type LasagneScript,
-  layerParamNames as lasagneParamNames,
-  type Opaque,
-  type RangeValue,
-  type Ref,
-  type ScriptValue,
-  type TupleValue,
-  type UserFunction,
-} from "./lib/io/lasagne/interpreter.ts";
-export {
-  type Expr as PythonExpr,
-  parsePythonScript,
-  type Stmt as PythonStmt,
-} from "./lib/io/lasagne/python_syntax.ts";
-export {
-  type NumpyDType,
-  type PendingArray,
-  type PickleDict,
-  type PickleGlobal,
-  type PickleTuple,
-  type PickleValue,
-  readPickle,
-} from "./lib/io/lasagne/pickle.ts";
-
-// --- conversion (lib/conversion) ---
+// ---------------------------------------------------------------------------
+// Conversion: parameter normalization
+// ---------------------------------------------------------------------------
 export {
   applyNormalizationSchedule,
   getScaleFactor,
@@ -268,8 +252,19 @@ export {
   normalizeParameters,
 } from "./lib/conversion/normalize.ts";
 export { NonZeroCollector, percentile } from "./lib/conversion/percentile.ts";
+export {
+  exportNir,
+  float32Below,
+  type NirCellParams,
+  type NirExport,
+  type NirExportOptions,
+  nirShapeOf,
+  toNirGraph,
+} from "./lib/conversion/nir.ts";
 
-// --- simulation (lib/simulation) ---
+// ---------------------------------------------------------------------------
+// Simulation: the INI spiking simulator, its results and report
+// ---------------------------------------------------------------------------
 export {
   type CellOptions,
   cellOptionsFromConfig,
@@ -282,53 +277,15 @@ export {
   simulationOptionsFromConfig,
 } from "./lib/simulation/options.ts";
 export {
-  createNeuronLayer,
-  integrateAndFire,
-  type NeuronLayer,
-  type NeuronLayerParams,
-  type NeuronState,
-  type NeuronStepInput,
-  type NeuronStepOutput,
-} from "./lib/simulation/neuron.ts";
-export { gatedMaxPool, type PoolGeometry } from "./lib/simulation/maxpool.ts";
-export { PASS_THROUGH_LAYER_TYPES, SPIKING_LAYER_TYPES } from "./lib/simulation/layers.ts";
-export {
-  type NetworkOptions,
-  type SpikingLayerInfo,
-  SpikingNetwork,
-  type StepOutput,
-  type StepRecording,
-} from "./lib/simulation/network.ts";
-export { decide, inTopK, pearson, sampleCorrelations } from "./lib/simulation/metrics.ts";
-export {
+  type LayerCorrelation,
   LOG_VARS,
-  planRun,
-  recordOptions,
   type RunOptions,
-  type RunPlan,
   runSimulation,
   type SimulationResult,
+  type SimulationTallies,
   type TestData,
 } from "./lib/simulation/run.ts";
-export {
-  accuracyLine,
-  addRecord,
-  emptyTotals,
-  type LayerCorrelation,
-  mergeTotals,
-  type SimulationFigures,
-  simulationFigures,
-  type SimulationTotals,
-  type TallyLayer,
-  type TallyMeta,
-} from "./lib/simulation/tally.ts";
-export {
-  type BatchJob,
-  type BatchLogs,
-  type BatchRecord,
-  BatchSimulator,
-  type RecordOptions,
-} from "./lib/simulation/batch.ts";
+export type { SimulationFigures } from "./lib/simulation/tally.ts";
 export {
   type Plot,
   PLOT_VARS,
@@ -347,15 +304,50 @@ export {
   withParam,
 } from "./lib/simulation/sweep.ts";
 export {
+  type NirSpikingModel,
+  type OutputCountOptions,
+  simulateOutputCounts,
+  spikingModelFromNir,
+} from "./lib/simulation/nir.ts";
+
+// ---------------------------------------------------------------------------
+// Pipeline: the whole run of an experiment file, its stages and shards
+// ---------------------------------------------------------------------------
+export {
+  type AccuracyReport,
+  isNirFile,
+  type PipelineHooks,
+  type PipelineOptions,
+  type PipelineResult,
+  resolveModelPath,
+  runPipeline,
+  samplePermutation,
+} from "./lib/pipeline/run.ts";
+export {
   cloneModel,
   runSnnStages,
   type SnnStagesInput,
   type SnnStagesResult,
-} from "./lib/simulation/pipeline.ts";
+} from "./lib/pipeline/snn_stages.ts";
+export {
+  type ExperimentData,
+  type ExperimentIdentity,
+  experimentIdentity,
+  type MergeOptions,
+  type MergeResult,
+  mergeShards,
+  readShardRecord,
+  type ShardRecord,
+} from "./lib/pipeline/shards.ts";
+export {
+  type EnvReader,
+  parseShardSpec,
+  SHARD_COUNT_ENV,
+  shardFromEnvironment,
+} from "./lib/pipeline/shard_spec.ts";
+export { type ShardSelection, shardSelection, type ShardSpec } from "./lib/simulation/shards.ts";
 
-// --- backend (lib/backend) ---
-export { DEFAULT_THREADS, MAX_WASM_THREADS } from "./lib/backend/mod.ts";
-export { DataParallelModel, type DataParallelOptions } from "./lib/backend/workers.ts";
-
-// --- ship (dependency types named in the API) ---
+// ---------------------------------------------------------------------------
+// Dependency types named in the API
+// ---------------------------------------------------------------------------
 export type { H5Dataset, H5File, H5Group, Layer, LayersModel, Tensor, Tensor4D } from "./deps.ts";

@@ -13,9 +13,11 @@
 import type { tf } from "../deps.ts";
 import type { BackendInfo, BackendName } from "../lib/backend/mod.ts";
 import { DataParallelModel } from "../lib/backend/workers.ts";
-import { exactActivationName, parseCustomActivation } from "../lib/parsing/activations.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
-import type { InputModel } from "../lib/parsing/input_model.ts";
+import { exactActivationName, parseCustomActivation } from "../lib/layers/activations.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import type { InputModel } from "../lib/importers/input_model.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
+import { existsSync } from "../lib/io/paths.ts";
 
 /** Names of the benchmark models. */
 export type BenchModelName = "mnist" | "mobilenet" | "resnet18";
@@ -49,18 +51,9 @@ function envOr(name: string, fallback: string): string {
   }
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Generate the ResNet-18 ONNX file with the committed torch script; the reason when it cannot. */
 async function ensureResnet(path: string): Promise<string | undefined> {
-  if (exists(path)) return undefined;
+  if (existsSync(path)) return undefined;
   const gen = new URL("testdata/onnx/gen_models.py", ROOT).pathname;
   try {
     const out = await new Deno.Command("/usr/bin/python3", {
@@ -93,7 +86,7 @@ export async function benchModel(name: BenchModelName): Promise<BenchModel | str
   }
   if (name === "mobilenet") {
     const path = new URL("../shared/fixtures/keras-h5/st_mobilenet_v1_0.25_224_keras2.8.h5", ROOT).pathname;
-    if (!exists(path)) return `the MobileNet fixture ${path} is absent`;
+    if (!existsSync(path)) return `the MobileNet fixture ${path} is absent`;
     return {
       name,
       title: "MobileNet v1 0.25 224 (Keras HDF5 fixture)",
@@ -140,15 +133,15 @@ export function loadInputModel(model: BenchModel): Promise<InputModel> {
 }
 
 /** Parse a loaded input model and build the parsed (channels-last) TF.js model. */
-export function parseAndBuild(model: BenchModel, input: InputModel): tf.LayersModel {
-  const parser = getModelLibrary(model.lib).createParser(input, {});
+export function parseAndBuild(input: InputModel): tf.LayersModel {
+  const parser = createParser(input, {});
   parser.parse();
   return parser.buildParsedModel();
 }
 
 /** Load, parse and build: the parsed model of `model`. */
 export async function loadParsedModel(model: BenchModel): Promise<tf.LayersModel> {
-  return parseAndBuild(model, await loadInputModel(model));
+  return parseAndBuild(await loadInputModel(model));
 }
 
 /** Deterministic pseudo-random floats in [0, 1) of `batch` samples of `sampleShape`. */
@@ -254,7 +247,7 @@ function activationModule(model: tf.LayersModel): URL | undefined {
     if (parseCustomActivation(exact)) names.add(exact);
   }
   if (names.size === 0) return undefined;
-  const lib = new URL("../lib/parsing/activations.ts", import.meta.url).href;
+  const lib = new URL("../lib/layers/activations.ts", import.meta.url).href;
   const code = `import { registerCustomActivation } from ${JSON.stringify(lib)};\n` +
     [...names].map((n) => `registerCustomActivation(${JSON.stringify(n)});`).join("\n");
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);

@@ -11,7 +11,8 @@ import type { tf } from "../deps.ts";
 import type { BackendInfo, BackendName } from "../lib/backend/mod.ts";
 import { normalizeParameters } from "../lib/conversion/normalize.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
-import { loadInputModel } from "../lib/parsing/mod.ts";
+import { loadInputModel } from "../lib/parsing/files.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 import { randomBatch, repoPath } from "./_helpers.ts";
 
 /** The SNN benchmark models. */
@@ -74,8 +75,8 @@ export async function snnModel(
   files: SnnModelFiles = checkoutFiles(),
 ): Promise<{ model: tf.LayersModel; x: Float32Array }> {
   const path = name === "mnist" ? `${files.demo}/mnist_cnn.json` : files.vgg;
-  const { library, inputModel } = await loadInputModel(path);
-  const parser = library.createParser(inputModel, {});
+  const { inputModel } = await loadInputModel(path);
+  const parser = createParser(inputModel, {});
   parser.parse();
   const model = parser.buildParsedModel();
   const sample = model.inputs[0].shape.slice(1).map(Number);

@@ -16,11 +16,11 @@
  *   default thread count, in this realm.
  *
  * images/s = batch size / time per iteration. Run alone:
- * `deno bench -A bench/inference_bench.ts`.
+ * `deno bench -A --lock=tests/deno.lock bench/inference_bench.ts` (onnxruntime-node is pinned in
+ * tests/deno.lock, not in deno.lock).
  *
  * @module
  */
-import { ONNXRUNTIME_NODE } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import type { DataParallelModel } from "../lib/backend/workers.ts";
 import {
@@ -32,30 +32,10 @@ import {
   randomBatch,
   toChannelsFirst,
 } from "./_helpers.ts";
+import { loadOrt } from "../tests/_ort.ts";
 
 const BATCHES = [1, 32];
 const cores = navigator.hardwareConcurrency;
-
-/** The part of onnxruntime-node used here. */
-interface Ort {
-  InferenceSession: {
-    create(path: string, options?: { intraOpNumThreads?: number; interOpNumThreads?: number }): Promise<{
-      inputNames: readonly string[];
-      run(feeds: Record<string, unknown>): Promise<unknown>;
-    }>;
-  };
-  Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => unknown;
-}
-
-async function loadOrt(): Promise<Ort | string> {
-  try {
-    const mod = await import(ONNXRUNTIME_NODE) as { default?: Ort } & Partial<Ort>;
-    const ort = (mod.InferenceSession ? mod : mod.default) as Ort | undefined;
-    return ort?.InferenceSession ? ort : "onnxruntime-node has no InferenceSession";
-  } catch (err) {
-    return `onnxruntime-node does not load: ${err instanceof Error ? err.message : err}`;
-  }
-}
 
 /** Iterations of one benchmark: fixed for the slow ones, else left to `deno bench`. */
 function iterations(model: BenchModel, batch: number): { n?: number; warmup?: number } {

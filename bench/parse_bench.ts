@@ -41,6 +41,6 @@ for (const model of models) {
   });
   Deno.bench({ name: `${model.name}: load + parse + build`, group, ...opts }, async () => {
     const input = await loadInputModel(model);
-    dispose(parseAndBuild(model, input), input.model);
+    dispose(parseAndBuild(input), input.model);
   });
 }

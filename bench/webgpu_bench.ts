@@ -20,12 +20,13 @@
  *
  * @module
  */
-import { ONNXRUNTIME_WEB_WEBGPU } from "../deps.ts";
+import { ONNXRUNTIME_WEB } from "../deps.ts";
 import { probeAdapter } from "../lib/backend/webgpu.ts";
 import { benchModel, InferWorker, randomBatch, toChannelsFirst } from "./_helpers.ts";
 import { ensureVgg, SimWorker, type SnnModelName, TorchPeer } from "./_sim.ts";
 
 const STEPS = 5;
+const ORT_WEBGPU = `${ONNXRUNTIME_WEB}/webgpu`;
 const BATCH = 32;
 const adapter = await probeAdapter();
 const gpuName = typeof adapter === "string" ? "" : `${adapter.name}${adapter.software ? ", software" : ""}`;
@@ -107,7 +108,7 @@ async function npmPackageDir(name: string, version: string): Promise<string> {
 /** onnxruntime-web with its WebGPU EP, its WASM file given as bytes (Deno cannot fetch it by URL); or why not. */
 async function ortWebGpu(onnx: string): Promise<OrtSession | string> {
   try {
-    const ort = (await import(ONNXRUNTIME_WEB_WEBGPU)) as OrtWeb;
+    const ort = (await import(ORT_WEBGPU)) as OrtWeb;
     ort.env.wasm.wasmBinary = await Deno.readFile(
       `${await npmPackageDir("onnxruntime-web", "1.20.1")}/dist/ort-wasm-simd-threaded.jsep.wasm`,
     );
@@ -141,7 +142,7 @@ async function resnetGroup(): Promise<void> {
     console.log(`webgpu_bench: ${session}`);
     return;
   }
-  const ort = (await import(ONNXRUNTIME_WEB_WEBGPU)) as OrtWeb;
+  const ort = (await import(ORT_WEBGPU)) as OrtWeb;
   const shape: [number, number, number, number] = [BATCH, 224, 224, 3];
   const nchw = toChannelsFirst(randomBatch(spec.sampleShape, BATCH, BATCH), shape);
   const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", nchw, [BATCH, 3, 224, 224]) };

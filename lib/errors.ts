@@ -42,6 +42,14 @@ export class ConfigError extends SnnToolboxError {
   override readonly exitCode: number = 2;
 }
 
+/**
+ * A model that does not state the shape of its input (a Caffe net whose
+ * input comes from a Data layer) and was loaded without
+ * `LoadOptions.inputShape`: loading it again with a shape (e.g. that of the
+ * data it will run on) succeeds. A {@linkcode ConfigError}: exit code 2.
+ */
+export class InputShapeRequiredError extends ConfigError {}
+
 /** A model file that cannot be read: wrong format, truncated, inconsistent. */
 export class ModelFormatError extends SnnToolboxError {}
 
@@ -53,6 +61,9 @@ export class DatasetError extends SnnToolboxError {}
 
 /** A stage of the pipeline that is not implemented in this version. */
 export class NotAvailableError extends SnnToolboxError {}
+
+/** Sharded results that cannot be merged: a shard missing, given twice, corrupt, or of another experiment. */
+export class ShardError extends SnnToolboxError {}
 
 /** Format the message of `err` and, when `verbose`, its cause chain, one per line. */
 export function describeError(err: unknown, verbose = false): string {

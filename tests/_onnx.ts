@@ -1,16 +1,16 @@
 /**
  * Helpers of the ONNX/PyTorch tests: reference data under testdata/onnx,
  * running an input model and its parsed (channels-last) model, and the
- * optional onnxruntime-node reference.
+ * optional onnxruntime-node reference (tests/_ort.ts).
  *
  * @module
  */
-import { ONNXRUNTIME_NODE, tf } from "../deps.ts";
+import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { readNpy } from "../lib/io/npy.ts";
-import type { InputModel } from "../lib/parsing/input_model.ts";
-import { OnnxModelParser } from "../lib/parsing/model_libs/onnx.ts";
+import type { InputModel } from "../lib/importers/input_model.ts";
+import { ModelParser } from "../lib/parsing/model_parser.ts";
 
 /** Folder of the committed ONNX test data. */
 export const ONNX_TESTDATA = new URL("../testdata/onnx/", import.meta.url).pathname;
@@ -49,41 +49,12 @@ export function toChannelsLast(
 
 /** Parse an input model with the ONNX parser and build the channels-last parsed model. */
 export function parseToModel(input: InputModel): tf.LayersModel {
-  const parser = new OnnxModelParser(input, {});
+  const parser = new ModelParser(input, {});
   parser.parse();
   return parser.buildParsedModel();
 }
 
-/** The part of onnxruntime-node the tests use. */
-export interface Ort {
-  InferenceSession: {
-    create(path: string): Promise<{
-      inputNames: readonly string[];
-      outputNames: readonly string[];
-      run(
-        feeds: Record<string, unknown>,
-      ): Promise<Record<string, { data: ArrayLike<number>; dims: readonly number[] }>>;
-    }>;
-  };
-  Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => unknown;
-}
-
-let ortPromise: Promise<Ort | string> | undefined;
-
-/** onnxruntime-node, or the reason it cannot be loaded here (tests then skip that comparison). */
-export function loadOrt(): Promise<Ort | string> {
-  ortPromise ??= (async () => {
-    try {
-      const mod = await import(ONNXRUNTIME_NODE) as { default?: Ort } & Partial<Ort>;
-      const ort = (mod.InferenceSession ? mod : mod.default) as Ort | undefined;
-      if (!ort?.InferenceSession) return "onnxruntime-node has no InferenceSession";
-      return ort;
-    } catch (err) {
-      return `onnxruntime-node does not load: ${err instanceof Error ? err.message : err}`;
-    }
-  })();
-  return ortPromise;
-}
+export { loadOrt, type Ort } from "./_ort.ts";
 
 /** Deterministic pseudo-random floats in [-1, 1). */
 export function randomInput(shape: number[], seed = 1): { data: Float32Array; shape: number[] } {

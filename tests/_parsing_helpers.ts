@@ -6,8 +6,8 @@
  */
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import type { DataFormat, InputModel } from "../lib/parsing/input_model.ts";
-import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
+import type { DataFormat, InputModel } from "../lib/importers/input_model.ts";
+import { ModelParser } from "../lib/parsing/model_parser.ts";
 import type { ParserOptions } from "../lib/parsing/options.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
@@ -107,9 +107,9 @@ export async function parseAndCompare(
   dataFormat: DataFormat = "channels_last",
   options: ParserOptions = {},
   { rtol = 1e-4, atol = 1e-5, batch = 4 } = {},
-): Promise<KerasModelParser> {
+): Promise<ModelParser> {
   await initBackend();
-  const parser = new KerasModelParser(asInputModel(model, dataFormat), options);
+  const parser = new ModelParser(asInputModel(model, dataFormat), options);
   parser.parse();
   const parsed = parser.buildParsedModel();
   const inShape = model.inputs[0].shape.slice(1) as number[];

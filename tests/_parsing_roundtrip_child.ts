@@ -8,7 +8,10 @@
  */
 import { tf } from "../deps.ts";
 import { describeError } from "../lib/errors.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+
+await initBackend();
 
 const [dir, ...names] = Deno.args;
 const x = JSON.parse(await Deno.readTextFile(`${dir}/x.json`)) as number[];

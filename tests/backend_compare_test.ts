@@ -13,7 +13,8 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { probeAdapter } from "../lib/backend/webgpu.ts";
 import { normalizeParameters } from "../lib/conversion/normalize.ts";
 import { readNpzArray, writeNpz } from "../lib/io/npz.ts";
-import { loadInputModel } from "../lib/parsing/mod.ts";
+import { loadInputModel } from "../lib/parsing/files.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 import { COMPARED_MODELS, DEMO_SIMULATION } from "./_backend_compare_probe.ts";
 import { assertClose, assertEquals, assertMatch, assertTrue, fixturesDir } from "./_assert.ts";
 
@@ -60,8 +61,8 @@ async function probe(backend: string, factors: string): Promise<ProbeResult> {
 async function demoFactors(): Promise<string> {
   await initBackend({ backend: "wasm" });
   const demo = new URL("../testdata/demo/", import.meta.url).pathname;
-  const { library, inputModel } = await loadInputModel(`${demo}mnist_cnn.json`);
-  const parser = library.createParser(inputModel, {});
+  const { inputModel } = await loadInputModel(`${demo}mnist_cnn.json`);
+  const parser = createParser(inputModel, {});
   parser.parse();
   const model = parser.buildParsedModel();
   const { scaleFactors } = await normalizeParameters(model, await readNpzArray(`${demo}data/x_norm.npz`), {

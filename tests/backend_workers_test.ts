@@ -8,7 +8,7 @@ import { assertClose, assertEquals, assertRejects, assertTrue } from "./_assert.
 import { initBackend } from "../lib/backend/mod.ts";
 import { DataParallelModel, splitBatch } from "../lib/backend/workers.ts";
 import { ConfigError, SnnToolboxError } from "../lib/errors.ts";
-import { registerCustomActivation } from "../lib/parsing/activations.ts";
+import { registerCustomActivation } from "../lib/layers/activations.ts";
 
 function convNet(): tf.LayersModel {
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -101,7 +101,7 @@ Deno.test("backend workers: option 'modules' is imported in each worker before t
     SnnToolboxError,
     /loading the model failed: Unknown activation/,
   );
-  const lib = new URL("../lib/parsing/activations.ts", import.meta.url).href;
+  const lib = new URL("../lib/layers/activations.ts", import.meta.url).href;
   const module = `data:text/javascript,${
     encodeURIComponent(
       `import { registerCustomActivation } from ${JSON.stringify(lib)};\n` +

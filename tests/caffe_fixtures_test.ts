@@ -9,11 +9,12 @@ import { fixturesDir } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { ConfigError, UnsupportedLayerError } from "../lib/errors.ts";
 import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
-import { readPrototxt } from "../lib/io/caffe/net.ts";
-import { caffePreprocessing } from "../lib/io/caffe/inputs.ts";
-import { inferCaffeShapes } from "../lib/io/caffe/shapes.ts";
-import { resolveCaffeInputs } from "../lib/io/caffe/inputs.ts";
-import { buildCaffeModel, CaffeModelParser, loadCaffeModel } from "../lib/parsing/model_libs/caffe.ts";
+import { readPrototxt } from "../lib/importers/caffe/net.ts";
+import { caffePreprocessing } from "../lib/importers/caffe/inputs.ts";
+import { inferCaffeShapes } from "../lib/importers/caffe/shapes.ts";
+import { resolveCaffeInputs } from "../lib/importers/caffe/inputs.ts";
+import { buildCaffeModel, loadCaffeModel } from "../lib/importers/caffe/load.ts";
+import { ModelParser } from "../lib/parsing/model_parser.ts";
 import { evaluateModel } from "../lib/parsing/evaluate.ts";
 import { loadMnist } from "./_mnist.ts";
 
@@ -187,7 +188,7 @@ Deno.test({
     const score = await evaluateModel(m.model, x, y, { batchSize: 500 });
     console.log(`Caffe LeNet input model top-1: ${(score.top1 * 100).toFixed(2)} %`);
     assertTrue(Math.abs(score.top1 - 0.9914) <= 0.0005, `top-1 ${score.top1}`);
-    const parser = new CaffeModelParser(m);
+    const parser = new ModelParser(m);
     parser.parse();
     const parsed = await parser.evaluate(500, undefined, x, y);
     console.log(`Caffe LeNet parsed model top-1: ${(parsed.top1 * 100).toFixed(2)} %`);

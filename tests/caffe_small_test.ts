@@ -9,11 +9,11 @@ import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../lib/errors.ts";
 import { readNpy } from "../lib/io/npy.ts";
-import { parseTextFormat } from "../lib/io/caffe/text_format.ts";
-import { isMessage, type PbMessage, type PbValue } from "../lib/io/caffe/message.ts";
-import { buildCaffeModel, findCaffeWeights, loadCaffeModel } from "../lib/parsing/model_libs/caffe.ts";
-import { normalizeNet, readCaffemodel } from "../lib/io/caffe/net.ts";
-import { applyCaffePreprocessing, caffePreprocessing } from "../lib/io/caffe/inputs.ts";
+import { parseTextFormat } from "../lib/importers/caffe/text_format.ts";
+import { isMessage, type PbMessage, type PbValue } from "../lib/importers/caffe/message.ts";
+import { buildCaffeModel, findCaffeWeights, loadCaffeModel } from "../lib/importers/caffe/load.ts";
+import { normalizeNet, readCaffemodel } from "../lib/importers/caffe/net.ts";
+import { applyCaffePreprocessing, caffePreprocessing } from "../lib/importers/caffe/inputs.ts";
 
 const dir = new URL("../testdata/caffe/", import.meta.url).pathname;
 

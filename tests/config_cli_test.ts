@@ -1,15 +1,15 @@
 /** `snntoolbox config CONFIG [--json]` through the real CLI entry point. */
 import { assertEquals, assertMatch, assertTrue } from "./_assert.ts";
 import { runCli } from "./_cli.ts";
+import { TempDirs } from "./_temp.ts";
 
 const run = runCli;
 
-/** Temp folders made by this file; removed by the last test. */
-const tempDirs: string[] = [];
+/** Temp folders of this file's tests, removed when the test that made them ends (tests here are `temp.test`). */
+const temp = new TempDirs();
 
 async function experiment(ini: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "snntb_cli_config_" });
-  tempDirs.push(dir);
+  const dir = await temp.make("snntb_cli_config_");
   for (const f of ["net.h5", "x_test.npz", "y_test.npz", "x_norm.npz"]) {
     await Deno.writeTextFile(`${dir}/${f}`, "x");
   }
@@ -17,7 +17,7 @@ async function experiment(ini: string): Promise<string> {
   return `${dir}/exp.ini`;
 }
 
-Deno.test("snntoolbox config prints every section and key of the resolved configuration", async () => {
+temp.test("snntoolbox config prints every section and key of the resolved configuration", async () => {
   const cfg = await experiment("[paths]\nfilename_ann = net\n[simulation]\nduration = 75\n");
   const dir = cfg.slice(0, cfg.lastIndexOf("/"));
   const { code, out } = await run(["config", cfg]);
@@ -50,7 +50,7 @@ Deno.test("snntoolbox config prints every section and key of the resolved config
   await Deno.stat(`${dir}/log`).then(() => assertTrue(false, "log dir created"), () => {});
 });
 
-Deno.test("snntoolbox config --json gives {section: {key: string}}", async () => {
+temp.test("snntoolbox config --json gives {section: {key: string}}", async () => {
   const cfg = await experiment("[paths]\nfilename_ann = net\n[output]\nverbose = 0\n");
   const { code, out } = await run(["config", "--json", cfg]);
   assertEquals(code, 0);
@@ -63,7 +63,7 @@ Deno.test("snntoolbox config --json gives {section: {key: string}}", async () =>
   }
 });
 
-Deno.test("snntoolbox config: usage and configuration errors exit with 2", async () => {
+temp.test("snntoolbox config: usage and configuration errors exit with 2", async () => {
   const missing = await run(["config"]);
   assertEquals(missing.code, 2);
   assertMatch(missing.err.join("\n"), /error: missing the CONFIG argument/);
@@ -83,15 +83,11 @@ Deno.test("snntoolbox config: usage and configuration errors exit with 2", async
   assertMatch(help.out.join("\n"), /^Usage: snntoolbox config CONFIG \[--json\]/);
 });
 
-Deno.test("snntoolbox config prints warnings on stderr, not with --quiet", async () => {
+temp.test("snntoolbox config prints warnings on stderr, not with --quiet", async () => {
   const cfg = await experiment("[paths]\nfilename_ann = net\n[cell]\nv_threshold = 2\n");
   const loud = await run(["config", cfg]);
   assertMatch(loud.err.join("\n"), /warning: .*\[cell\] v_threshold is not a toolbox setting/);
   const quiet = await run(["-q", "config", cfg]);
   assertEquals(quiet.err, []);
   assertEquals(quiet.code, 0);
-});
-
-Deno.test("(cleanup) remove the temp experiment folders", async () => {
-  for (const dir of tempDirs.splice(0)) await Deno.remove(dir, { recursive: true });
 });

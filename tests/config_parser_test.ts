@@ -8,7 +8,7 @@
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { ConfigParser } from "../lib/config/configparser.ts";
 import { PythonConfigError } from "../lib/config/errors.ts";
-import { pyFloatRepr } from "../lib/config/literal.ts";
+import { pyFloatRepr } from "../lib/config/py_repr.ts";
 import { DEFAULT_CONFIG } from "../lib/config/defaults.ts";
 import { ConfigError } from "../lib/errors.ts";
 
@@ -67,8 +67,21 @@ for (const entry of Deno.readDirSync(CASES)) {
 }
 names.sort();
 
-Deno.test("config corpus: at least 40 differential INI cases", () => {
+Deno.test("config corpus: every case (40 or more) has Python's result, every result a case, every .user.ini a reader", async () => {
   assertTrue(names.length >= 40, `only ${names.length} cases`);
+  const results = [...Deno.readDirSync(EXPECTED)].map((e) => e.name).filter((n) => /^\d\d_.*\.json$/.test(n));
+  assertEquals(
+    results.map((n) => n.slice(0, -".json".length)).sort(),
+    names,
+    "expected/NN_*.json vs cases/*.ini",
+  );
+  const read = new Set<string>();
+  for (const name of names) {
+    const result: Expected = JSON.parse(await Deno.readTextFile(new URL(`${name}.json`, EXPECTED)));
+    for (const file of result.files) read.add(file);
+  }
+  const userFiles = [...Deno.readDirSync(CASES)].map((e) => e.name).filter((n) => n.endsWith(".user.ini"));
+  assertEquals(userFiles.filter((f) => !read.has(f)), [], ".user.ini files no case reads");
 });
 
 for (const name of names) {

@@ -4,26 +4,21 @@
  * toolbox's update_setup fills in, its adjustments, and every validation error.
  */
 import { assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
-import { ResolvedConfig, updateSetup } from "../lib/config/setup.ts";
+import { ResolvedConfig, updateSetup } from "../lib/pipeline/setup.ts";
 import { PythonConfigError } from "../lib/config/errors.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { literalEval } from "../lib/config/literal.ts";
 import { ConfigParser } from "../lib/config/configparser.ts";
+import { TempDirs } from "./_temp.ts";
 
 const DATA_FILES = ["x_test.npz", "y_test.npz", "x_norm.npz"];
 
-/** Temp folders made by this file; removed by the last test. */
-const tempDirs: string[] = [];
-
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix });
-  tempDirs.push(dir);
-  return dir;
-}
+/** Temp folders of this file's tests, removed when the test that made them ends (tests here are `temp.test`). */
+const temp = new TempDirs();
 
 /** A temp experiment folder with `files` (empty) and `experiment.ini` holding `ini`; returns the config path. */
 async function experiment(ini: string, files: string[] = ["model.h5", ...DATA_FILES]): Promise<string> {
-  const dir = await tempDir("snntb_config_");
+  const dir = await temp.make("snntb_config_");
   for (const f of files) await Deno.writeFile(`${dir}/${f}`, new Uint8Array([1]));
   await Deno.writeTextFile(`${dir}/experiment.ini`, ini);
   return `${dir}/experiment.ini`;
@@ -40,7 +35,7 @@ const DERIVED = new Set([
   "output.log_vars",
 ]);
 
-Deno.test("toolbox-style config: every non-derived value equals Python configparser's", async () => {
+temp.test("toolbox-style config: every non-derived value equals Python configparser's", async () => {
   const src = new URL("../testdata/config/toolbox_style/experiment.ini", import.meta.url);
   const cfgPath = await experiment(await Deno.readTextFile(src), ["mnist_cnn.h5", ...DATA_FILES]);
   const dir = cfgPath.slice(0, cfgPath.lastIndexOf("/"));
@@ -76,7 +71,7 @@ Deno.test("toolbox-style config: every non-derived value equals Python configpar
   assertEquals(config.warnings.length, 2, config.warnings.join("\n"));
 });
 
-Deno.test("updateSetup creates the log folder and writes .config that reads back the same", async () => {
+temp.test("updateSetup creates the log folder and writes .config that reads back the same", async () => {
   const cfgPath = await experiment(BASE + "[output]\nplot_vars = {'all'}\n");
   const config = await updateSetup(cfgPath);
   const logDir = config.get("paths", "log_dir_of_current_run");
@@ -91,14 +86,14 @@ Deno.test("updateSetup creates the log folder and writes .config that reads back
   assertTrue(!plotVars.items.includes("all") && plotVars.items.includes("v_mem"));
 });
 
-Deno.test("createLogDir: false writes nothing", async () => {
+temp.test("createLogDir: false writes nothing", async () => {
   const cfgPath = await experiment(BASE);
   const config = await updateSetup(cfgPath, { createLogDir: false });
   assertTrue(config instanceof ResolvedConfig);
   await assertRejects(() => Deno.stat(config.get("paths", "log_dir_of_current_run")), Deno.errors.NotFound);
 });
 
-Deno.test("adjustments: spike codes, brian2, sample indices, unknown keys", async () => {
+temp.test("adjustments: spike codes, brian2, sample indices, unknown keys", async () => {
   const pattern = await updateSetup(
     await experiment(BASE + "[conversion]\nspike_code = temporal_pattern\nnum_bits = 8\n"),
     { createLogDir: false },
@@ -127,7 +122,7 @@ Deno.test("adjustments: spike codes, brian2, sample indices, unknown keys", asyn
   assertMatch(unknown.warnings.join("\n"), /section \[mysection\] is not a toolbox section/);
 });
 
-Deno.test("path_wd from the config is used; dataset_path defaults to the config's folder", async () => {
+temp.test("path_wd from the config is used; dataset_path defaults to the config's folder", async () => {
   const cfgPath = await experiment(BASE);
   const dir = cfgPath.slice(0, cfgPath.lastIndexOf("/"));
   const other = await experiment("", ["model.h5", ...DATA_FILES]);
@@ -377,7 +372,7 @@ const BAD: BadCase[] = [
 ];
 
 for (const c of BAD) {
-  Deno.test(`validation error: ${c.name}`, async () => {
+  temp.test(`validation error: ${c.name}`, async () => {
     const cfgPath = await experiment(c.whole ? c.ini : BASE + c.ini, c.files);
     const err = await assertRejects(
       () => updateSetup(cfgPath, { createLogDir: false }),
@@ -396,14 +391,14 @@ for (const c of BAD) {
   });
 }
 
-Deno.test("validation error: empty data set folder", async () => {
+temp.test("validation error: empty data set folder", async () => {
   const cfgPath = await experiment(BASE, ["model.h5"]);
-  const dataDir = await tempDir("snntb_empty_");
+  const dataDir = await temp.make("snntb_empty_");
   await Deno.writeTextFile(cfgPath, `${BASE}dataset_path = ${dataDir}\n`);
   await assertRejects(() => updateSetup(cfgPath, { createLogDir: false }), ConfigError, /is empty/);
 });
 
-Deno.test("missing config file and INI syntax errors are ConfigErrors", async () => {
+temp.test("missing config file and INI syntax errors are ConfigErrors", async () => {
   const e1 = await assertRejects(
     () => updateSetup("/nonexistent/x.ini"),
     ConfigError,
@@ -419,8 +414,8 @@ Deno.test("missing config file and INI syntax errors are ConfigErrors", async ()
   assertEquals((e2 as PythonConfigError).pythonError, "DuplicateOptionError");
 });
 
-Deno.test("derived paths keep a literal '%' (escaped for interpolation)", async () => {
-  const dir = await tempDir("snntb_100%_");
+temp.test("derived paths keep a literal '%' (escaped for interpolation)", async () => {
+  const dir = await temp.make("snntb_100%_");
   for (const f of ["model.h5", ...DATA_FILES]) await Deno.writeTextFile(`${dir}/${f}`, "x");
   await Deno.writeTextFile(`${dir}/experiment.ini`, BASE);
   const config = await updateSetup(`${dir}/experiment.ini`, { createLogDir: false });
@@ -428,7 +423,7 @@ Deno.test("derived paths keep a literal '%' (escaped for interpolation)", async 
   assertEquals(config.get("paths", "log_dir_of_current_run"), `${dir}/log/gui/test`);
 });
 
-Deno.test("getStringSet reads sets like the toolbox; a filename_ann with extension gets a hint", async () => {
+temp.test("getStringSet reads sets like the toolbox; a filename_ann with extension gets a hint", async () => {
   const config = await updateSetup(
     await experiment(BASE + "[output]\nplot_vars = ['v_mem', 'v_mem', 'spikerates']\n"),
     {
@@ -445,8 +440,4 @@ Deno.test("getStringSet reads sets like the toolbox; a filename_ann with extensi
     /model\.h5\.h5 .*does not exist \(give filename_ann without the extension '\.h5'\)/,
   );
   assertEquals((err as PythonConfigError).option, "filename_ann");
-});
-
-Deno.test("(cleanup) remove the temp experiment folders", async () => {
-  for (const dir of tempDirs.splice(0)) await Deno.remove(dir, { recursive: true });
 });

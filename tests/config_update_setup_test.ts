@@ -5,7 +5,7 @@
  * resulting configuration, or the exception class it raised.
  */
 import { assertEquals, assertTrue } from "./_assert.ts";
-import { updateSetup } from "../lib/config/setup.ts";
+import { updateSetup } from "../lib/pipeline/setup.ts";
 import { PythonConfigError } from "../lib/config/errors.ts";
 
 const CASES = new URL("../testdata/config/update_setup/", import.meta.url);
@@ -26,7 +26,9 @@ async function setUp(name: string): Promise<{ cfg: string; dir: string }> {
   return { cfg: `${dir}/experiment.ini`, dir };
 }
 
-Deno.test("update_setup corpus has success and error cases", () => {
+Deno.test("update_setup corpus: every case has the toolbox's result and every result a case; 10+ successes, 10+ errors", () => {
+  const cases = [...Deno.readDirSync(CASES)].map((e) => e.name).filter((n) => n.endsWith(".ini"));
+  assertEquals(Object.keys(expected).sort(), cases.map((n) => n.slice(0, -".ini".length)).sort());
   const values = Object.values(expected);
   assertTrue(values.filter((v) => v.config).length >= 10 && values.filter((v) => v.error).length >= 10);
 });

@@ -1,7 +1,8 @@
 /**
  * Data-based normalization: scale factors and normalized parameters against
  * numpy's computation of the toolbox's method (testdata/simulation/
- * gen_normalization.py), predictions kept on a branched ReLU CNN and on the
+ * gen_normalization.py; also for an int64 set written by np.savez),
+ * predictions kept on a branched ReLU CNN and on the
  * LeNet-5 fixture (accuracy on the demo MNIST images), and the factors file
  * written and reused.
  */
@@ -9,9 +10,11 @@ import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { normalizeParameters } from "../lib/conversion/normalize.ts";
 import { percentile, selectInPlace } from "../lib/conversion/percentile.ts";
-import { float32Array } from "../lib/io/ndarray.ts";
+import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
-import { evaluateModel, getModelLibrary } from "../lib/parsing/mod.ts";
+import { evaluateModel } from "../lib/parsing/evaluate.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 import { assertClose, assertEquals, assertTrue, fixturesDir } from "./_assert.ts";
 
 interface Ref {
@@ -82,27 +85,47 @@ Deno.test("selectInPlace puts the k-th smallest at k (duplicates, sorted and rev
   }
 });
 
-for (const c of ref.cases) {
-  Deno.test(`normalized parameters match numpy (percentile ${c.percentile}, schedule ${c.schedule})`, async () => {
-    const model = buildMlp();
-    const xNorm = float32Array(ref.x_norm, [ref.x_norm.length / ref.sizes[0], ref.sizes[0]]);
+/** Normalize `buildMlp()` on `xNorm` and compare factors and parameters with numpy's `expected`. */
+async function assertMatchesNumpy(
+  xNorm: NDArray,
+  options: { percentile: number; schedule: boolean },
+  expected: Pick<Ref["cases"][number], "scale_factors" | "normalized">,
+): Promise<void> {
+  const model = buildMlp();
+  try {
     const res = await normalizeParameters(model, xNorm, {
-      percentile: c.percentile,
-      normalizationSchedule: c.schedule,
+      percentile: options.percentile,
+      normalizationSchedule: options.schedule,
       batchSize: ref.batch_size,
     });
-    assertEquals(Object.keys(res.scaleFactors), Object.keys(c.scale_factors));
-    for (const [k, v] of Object.entries(c.scale_factors)) {
+    assertEquals(Object.keys(res.scaleFactors), Object.keys(expected.scale_factors));
+    for (const [k, v] of Object.entries(expected.scale_factors)) {
       assertClose([res.scaleFactors[k]], [v], { rtol: 1e-5, msg: `scale factor ${k}` });
     }
     ref.names.forEach((name, i) => {
       const [w, b] = model.getLayer(name).getWeights();
-      assertClose(w.dataSync(), c.normalized[i].w, { rtol: 1e-5, atol: 1e-7, msg: `${name} kernel` });
-      assertClose(b.dataSync(), c.normalized[i].b, { rtol: 1e-5, atol: 1e-7, msg: `${name} bias` });
+      assertClose(w.dataSync(), expected.normalized[i].w, { rtol: 1e-5, atol: 1e-7, msg: `${name} kernel` });
+      assertClose(b.dataSync(), expected.normalized[i].b, { rtol: 1e-5, atol: 1e-7, msg: `${name} bias` });
     });
+  } finally {
     model.dispose();
+  }
+}
+
+for (const c of ref.cases) {
+  Deno.test(`normalized parameters match numpy (percentile ${c.percentile}, schedule ${c.schedule})`, async () => {
+    const xNorm = float32Array(ref.x_norm, [ref.x_norm.length / ref.sizes[0], ref.sizes[0]]);
+    await assertMatchesNumpy(xNorm, c, c);
   });
 }
+
+Deno.test("an int64 normalization set (np.savez) normalizes like numpy does on it as float32", async () => {
+  const dir = new URL("../testdata/simulation/", import.meta.url);
+  const xNorm = await readNpzArray(new URL("x_norm_int64.npz", dir).pathname);
+  assertEquals([xNorm.dtype, xNorm.shape], ["int64", [23, ref.sizes[0]]]);
+  const expected = JSON.parse(await Deno.readTextFile(new URL("normalization_int64_ref.json", dir)));
+  await assertMatchesNumpy(xNorm, { percentile: expected.percentile, schedule: false }, expected);
+});
 
 /** Two conv branches concatenated, max-pooled, a conv on the concatenation, a softmax Dense. */
 function buildBranchedCnn(seed: number): tf.LayersModel {
@@ -214,7 +237,7 @@ Deno.test({
   ignore: !fixtures,
   fn: async () => {
     const lib = getModelLibrary("keras");
-    const parser = lib.createParser(await lib.load(LENET!), {});
+    const parser = createParser(await lib.load(LENET!), {});
     parser.parse();
     const model = parser.buildParsedModel();
     const demo = new URL("../testdata/demo/data/", import.meta.url).pathname;

@@ -5,7 +5,7 @@
  */
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { DatasetError } from "../lib/errors.ts";
-import type { NDArray } from "../lib/io/ndarray.ts";
+import { type NDArray, toFloat32, toFloat32NDArray } from "../lib/io/ndarray.ts";
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from "../lib/io/npy.ts";
 import { encodeNpz, readNpz, readNpzArray, writeNpz } from "../lib/io/npz.ts";
 import { setMaxArrayBytes } from "../lib/io/limits.ts";
@@ -58,6 +58,20 @@ Deno.test("readNpy: every dtype, byte order, memory order and format version num
 Deno.test("readNpy: accepts bytes as well as a path", async () => {
   const bytes = await Deno.readFile(`${DIR}npy/i8_be_F.npy`);
   checkAgainst("i8_be_F", await readNpy(bytes), EXPECTED["i8_be_F"]);
+});
+
+Deno.test("toFloat32: every dtype numpy writes (64-bit integers included) as float32; float32 is not copied", async () => {
+  for (const name of Object.keys(EXPECTED).filter((n) => n.endsWith("_C"))) {
+    const arr = await readNpy(`${DIR}npy/${name}.npy`);
+    const want = EXPECTED[name].values.map((v) => Math.fround(Number(v)));
+    assertEquals(Array.from(toFloat32(arr)), want, name);
+    assertEquals(Array.from(toFloat32(arr, 5, 9)), want.slice(5, 9), `${name}[5:9]`);
+    const nd = toFloat32NDArray(arr);
+    assertEquals([nd.dtype, nd.shape, nd.data.length], ["float32", arr.shape, want.length], name);
+  }
+  const f4 = await readNpy(`${DIR}npy/f4_le_C.npy`);
+  assertTrue(toFloat32(f4) === f4.data && toFloat32NDArray(f4) === f4, "float32 data is returned as is");
+  assertTrue(toFloat32(f4, 2, 4).buffer === f4.data.buffer, "a part of float32 data is a view");
 });
 
 Deno.test("readNpz: np.savez (stored) and np.savez_compressed (deflate)", async () => {

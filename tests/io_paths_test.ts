@@ -8,7 +8,9 @@ import { ModelFormatError } from "../lib/errors.ts";
 import {
   baseName,
   dirName,
+  existsSync,
   firstFile,
+  isAbsolutePath,
   isFile,
   isFileSync,
   joinPath,
@@ -30,6 +32,21 @@ Deno.test("baseName / dirName / joinPath: / and \\ separated paths, root and bar
   assertEquals(joinPath("out", "x.bin"), "out/x.bin");
 });
 
+Deno.test("joinPath: like Python's os.path.join for an absolute name and an empty folder; one separator", () => {
+  assertEquals(joinPath("", "x.bin"), "x.bin");
+  assertEquals(joinPath("out", "/data/x.bin"), "/data/x.bin");
+  assertEquals(joinPath("out", "C:\\data\\x.bin"), "C:\\data\\x.bin");
+  assertEquals(joinPath("out//", "x.bin"), "out/x.bin");
+  assertEquals(joinPath("C:\\", "x.bin"), "C:\\x.bin");
+  assertEquals(joinPath("out", "sub/x.bin"), "out/sub/x.bin");
+  assertEquals([isAbsolutePath("/x"), isAbsolutePath("C:/x"), isAbsolutePath("x/y"), isAbsolutePath("./x")], [
+    true,
+    true,
+    false,
+    false,
+  ]);
+});
+
 Deno.test("stripExtension: the last extension of the name only, or only the listed ones (longest first)", () => {
   assertEquals(stripExtension("models/lenet.h5"), "models/lenet");
   assertEquals(stripExtension("models.v2/lenet"), "models.v2/lenet");
@@ -40,7 +57,7 @@ Deno.test("stripExtension: the last extension of the name only, or only the list
   assertEquals(stripExtension(".h5", ["h5"]), ".h5");
 });
 
-Deno.test("isFile / isFileSync / firstFile: files only, in the order given", async () => {
+Deno.test("isFile / isFileSync / firstFile: files only, in the order given; existsSync: folders too", async () => {
   const dir = await Deno.makeTempDir({ prefix: "snn-paths-" });
   try {
     await Deno.writeTextFile(`${dir}/b.h5`, "");
@@ -50,6 +67,11 @@ Deno.test("isFile / isFileSync / firstFile: files only, in the order given", asy
     assertEquals(await isFile(`${dir}/a.h5`), false, "a folder is not a file");
     assertEquals(isFileSync(`${dir}/missing.h5`), false);
     assertEquals(isFileSync(`${dir}/c.h5`), true);
+    assertEquals([existsSync(`${dir}/a.h5`), existsSync(`${dir}/c.h5`), existsSync(`${dir}/missing.h5`)], [
+      true,
+      true,
+      false,
+    ]);
     assertEquals(
       await firstFile([`${dir}/a.h5`, `${dir}/missing.h5`, `${dir}/c.h5`, `${dir}/b.h5`]),
       `${dir}/c.h5`,

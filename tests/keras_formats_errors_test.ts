@@ -5,7 +5,10 @@
  */
 import { assertEquals, assertMatch, assertRejects, fixturesDir } from "./_assert.ts";
 import { ModelFormatError } from "../lib/errors.ts";
-import { loadKerasModel } from "../lib/io/keras/mod.ts";
+import { loadKerasModel } from "../lib/importers/keras/mod.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+
+await initBackend(); // a test is an entry point: it starts the backend the loaders compute on
 
 const DIR = new URL("../testdata/keras/", import.meta.url).pathname;
 const FIX = fixturesDir();

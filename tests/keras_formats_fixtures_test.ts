@@ -8,7 +8,7 @@ import { assertClose, assertEquals, assertMatch, assertRejects, assertTrue, fixt
 import { pythonHas, runPython } from "./_io_python.ts";
 import { tf } from "../deps.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
-import { loadKerasModel } from "../lib/io/keras/mod.ts";
+import { loadKerasModel } from "../lib/importers/keras/mod.ts";
 
 const FIX = fixturesDir();
 if (!FIX) console.warn("skipping Keras fixture tests: ../shared/fixtures is absent");
@@ -137,6 +137,9 @@ for grp in doc["weightsManifest"]:
         out.setdefault(layer, []).append({"size": n, "sum": float(a.sum()), "abs": float(np.abs(a).sum())})
 print(json.dumps(out))
 `;
+import { initBackend } from "../lib/backend/mod.ts";
+
+await initBackend(); // a test is an entry point: it starts the backend the loaders compute on
 
 type WeightFacts = Record<string, { size: number; sum: number; abs: number }[]>;
 

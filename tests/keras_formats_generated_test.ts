@@ -8,9 +8,12 @@
  */
 import { assertClose, assertEquals } from "./_assert.ts";
 import { tf } from "../deps.ts";
-import { loadKerasModel } from "../lib/io/keras/mod.ts";
+import { loadKerasModel } from "../lib/importers/keras/mod.ts";
 import { readNpy } from "../lib/io/npy.ts";
-import type { LoadOptions } from "../lib/parsing/input_model.ts";
+import type { LoadOptions } from "../lib/importers/input_model.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+
+await initBackend(); // a test is an entry point: it starts the backend the loaders compute on
 
 const DIR = new URL("../testdata/keras/", import.meta.url).pathname;
 

@@ -8,7 +8,10 @@
 import { assertTrue, fixturesDir } from "./_assert.ts";
 import { loadMnist } from "./_mnist.ts";
 import { tf } from "../deps.ts";
-import { loadKerasModel } from "../lib/io/keras/mod.ts";
+import { loadKerasModel } from "../lib/importers/keras/mod.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+
+await initBackend(); // a test is an entry point: it starts the backend the loaders compute on
 
 const FIX = fixturesDir();
 if (!FIX) console.warn("skipping Keras MNIST accuracy tests: ../shared/fixtures is absent");

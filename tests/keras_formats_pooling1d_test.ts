@@ -9,8 +9,11 @@
 import { assertClose, assertEquals } from "./_assert.ts";
 import { tf } from "../deps.ts";
 import { writeHdf5Atomic } from "../lib/io/hdf5.ts";
-import { loadKerasModel } from "../lib/io/keras/mod.ts";
-import { layerDataFormat } from "../lib/parsing/tfjs_fixes.ts";
+import { loadKerasModel } from "../lib/importers/keras/mod.ts";
+import { layerDataFormat } from "../lib/layers/tfjs_fixes.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+
+await initBackend(); // a test is an entry point: it starts the backend the loaders compute on
 
 const STEPS = 6;
 const CHANNELS = 3;

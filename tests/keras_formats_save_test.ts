@@ -8,7 +8,9 @@ import { assertClose, assertEquals, assertTrue, fixturesDir } from "./_assert.ts
 import { pythonHas, runPython } from "./_io_python.ts";
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { loadKerasModel, saveKerasH5 } from "../lib/io/keras/mod.ts";
+import { loadKerasModel, saveKerasH5 } from "../lib/importers/keras/mod.ts";
+
+await initBackend(); // a test is an entry point: it starts the backend the loaders compute on
 
 const FIX = fixturesDir();
 if (!FIX) console.warn("skipping the Keras save tests on fixtures: ../shared/fixtures is absent");
@@ -150,7 +152,6 @@ tf.serialization.registerClass(ChannelScale);
 
 Deno.test("saveKerasH5: a registered custom layer class round-trips with its config and weights", () =>
   withTmp(async (dir) => {
-    await initBackend();
     const input = tf.input({ shape: [6] });
     const hidden = tf.layers.dense({ units: 4, name: "fc" }).apply(input) as tf.SymbolicTensor;
     const scaled = new ChannelScale({ offset: 0.25, name: "scale" }).apply(hidden) as tf.SymbolicTensor;

@@ -8,8 +8,9 @@ import { assertEquals, assertTrue, fixturesDir } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
 import { evaluateModel } from "../lib/parsing/evaluate.ts";
-import { LasagneModelParser, loadLasagneModel } from "../lib/parsing/model_libs/lasagne.ts";
-import { guessModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { loadLasagneModel } from "../lib/importers/lasagne/load.ts";
+import { ModelParser } from "../lib/parsing/model_parser.ts";
+import { guessModelLibrary } from "../lib/importers/mod.ts";
 import { loadMnist } from "./_mnist.ts";
 
 const fixtures = fixturesDir();
@@ -31,7 +32,7 @@ Deno.test({
     const score = await evaluateModel(m.model, x, y, { batchSize: 500 });
     console.log(`Lasagne LeNet-5 input model top-1: ${(score.top1 * 100).toFixed(2)} %`);
     assertTrue(Math.abs(score.top1 - 0.9903) <= 0.0005, `top-1 ${score.top1}`);
-    const parser = new LasagneModelParser(m);
+    const parser = new ModelParser(m);
     parser.parse();
     const parsed = await parser.evaluate(500, 2000, x, y);
     // The parsed model (BN folded, channels-last) predicts as the input model on the first 2,000 images.

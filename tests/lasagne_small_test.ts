@@ -11,14 +11,18 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { ConfigError, ModelFormatError, UnsupportedLayerError } from "../lib/errors.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { readNpy } from "../lib/io/npy.ts";
-import { type PickleDict, type PickleValue, readPickle } from "../lib/io/lasagne/pickle.ts";
-import { getAllLayers, interpretLasagneScript, layerParamNames } from "../lib/io/lasagne/interpreter.ts";
+import { type PickleDict, type PickleValue, readPickle } from "../lib/io/pickle/numpy.ts";
+import {
+  getAllLayers,
+  interpretLasagneScript,
+  layerParamNames,
+} from "../lib/importers/lasagne/interpreter.ts";
 import {
   buildLasagneModel,
   findLasagneParameters,
   loadLasagneModel,
   readLasagneParameters,
-} from "../lib/parsing/model_libs/lasagne.ts";
+} from "../lib/importers/lasagne/load.ts";
 
 const dir = new URL("../testdata/lasagne/", import.meta.url).pathname;
 
@@ -122,6 +126,27 @@ Deno.test("lasagne small_net: outputs equal the numpy Lasagne forward pass with 
     tf.dispose([t, y]);
     assertEquals(m.metadata.kernels_flipped, "c0,branch0,branch1");
     m.model.dispose();
+  }
+});
+
+Deno.test("lasagne script ending inside build_cnn() (its `return` is the last line): blocks close at end of file", async () => {
+  await initBackend();
+  const full = await Deno.readTextFile(`${dir}small_net.py`);
+  const body = full.slice(0, full.indexOf("if __name__")).trimEnd();
+  assertTrue(body.endsWith("return net['out'], net"), body.slice(-40));
+  const x = await readNpy(`${dir}small_x.npy`);
+  const expected = (await readNpy(`${dir}small_y.npy`)).data as Float32Array;
+  const params = await readLasagneParameters(`${dir}small_net.pkl`);
+  // ending with and without a newline, with blank lines, trailing spaces and a comment after the return
+  for (const tail of ["\n", "", "\n\n\n", "   \n", "\n    # done\n", "\r\n"]) {
+    const script = interpretLasagneScript(body + tail, "net.py");
+    assertEquals(script.entry, "build_cnn()", JSON.stringify(tail));
+    const { model } = buildLasagneModel(script.output, params);
+    const t = tf.tensor(x.data as Float32Array, x.shape);
+    const y = model.predict(t) as tf.Tensor;
+    assertClose(y.dataSync(), expected, { rtol: 1e-4, atol: 1e-6, msg: JSON.stringify(tail) });
+    tf.dispose([t, y]);
+    model.dispose();
   }
 });
 

@@ -9,7 +9,7 @@ import { fixturesDir } from "./_assert.ts";
 import { loadOrt, parseToModel, randomInput, readRef, run, toChannelsLast } from "./_onnx.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
-import { loadOnnxModel } from "../lib/parsing/model_libs/onnx.ts";
+import { loadOnnxModel } from "../lib/importers/onnx/load.ts";
 
 const dir = fixturesDir();
 if (!dir) console.log("onnx fixtures tests skipped: ../shared/fixtures is absent");

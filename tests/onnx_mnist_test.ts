@@ -10,7 +10,7 @@ import { ONNX_TESTDATA, parseToModel } from "./_onnx.ts";
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { readNpy } from "../lib/io/npy.ts";
-import { loadPytorchModel } from "../lib/parsing/model_libs/pytorch.ts";
+import { loadPytorchModel } from "../lib/importers/pytorch/load.ts";
 
 const MODEL = new URL("../testdata/demo/mnist_torch", import.meta.url).pathname;
 

@@ -8,9 +8,9 @@ import { assertClose, assertEquals, assertMatch, assertRejects, assertTrue } fro
 import { ONNX_TESTDATA, parseToModel, readRef, run, toChannelsLast } from "./_onnx.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { ModelFormatError, UnsupportedLayerError } from "../lib/errors.ts";
-import { buildOnnxInputModel, loadOnnxModel } from "../lib/parsing/model_libs/onnx.ts";
-import { loadPytorchModel, resolvePytorchModelPath } from "../lib/parsing/model_libs/pytorch.ts";
-import { decodeOnnxModel, readOnnxModel } from "../lib/io/onnx_proto.ts";
+import { buildOnnxInputModel, loadOnnxModel } from "../lib/importers/onnx/load.ts";
+import { loadPytorchModel, resolvePytorchModelPath } from "../lib/importers/pytorch/load.ts";
+import { decodeOnnxModel, readOnnxModel } from "../lib/importers/onnx/proto.ts";
 
 const MODELS = ["basic", "groups", "pools", "residual", "conv1d", "mlp"];
 const OPSETS = [9, 11, 13, 17];
@@ -89,11 +89,36 @@ Deno.test("onnx unsupported operators: one error naming every node, op_type and 
   }
 });
 
-Deno.test("onnx grouped (non-depthwise) convolution: error names the node and the groups", async () => {
+Deno.test("onnx grouped convolution: one block-diagonal Conv2D; a group count that does not divide the channels is refused", async () => {
+  await initBackend();
+  const input = await loadOnnxModel(`${ONNX_TESTDATA}grouped_op13.onnx`);
+  const conv = input.model.layers.find((l) => l.name === "grouped_conv")!;
+  assertEquals(conv.getClassName(), "Conv2D");
+  const kernel = conv.getWeights()[0];
+  assertEquals(kernel.shape, [3, 3, 4, 4]);
+  const w = kernel.arraySync() as number[][][][];
+  // output channels 0-1 read input channels 0-1 only, 2-3 read 2-3 only
+  for (const ky of w) {
+    for (const kx of ky) {
+      assertEquals([kx[2][0], kx[3][0], kx[2][1], kx[3][1], kx[0][2], kx[1][2], kx[0][3], kx[1][3]], [
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+      ]);
+    }
+  }
+  const m = await readOnnxModel(`${ONNX_TESTDATA}grouped_op13.onnx`);
+  m.inputs[0].shape = [null, 6, 5, 5];
+  m.nodes[0].attributes.set("group", 3);
   await assertRejects(
-    () => loadOnnxModel(`${ONNX_TESTDATA}grouped_op13.onnx`),
+    () => buildOnnxInputModel(m),
     UnsupportedLayerError,
-    /node 'grouped_conv' \(op_type Conv, opset 13\): grouped convolution \(group=2, 4 input channels\)/,
+    /node 'grouped_conv' \(op_type Conv, opset 13\): group 3 with 6 input and 4 output channels; the group count must divide both/,
   );
 });
 

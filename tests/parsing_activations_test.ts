@@ -1,9 +1,9 @@
 import { tf } from "../deps.ts";
 import { assertClose, assertEquals } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { applyActivation, registerCustomActivation } from "../lib/parsing/activations.ts";
+import { applyActivation, registerCustomActivation } from "../lib/layers/activations.ts";
 import { asInputModel, randomInput } from "./_parsing_helpers.ts";
-import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
+import { ModelParser } from "../lib/parsing/model_parser.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 
 await initBackend();
@@ -25,7 +25,7 @@ Deno.test("a parsed layer with a custom activation builds, saves and loads back 
   const d = tf.layers.dense({ units: 4 }).apply(input) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: d });
   registerCustomActivation("relu_Q1.4");
-  const parser = new KerasModelParser(asInputModel(model));
+  const parser = new ModelParser(asInputModel(model));
   parser.parse();
   parser.layerList[0].activation = "relu_Q1.4";
   const parsed = parser.buildParsedModel();

@@ -10,9 +10,9 @@ import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
-import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
-import { applyTfjsFixes } from "../lib/parsing/tfjs_fixes.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { createParser, ModelParser } from "../lib/parsing/model_parser.ts";
+import { applyTfjsFixes } from "../lib/layers/tfjs_fixes.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
 import { asInputModel } from "./_parsing_helpers.ts";
 
 interface Nd {
@@ -80,7 +80,7 @@ function softmaxModel(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: y, name: "conv1d_softmax" });
 }
 
-async function checkCase(build: () => tf.LayersModel, c: Case): Promise<KerasModelParser> {
+async function checkCase(build: () => tf.LayersModel, c: Case): Promise<ModelParser> {
   await initBackend();
   const model = build();
   setWeights(model, c);
@@ -88,7 +88,7 @@ async function checkCase(build: () => tf.LayersModel, c: Case): Promise<KerasMod
   const y = Float32Array.from(c.y.data);
   assertEquals(applyTfjsFixes(model), model.layers.filter((l) => l.getClassName() === "Conv1D").length);
   assertClose((await predictModel(model, x)).data, y, { ...TOL, msg: `${model.name} input model vs torch` });
-  const parser = new KerasModelParser(asInputModel(model, "channels_first"));
+  const parser = new ModelParser(asInputModel(model, "channels_first"));
   parser.parse();
   assertEquals(parser.inputPerm, [1, 0], "NCW input is fed as NWC");
   const parsed = parser.buildParsedModel();
@@ -121,7 +121,7 @@ Deno.test("channels_first model with a (T,F) input read by Dense only: input not
   const k = [1, -2, 0.5, 3, -1, 2];
   const b = [0.25, -0.5];
   dense.setWeights([tf.tensor(k, [3, 2]), tf.tensor(b, [2])]);
-  const parser = new KerasModelParser(asInputModel(model, "channels_first"));
+  const parser = new ModelParser(asInputModel(model, "channels_first"));
   parser.parse();
   assertEquals(parser.inputPerm, undefined);
   const x = [1, 2, 3, -1, 0, 4];
@@ -145,7 +145,7 @@ Deno.test("tf.keras 2 HDF5 with channels_first Conv1D (Keras library load): inpu
   const x = ndarray(CASES.stack.x);
   const y = Float32Array.from(CASES.stack.y.data);
   assertClose((await predictModel(input.model, x)).data, y, { ...TOL, msg: "input model vs torch" });
-  const parser = lib.createParser(input);
+  const parser = createParser(input);
   parser.parse();
   const parsed = parser.buildParsedModel();
   const got = await predictModel(parsed, x, {

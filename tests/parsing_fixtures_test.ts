@@ -8,7 +8,9 @@ import { tf } from "../deps.ts";
 import { assertClose, assertEquals, assertRejects, assertTrue, fixturesDir } from "./_assert.ts";
 import { randomInput, referencePredict } from "./_parsing_helpers.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
+import type { ParserOptions } from "../lib/parsing/options.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
 
@@ -16,10 +18,10 @@ const dir = fixturesDir();
 if (!dir) console.log("parsing_fixtures_test: ../shared/fixtures is absent; skipping the fixture tests");
 await initBackend();
 
-async function parseFixture(file: string) {
+async function parseFixture(file: string, options: ParserOptions = {}) {
   const lib = getModelLibrary("keras");
   const inputModel = await lib.load(`${dir}${file}`);
-  const parser = lib.createParser(inputModel, {});
+  const parser = createParser(inputModel, options);
   parser.parse();
   return { inputModel, parser, parsed: parser.buildParsedModel() };
 }
@@ -63,7 +65,7 @@ Deno.test({
   ignore: !dir,
   async fn() {
     const { parser } = await parseFixture("keras-h5/st_miniresnet_1stack_residual_keras2.9.h5");
-    const types = parser.layerList.map((l) => l.layerType);
+    const types: string[] = parser.layerList.map((l) => l.layerType);
     assertTrue(
       !types.includes("BatchNormalization") && !types.includes("Add") && !types.includes("Activation"),
     );
@@ -75,20 +77,22 @@ Deno.test({
   },
 });
 
-const UNSUPPORTED: [string, RegExp][] = [
+/** Fixtures with layers an SNN cannot implement, and the snn_layers that list them (else they are skipped). */
+const UNSUPPORTED: [string, RegExp, ParserOptions][] = [
   [
     "keras-h5/fdeep_lstm_bidirectional_keras2.2.5.h5",
     /'lstm_1' \(LSTM\).*'bidirectional_1' \(Bidirectional\)/,
+    { snnLayers: ["Dense", "LSTM", "Bidirectional"] },
   ],
-  ["keras3/hls4ml_example-models_qkeras-v3_3layer.keras", /fc1 \(QDense/],
+  ["keras3/hls4ml_example-models_qkeras-v3_3layer.keras", /fc1 \(QDense/, {}],
 ];
 
-for (const [file, re] of UNSUPPORTED) {
+for (const [file, re, options] of UNSUPPORTED) {
   Deno.test({
     name: `fixture ${file}: fails with the unsupported-layer error naming the layers`,
     ignore: !dir,
     async fn() {
-      await assertRejects(() => parseFixture(file), UnsupportedLayerError, re);
+      await assertRejects(() => parseFixture(file, options), UnsupportedLayerError, re);
     },
   });
 }

@@ -2,13 +2,11 @@ import { tf } from "../deps.ts";
 import { assertClose, assertEquals, assertTrue } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import {
-  getFanin,
-  getFanout,
   getInboundLayersWithoutParams,
   getInboundLayersWithParams,
   getOutboundActivation,
-  hasStrideUnity,
 } from "../lib/parsing/utils.ts";
+import { getFanin, getFanout, hasStrideUnity } from "../lib/parsing/fanout.ts";
 
 await initBackend();
 

@@ -1,10 +1,10 @@
 /**
  * Layer names of the models the ONNX, Caffe and Lasagne libraries build
- * (lib/parsing/model_libs/layer_names.ts): valid TF.js names for foreign
+ * (lib/importers/layer_names.ts): valid TF.js names for foreign
  * names, unique within a model.
  */
 import { assertEquals } from "./_assert.ts";
-import { safeLayerName, uniqueLayerName, uniqueName } from "../lib/parsing/model_libs/layer_names.ts";
+import { safeLayerName, uniqueLayerName, uniqueName } from "../lib/importers/layer_names.ts";
 
 Deno.test("safeLayerName: invalid characters, leading non-letters and empty names", () => {
   assertEquals(safeLayerName("conv1/3x3 reduce"), "conv1_3x3_reduce");

@@ -5,7 +5,8 @@
 import { assertEquals, assertTrue, fixturesDir } from "./_assert.ts";
 import { loadMnist } from "./_mnist.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 
 const dir = fixturesDir();
 if (!dir) console.log("parsing_mnist_test: ../shared/fixtures is absent; skipping the MNIST accuracy tests");
@@ -14,7 +15,7 @@ await initBackend();
 async function parseFixture(file: string) {
   const lib = getModelLibrary("keras");
   const inputModel = await lib.load(`${dir}${file}`);
-  const parser = lib.createParser(inputModel, {});
+  const parser = createParser(inputModel, {});
   parser.parse();
   return { inputModel, parser };
 }

@@ -5,11 +5,11 @@
  * warning, and reach the parser; misspelled keys are still reported.
  */
 import { assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
-import { updateSetup } from "../lib/config/setup.ts";
+import { updateSetup } from "../lib/pipeline/setup.ts";
 import { parserOptionsFromConfig } from "../lib/parsing/options.ts";
 import { EXTRA_SETTINGS } from "../lib/config/defaults.ts";
 import { ConfigError } from "../lib/errors.ts";
-import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
+import { ModelParser } from "../lib/parsing/model_parser.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { tf } from "../deps.ts";
 import { asInputModel } from "./_parsing_helpers.ts";
@@ -58,7 +58,7 @@ Deno.test("absent parser settings take the EXTRA_SETTINGS defaults (all off, no 
       inputs: input,
       outputs: tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor,
     });
-    const parser = new KerasModelParser(asInputModel(model), config);
+    const parser = new ModelParser(asInputModel(model), config);
     await assertRejects(
       () => Promise.resolve().then(() => parser.parse()),
       ConfigError,

@@ -9,10 +9,11 @@
 import { assertClose, assertEquals, assertTrue } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { openHdf5, readStringAttr } from "../lib/io/hdf5.ts";
-import { saveKerasH5 } from "../lib/io/keras/save.ts";
+import { saveKerasH5 } from "../lib/importers/keras/save.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
-import { getModelLibrary } from "../lib/parsing/model_libs/mod.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 
 interface Nd {
   shape: number[];
@@ -49,7 +50,7 @@ for (const name of ["stack", "keepdims"] as const) {
     assertTrue(classes.includes("MaxPooling1D") && classes.includes("AveragePooling1D"), `${classes}`);
     assertClose((await predictModel(input.model, x)).data, y, { ...TOL, msg: "input model vs torch" });
 
-    const parser = lib.createParser(input);
+    const parser = createParser(input);
     parser.parse();
     const parsed = parser.buildParsedModel();
     const got = await predictModel(parsed, x, {

@@ -8,9 +8,10 @@
  */
 import { assertClose, assertEquals, assertTrue } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { buildModelFromAttributes, type LayerAttributes } from "../lib/parsing/abstract_parser.ts";
+import type { LayerAttributes } from "../lib/parsing/attributes.ts";
+import { buildModelFromAttributes } from "../lib/parsing/build.ts";
 import { saveParsedModel } from "../lib/parsing/files.ts";
-import { saveKerasH5 } from "../lib/io/keras/save.ts";
+import { saveKerasH5 } from "../lib/importers/keras/save.ts";
 import { openHdf5, readStringAttr, writeDataset, writeHdf5Atomic } from "../lib/io/hdf5.ts";
 import { tf } from "../deps.ts";
 

@@ -1,7 +1,7 @@
 import { assertClose, assertEquals } from "./_assert.ts";
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { applyTfjsFixes } from "../lib/parsing/tfjs_fixes.ts";
+import { applyTfjsFixes } from "../lib/layers/tfjs_fixes.ts";
 
 // TF.js 4.22 computes BatchNormalization on a non-last axis wrongly; the fix
 // must give the textbook inference formula, computed here by a plain loop.

@@ -2,9 +2,9 @@ import { tf } from "../deps.ts";
 import { assertClose, assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
 import { asInputModel, parseAndCompare, randomInput, randomizeWeights } from "./_parsing_helpers.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
-import { KerasModelParser } from "../lib/parsing/model_libs/keras.ts";
+import { ModelParser } from "../lib/parsing/model_parser.ts";
 import { ConfigError, UnsupportedLayerError } from "../lib/errors.ts";
-import { binarize, reducePrecision } from "../lib/parsing/activations.ts";
+import { binarize, reducePrecision } from "../lib/layers/activations.ts";
 import { ConfigParser } from "../lib/config/configparser.ts";
 import { DEFAULT_CONFIG } from "../lib/config/defaults.ts";
 import { parserOptionsFromConfig } from "../lib/parsing/options.ts";
@@ -156,7 +156,7 @@ Deno.test("max2avg_pool, softmax_to_relu, append_softmax", async () => {
   x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: 3, activation: "softmax" }).apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: x });
-  const p = new KerasModelParser(asInputModel(model), { max2avgPool: true, softmaxToRelu: true });
+  const p = new ModelParser(asInputModel(model), { max2avgPool: true, softmaxToRelu: true });
   p.parse();
   assertEquals(p.layerList.map((l) => [l.layerType, l.activation ?? null]), [
     ["AveragePooling2D", null],
@@ -165,28 +165,40 @@ Deno.test("max2avg_pool, softmax_to_relu, append_softmax", async () => {
   ]);
   const i2 = tf.input({ shape: [3] });
   const d = tf.layers.dense({ units: 2 }).apply(i2) as tf.SymbolicTensor;
-  const p2 = new KerasModelParser(asInputModel(tf.model({ inputs: i2, outputs: d })), {
+  const p2 = new ModelParser(asInputModel(tf.model({ inputs: i2, outputs: d })), {
     appendSoftmax: true,
   });
   p2.parse();
   assertEquals(p2.layerList[0].activation, "softmax");
 });
 
-Deno.test("layer names are <idx><Type>_<shape>, zero-padded", async () => {
+Deno.test("layer names are <idx><Type>_<shape>, the index padded to the digits of the input model's layer count", async () => {
   await initBackend();
-  const input = tf.input({ shape: [28, 28, 1] });
+  const input = tf.input({ shape: [28, 28, 1], name: "input_1" });
   let x = tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: "same" }).apply(input) as tf.SymbolicTensor;
   x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dense({ units: 100 }).apply(x) as tf.SymbolicTensor;
-  const p = new KerasModelParser(asInputModel(tf.model({ inputs: input, outputs: x })));
+  const dense = tf.layers.dense({ units: 100 });
+  x = dense.apply(x) as tf.SymbolicTensor;
+  // 4 layers (InputLayer, Conv2D, Flatten, Dense): one digit, as the toolbox's format_layer_idx.
+  const p = new ModelParser(asInputModel(tf.model({ inputs: input, outputs: x })));
   p.parse();
-  assertEquals(p.layerList.map((l) => l.name), ["00Conv2D_28x28x32", "01Flatten_25088", "02Dense_100"]);
-  assertEquals(p.layerList[2].inbound, ["01Flatten_25088"]);
-  assertEquals(p.layerList[0].inbound, ["input"]);
-  assertEquals(p.getName("Dense", [10], 7), "07Dense_10");
+  assertEquals(p.layerList.map((l) => l.name), ["0Conv2D_28x28x32", "1Flatten_25088", "2Dense_100"]);
+  assertEquals(p.layerList[2].inbound, ["1Flatten_25088"]);
+  // The parsed model's input keeps the input model's InputLayer name (the toolbox's input_layer_name).
+  assertEquals(p.layerList[0].inbound, ["input_1"]);
+  assertEquals(p.buildParsedModel().inputLayers[0].name, "input_1");
+  assertEquals(p.getName(dense, 7), "7Dense_100");
+  assertEquals(p.getName(dense, 7, "Sparse"), "7Sparse_100");
+  // 10 layers: two digits.
+  let y: tf.SymbolicTensor = input;
+  for (let i = 0; i < 9; i++) y = tf.layers.dense({ units: 3 + i }).apply(y) as tf.SymbolicTensor;
+  const p10 = new ModelParser(asInputModel(tf.model({ inputs: input, outputs: y })));
+  p10.parse();
+  assertEquals(p10.layerList[0].name, "00Dense_28x28x3");
+  assertEquals(p10.formatLayerIdx(7), "07");
 });
 
-Deno.test("unsupported layers stop the parse with one error naming each layer, type and the supported set", async () => {
+Deno.test("layers outside [restrictions] snn_layers are skipped (as the toolbox skips them); listed ones an SNN cannot implement stop the parse", async () => {
   await initBackend();
   const input = tf.input({ shape: [5, 3] });
   let x = tf.layers.lstm({ units: 4, returnSequences: true, name: "my_lstm" }).apply(
@@ -195,18 +207,37 @@ Deno.test("unsupported layers stop the parse with one error naming each layer, t
   x = tf.layers.gru({ units: 2, name: "my_gru" }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: 2 }).apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: x });
-  const p = new KerasModelParser(asInputModel(model));
+  // The default snn_layers does not list LSTM/GRU: skipped, with a note naming them.
+  const notes: string[] = [];
+  const p = new ModelParser(asInputModel(model), { log: (l) => notes.push(l) });
+  p.parse();
+  assertEquals(p.skippedLayers, ["my_lstm", "my_gru"]);
+  assertEquals(p.layerList.map((l) => l.layerType).at(-1), "Dense");
+  assertMatch(notes.join("\n"), /outside \[restrictions\] snn_layers: 'my_lstm' \(LSTM\), 'my_gru' \(GRU\)/);
+  // Listed in snn_layers, they cannot be parsed: one error naming each layer, its type and the supported set.
+  const listed = new ModelParser(asInputModel(model), { snnLayers: ["Dense", "LSTM", "GRU"] });
   const err = await assertRejects(
-    () => p.parse(),
+    () => listed.parse(),
     UnsupportedLayerError,
     /'my_lstm' \(LSTM\), 'my_gru' \(GRU\)/,
   );
   assertMatch(err.message, /Supported layer types: .*Conv2D.*Dense/);
   assertMatch(err.message, /skip_unsupported_layers/);
+  // A type left out of snn_layers is skipped even when the parser supports it.
+  const noPool = tf.input({ shape: [4, 4, 1] });
+  let y = tf.layers.averagePooling2d({ poolSize: 1, name: "pool" }).apply(noPool) as tf.SymbolicTensor;
+  y = tf.layers.flatten().apply(y) as tf.SymbolicTensor;
+  y = tf.layers.dense({ units: 2 }).apply(y) as tf.SymbolicTensor;
+  const q = new ModelParser(asInputModel(tf.model({ inputs: noPool, outputs: y })), {
+    snnLayers: ["Dense", "Flatten"],
+  });
+  q.parse();
+  assertEquals(q.skippedLayers, ["pool"]);
+  assertEquals(q.layerList.map((l) => l.layerType), ["Flatten", "Dense"]);
 });
 
 /** A parser that hides Flatten layers, as a Caffe/Lasagne graph has none before its InnerProduct/Dense. */
-class HiddenFlattenParser extends KerasModelParser {
+class HiddenFlattenParser extends ModelParser {
   private isFlatten(l: tf.layers.Layer): boolean {
     return l.getClassName() === "Flatten";
   }
@@ -238,7 +269,7 @@ for (const dataFormat of ["channels_last", "channels_first"] as const) {
     const parser = new HiddenFlattenParser(asInputModel(model, dataFormat));
     parser.parse();
     assertEquals(parser.layerList.map((l) => l.layerType), ["Conv2D", "Flatten", "Dense"]);
-    assertEquals(parser.layerList[1].name, "01Flatten_36");
+    assertEquals(parser.layerList[1].name, "1Flatten_36"); // 4 input-model layers: one digit
     const parsed = parser.buildParsedModel();
     const xIn = randomInput([2, ...(model.inputs[0].shape.slice(1) as number[])]);
     const expected = await predictModel(model, xIn);
@@ -331,20 +362,20 @@ Deno.test("[cell] binarize_weights / quantize_weights + weight_precision act on 
     Float32Array.from(l.getWeights()[0].dataSync())
   );
 
-  const pb = new KerasModelParser(asInputModel(model), { binarizeWeights: true });
+  const pb = new ModelParser(asInputModel(model), { binarizeWeights: true });
   pb.parse();
   const parametric = pb.layerList.filter((l) => l.parameters);
   parametric.forEach((l, i) =>
     assertEquals(Array.from(l.parameters![0].data), Array.from(binarize(kernels[i])))
   );
 
-  const pq = new KerasModelParser(asInputModel(model), { quantizeWeights: true, weightPrecision: "Q1.4" });
+  const pq = new ModelParser(asInputModel(model), { quantizeWeights: true, weightPrecision: "Q1.4" });
   pq.parse();
   pq.layerList.filter((l) => l.parameters).forEach((l, i) =>
     assertEquals(Array.from(l.parameters![0].data), Array.from(reducePrecision(kernels[i], 1, 4)))
   );
 
-  const missing = new KerasModelParser(asInputModel(model), { quantizeWeights: true });
+  const missing = new ModelParser(asInputModel(model), { quantizeWeights: true });
   await assertRejects(() => missing.parse(), ConfigError, /weight_precision/);
 });
 
@@ -368,25 +399,26 @@ Deno.test("the parser reads its settings from a ToolboxConfig (INI) as well as f
   let x = tf.layers.maxPooling2d({ poolSize: 2 }).apply(input) as tf.SymbolicTensor;
   x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: 2, activation: "softmax" }).apply(x) as tf.SymbolicTensor;
-  const p = new KerasModelParser(asInputModel(tf.model({ inputs: input, outputs: x })), config);
+  const p = new ModelParser(asInputModel(tf.model({ inputs: input, outputs: x })), config);
   p.parse();
   assertEquals(p.layerList.map((l) => l.layerType), ["AveragePooling2D", "Flatten", "Dense"]);
   assertEquals(p.layerList[2].activation, "relu");
   assertTrue(p.layerList[2].absorbed.includes("weights quantized to Q2.6"));
 });
 
-Deno.test("skip_unsupported_layers passes unsupported layers through and lists them", async () => {
+Deno.test("skip_unsupported_layers passes unsupported layers that snn_layers lists through and lists them", async () => {
   const input = tf.input({ shape: [3] });
   let x = tf.layers.dense({ units: 4 }).apply(input) as tf.SymbolicTensor;
   x = tf.layers.leakyReLU({ name: "leaky" }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: 2 }).apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: x });
+  const snnLayers = ["Dense", "LeakyReLU"];
   await assertRejects(
-    () => new KerasModelParser(asInputModel(model)).parse(),
+    () => new ModelParser(asInputModel(model), { snnLayers }).parse(),
     UnsupportedLayerError,
     /'leaky'/,
   );
-  const p = new KerasModelParser(asInputModel(model), { skipUnsupported: true });
+  const p = new ModelParser(asInputModel(model), { snnLayers, skipUnsupported: true });
   p.parse();
   assertEquals(p.skippedLayers, ["leaky"]);
   assertEquals(p.layerList.map((l) => l.layerType), ["Dense", "Dense"]);

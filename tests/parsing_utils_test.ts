@@ -1,9 +1,9 @@
 import { assertClose, assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { absorbBnParameters, type KernelKind, paddingString } from "../lib/parsing/utils.ts";
-import { binarize, parseCustomActivation, reducePrecision } from "../lib/parsing/activations.ts";
-import { flatIndexMap } from "../lib/parsing/abstract_parser.ts";
+import { binarize, parseCustomActivation, reducePrecision } from "../lib/layers/activations.ts";
+import { flatIndexMap } from "../lib/parsing/layout.ts";
 import { ModelFormatError } from "../lib/errors.ts";
-import type { DataFormat } from "../lib/parsing/input_model.ts";
+import type { DataFormat } from "../lib/importers/input_model.ts";
 
 interface BnCase {
   name: string;

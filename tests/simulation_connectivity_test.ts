@@ -7,7 +7,8 @@ import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { resolveSimulationOptions } from "../lib/simulation/options.ts";
-import { getModelLibrary } from "../lib/parsing/mod.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 import { assertClose, assertEquals, assertTrue, fixturesDir } from "./_assert.ts";
 
 await initBackend();
@@ -118,7 +119,7 @@ Deno.test({
   ignore: !fixtures,
   fn: async () => {
     const lib = getModelLibrary("keras");
-    const parser = lib.createParser(
+    const parser = createParser(
       await lib.load(`${fixtures}keras-h5/st_mobilenet_v1_0.25_224_keras2.8.h5`),
       {},
     );

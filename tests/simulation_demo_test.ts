@@ -8,7 +8,8 @@
 import { initBackend } from "../lib/backend/mod.ts";
 import { normalizeParameters } from "../lib/conversion/normalize.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
-import { getModelLibrary } from "../lib/parsing/mod.ts";
+import { getModelLibrary } from "../lib/importers/mod.ts";
+import { createParser } from "../lib/parsing/model_parser.ts";
 import { resolveSimulationOptions } from "../lib/simulation/options.ts";
 import { runSimulation } from "../lib/simulation/run.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
@@ -40,7 +41,7 @@ Deno.test({
   fn: async () => {
     await initBackend();
     const lib = getModelLibrary("keras");
-    const parser = lib.createParser(await lib.load(DEMO + "mnist_cnn.json"), {});
+    const parser = createParser(await lib.load(DEMO + "mnist_cnn.json"), {});
     parser.parse();
     const model = parser.buildParsedModel();
     const [x, y, xNorm] = await Promise.all(

@@ -10,24 +10,13 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { type ResetMode, resolveSimulationOptions } from "../lib/simulation/options.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
+import { rng } from "./_parsing_helpers.ts";
 
 await initBackend();
 
 const H = 6, W = 6, F = 2, K = 3, CLASSES = 3;
 const CH = H - K + 1, CW = W - K + 1; // conv output 4x4
 const PH = CH / 2, PW = CW / 2; // pool output 2x2
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Params {
   kc: Float32Array; // [K, K, 1, F]

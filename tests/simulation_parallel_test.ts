@@ -48,14 +48,15 @@ for (
     ["each batch split by sample (state carried over)", { poissonInput: true, resetBetweenNthSample: 2 }],
   ] as const
 ) {
-  Deno.test(`parallel simulation, ${label}: 2 and 3 workers give exactly the totals of one`, async () => {
+  Deno.test(`parallel simulation, ${label}: 2 and 3 workers give exactly the tallies of one`, async () => {
     const m = model();
     try {
       const one = await run(m, options, 1);
-      assertTrue(one.totals.sops > 0 && one.totals.spikesByTime.some((v) => v > 0), "the network spikes");
+      assertTrue(one.sops > 0 && one.tallies.spikesByTime.some((v) => v > 0), "the network spikes");
       for (const workers of [2, 3]) {
         const many = await run(m, options, workers);
-        assertEquals(many.totals, one.totals, `${workers} workers`);
+        assertEquals(many.tallies, one.tallies, `${workers} workers`);
+        assertEquals([many.truth, many.guesses, many.histogram], [one.truth, one.guesses, one.histogram]);
       }
     } finally {
       m.dispose();
@@ -70,10 +71,10 @@ Deno.test("a sample draws the same random numbers in whichever batch it is simul
     const straight = await run(m, {}, 1);
     const order = [4, 5, 6, 7, 0, 1, 2, 3, 11, 10, 9, 8];
     const shuffled = await run(m, { sampleIdxsToTest: order }, 1);
-    assertEquals(shuffled.sampleIds, order);
+    assertEquals(shuffled.tallies.sampleIndices, order);
     order.forEach((id, i) => {
       assertEquals(shuffled.guesses[i], straight.guesses[id], `sample ${id}`);
-      assertEquals(shuffled.totals.sampleSops[i], straight.totals.sampleSops[id], `sample ${id} SOPs`);
+      assertEquals(shuffled.tallies.sampleSops[i], straight.tallies.sampleSops[id], `sample ${id} SOPs`);
     });
   } finally {
     m.dispose();

@@ -4,54 +4,19 @@
  * SOPs against a count from the logged spike trains, the files of a run,
  * the parameter sweep, Poisson input, and configuration errors.
  */
-import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { ConfigParser } from "../lib/config/configparser.ts";
 import { DEFAULT_CONFIG } from "../lib/config/defaults.ts";
 import { ConfigError, NotAvailableError } from "../lib/errors.ts";
 import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
 import { readNpz } from "../lib/io/npz.ts";
-import { runSnnStages } from "../lib/simulation/pipeline.ts";
+import { runSnnStages } from "../lib/pipeline/snn_stages.ts";
 import { resolveSimulationOptions } from "../lib/simulation/options.ts";
 import { runSimulation } from "../lib/simulation/run.ts";
 import { assertClose, assertEquals, assertRejects, assertTrue } from "./_assert.ts";
+import { type QuadrantImageOptions, quadrantImages, quadrantModel } from "./_quadrants.ts";
 
 await initBackend();
-
-/** 6x6 images; class c has a bright 3x3 quadrant c, plus noise. */
-function dataset(n: number, seed: number): { x: NDArray; y: NDArray } {
-  let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const x = new Float32Array(n * 36);
-  const y = new Float32Array(n * 4);
-  for (let i = 0; i < n; i++) {
-    const c = i % 4;
-    y[i * 4 + c] = 1;
-    for (let p = 0; p < 36; p++) {
-      const r = Math.floor(p / 6), col = p % 6;
-      const q = (r < 3 ? 0 : 2) + (col < 3 ? 0 : 1);
-      x[i * 36 + p] = (q === c ? 0.6 + 0.4 * rnd() : 0) + 0.25 * rnd();
-    }
-  }
-  return { x: float32Array(x, [n, 6, 6, 1]), y: float32Array(y, [n, 4]) };
-}
-
-/** Conv (brightness detectors) → average pool (one cell per quadrant) → Dense voting for the quadrant. */
-function handSetModel(): tf.LayersModel {
-  const input = tf.input({ shape: [6, 6, 1], name: "input" });
-  const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: "relu", name: "00Conv2D_4x4x4" });
-  const pool = tf.layers.averagePooling2d({ poolSize: 2, name: "01AveragePooling2D_2x2x4" });
-  const dense = tf.layers.dense({ units: 4, activation: "softmax", name: "03Dense_4" });
-  const flat = tf.layers.flatten({ name: "02Flatten_16" }).apply(
-    pool.apply(conv.apply(input)),
-  ) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: dense.apply(flat) as tf.SymbolicTensor });
-  const k = new Float32Array(9 * 4).map((_, i) => (1 + 0.1 * (i % 4)) / 9);
-  conv.setWeights([tf.tensor(k, [3, 3, 1, 4]), tf.tensor([-0.1, -0.1, -0.15, -0.2])]);
-  const w = new Float32Array(16 * 4).map((_, i) => (Math.floor(i / 16) === i % 4 ? 3 : -1));
-  dense.setWeights([tf.tensor(w, [16, 4]), tf.zeros([4])]);
-  return model;
-}
 
 function config(overrides: string): ConfigParser {
   const c = new ConfigParser();
@@ -60,9 +25,10 @@ function config(overrides: string): ConfigParser {
   return c;
 }
 
-const model = handSetModel();
-const test = dataset(40, 99);
-const norm = dataset(40, 5);
+const model = quadrantModel();
+const IMAGES = { classStride: 1, bright: [0.6, 0.4], noise: 0.25 } as const satisfies QuadrantImageOptions;
+const test = quadrantImages(40, 99, IMAGES);
+const norm = quadrantImages(40, 5, IMAGES);
 
 Deno.test("runSnnStages: accuracy, correlation, SOPs from logged spikes, files, model untouched", async () => {
   const logDir = await Deno.makeTempDir();

@@ -29,7 +29,7 @@
  */
 import nodeFs from "node:fs";
 import { tf, tfwasm } from "../../deps.ts";
-import { ConfigError, NotAvailableError } from "../errors.ts";
+import { ConfigError, NotAvailableError, UsageError } from "../errors.ts";
 import { MAX_WASM_THREADS, terminatePthreadWorkers, withDenoPthreads } from "./pthreads.ts";
 import { type AdapterDescription, probeAdapter, startWebGpu } from "./webgpu.ts";
 
@@ -281,6 +281,18 @@ export function activeBackend(): BackendInfo | undefined {
 }
 
 let started: BackendInfo | undefined;
+
+/**
+ * Throw a {@linkcode UsageError} when TensorFlow.js has no backend yet:
+ * entry points (the CLI, `runPipeline`, a script) start it with
+ * {@linkcode initBackend}; loaders and stages only compute on it. `what`
+ * names the file or task (e.g. the model being loaded).
+ */
+export function requireBackend(what: string): void {
+  if (!tf.getBackend()) {
+    throw new UsageError(`${what}: TensorFlow.js has no backend yet; call initBackend() (mod.ts) first`);
+  }
+}
 
 /**
  * Initialise TensorFlow.js once per process and report the backend chosen.

@@ -8,7 +8,7 @@
  */
 import type { Command, CommandContext } from "./command.ts";
 import { onePositional, parseCommandArgs } from "./args.ts";
-import { type ResolvedConfig, updateSetup } from "../config/setup.ts";
+import { type ResolvedConfig, updateSetup } from "../pipeline/setup.ts";
 
 const USAGE = `Usage: snntoolbox config CONFIG [--json]
 

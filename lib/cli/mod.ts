@@ -9,6 +9,8 @@ import { configCommand } from "./config.ts";
 import { parseCommand } from "./parse.ts";
 import { predictCommand } from "./predict.ts";
 import { inspectCommand } from "./inspect.ts";
+import { mergeCommand } from "./merge.ts";
+import { exportCommand } from "./export.ts";
 
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -17,4 +19,6 @@ export const COMMANDS: readonly Command[] = [
   parseCommand,
   predictCommand,
   inspectCommand,
+  mergeCommand,
+  exportCommand,
 ];

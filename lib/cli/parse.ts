@@ -9,8 +9,9 @@ import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { UsageError } from "../errors.ts";
 import { initBackend } from "../backend/mod.ts";
-import type { LayerAttributes } from "../parsing/abstract_parser.ts";
+import type { LayerAttributes } from "../parsing/attributes.ts";
 import { loadInputModel, parsedModelPath, saveParsedModel } from "../parsing/files.ts";
+import { createParser } from "../parsing/model_parser.ts";
 import { sizeOf } from "../io/ndarray.ts";
 
 const USAGE = `Usage: snntoolbox parse MODEL [--lib NAME] [--out DIR] [--json] [--no-save]
@@ -82,8 +83,8 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`parse: expected one MODEL file\n${USAGE}`);
   const path = positionals[0];
   await initBackend(); // started by cli.ts, which reports a fallback
-  const { libraryName, library, inputModel } = await loadInputModel(path, values.lib);
-  const parser = library.createParser(inputModel, {
+  const { libraryName, inputModel } = await loadInputModel(path, values.lib);
+  const parser = createParser(inputModel, {
     max2avgPool: values["max2avg-pool"],
     softmaxToRelu: values["softmax-to-relu"],
     log: ctx.verbose ? (l) => ctx.err(l) : undefined,

@@ -18,7 +18,9 @@
 import type { PyValue, ToolboxConfig } from "./types.ts";
 import { type ConfigErrorDetails, locationPrefix, PythonConfigError } from "./errors.ts";
 import { firstNonSpace, parsePyFloat, parsePyInt, pyRstrip, pyStrip } from "./pytext.ts";
-import { literalEval, pyIterable, pyStr } from "./literal.ts";
+import { literalEval } from "./literal.ts";
+import { pyStr } from "./py_repr.ts";
+import { pyIterable } from "./py_values.ts";
 
 /** Python's `configparser.MAX_INTERPOLATION_DEPTH`. */
 export const MAX_INTERPOLATION_DEPTH = 10;

@@ -178,11 +178,13 @@ export const DEFAULT_CONFIG_SOURCE = "<snntoolbox config_defaults>";
  * per-layer `quantize_bias`/`Qm.f` attributes; `[restrictions]
  * skip_unsupported_layers`, since the port fails on layers an SNN cannot
  * implement where the Python toolbox silently drops every layer outside
- * `snn_layers`). updateSetup() accepts them without an "is not a toolbox
+ * `snn_layers`; `[output] export_nir`: write the converted network as a
+ * NIR graph, `<path_wd>/<filename_snn>.nir`). updateSetup() accepts them without an "is not a toolbox
  * setting" warning.
  */
 export const EXTRA_SETTINGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   conversion: { append_softmax: "False" },
   cell: { quantize_bias: "False", weight_precision: "" },
   restrictions: { skip_unsupported_layers: "False" },
+  output: { export_nir: "False" },
 };

@@ -21,7 +21,7 @@
 import { type Layer, type LayersModel, type Tensor, tf } from "../../deps.ts";
 import { ConfigError, DatasetError, SnnToolboxError, UnsupportedLayerError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { type NDArray, sizeOf } from "../io/ndarray.ts";
+import { type NDArray, sizeOf, toFloat32 } from "../io/ndarray.ts";
 import type { ToolboxConfig } from "../config/types.ts";
 import type { DataParallelModel } from "../backend/workers.ts";
 import { NonZeroCollector, percentile as percentileOf } from "./percentile.ts";
@@ -115,10 +115,6 @@ function inboundWithParams(layer: Layer): Layer[] {
 function outputChannels(layer: Layer): number {
   const shape = layer.outputShape as (number | null)[];
   return Number(shape[shape.length - 1]);
-}
-
-function toFloat32(x: NDArray): Float32Array {
-  return x.data instanceof Float32Array ? x.data : Float32Array.from(x.data as ArrayLike<number>);
 }
 
 /**

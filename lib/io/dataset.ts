@@ -5,12 +5,15 @@
  * `num_to_test`, `sample_idxs_to_test` (which, like the Python toolbox,
  * selects those samples and sets the number tested to their count) and
  * `batch_size`, and iterates float32 batches without copying the whole set.
+ * {@linkcode readDatasetFile} reads one of the files whole, as float32 (the
+ * pipeline's way: it brings the samples into the model's layout itself).
  *
  * @module
  */
 import { DatasetError } from "../errors.ts";
-import { type Float32NDArray, type NDArray, sizeOf } from "./ndarray.ts";
+import { type Float32NDArray, type NDArray, sizeOf, toFloat32, toFloat32NDArray } from "./ndarray.ts";
 import { readNpzArray } from "./npz.ts";
+import { joinPath } from "./paths.ts";
 
 /** Options of {@linkcode loadTestSet} (plain values, usually from `[paths]` and `[simulation]`). */
 export interface DatasetOptions {
@@ -75,10 +78,6 @@ export interface TestSet {
 /** The toolbox's dataset file names. */
 export const DATASET_FILES = { xTest: "x_test.npz", yTest: "y_test.npz", xNorm: "x_norm.npz" } as const;
 
-function joinPath(dir: string, file: string): string {
-  return dir.endsWith("/") || dir.endsWith("\\") ? `${dir}${file}` : `${dir}/${file}`;
-}
-
 async function readDatasetArray(datasetPath: string, file: string): Promise<{ path: string; arr: NDArray }> {
   const path = joinPath(datasetPath, file);
   try {
@@ -93,6 +92,26 @@ async function readDatasetArray(datasetPath: string, file: string): Promise<{ pa
   return { path, arr: await readNpzArray(path, "arr_0") };
 }
 
+/** One dataset file read whole as float32, and the path it was read from. */
+export interface DatasetFile {
+  /** `datasetPath` joined with the file name. */
+  path: string;
+  /** Its array `arr_0`, as float32, in the layout it was saved in. */
+  array: Float32NDArray;
+}
+
+/**
+ * Read dataset file `file` (one of {@linkcode DATASET_FILES}) of
+ * `datasetPath` whole, as float32 whatever its dtype. Throws a
+ * {@linkcode DatasetError} naming the file (and what `dataset_path` must
+ * hold) when it is missing, or naming the file and the keys it has when it
+ * lacks `arr_0`.
+ */
+export async function readDatasetFile(datasetPath: string, file: string): Promise<DatasetFile> {
+  const { path, arr } = await readDatasetArray(datasetPath, file);
+  return { path, array: toFloat32NDArray(arr) };
+}
+
 function fmtShape(shape: readonly number[]): string {
   return `(${shape.join(", ")}${shape.length === 1 ? "," : ""})`;
 }
@@ -103,29 +122,31 @@ function checkPositiveInt(value: number, name: string): void {
   }
 }
 
-/** Value `i` of any numeric array as a number. */
-function numberAt(arr: NDArray, i: number): number {
-  return Number(arr.data[i]);
+/**
+ * Class index of each sample from one-hot (or score) rows `[N, C]` (the first
+ * largest value, as numpy's `argmax`) or from indices `[N]` / `[N, 1]`.
+ */
+export function labelIndices(y: NDArray): Int32Array {
+  const n = y.shape[0] ?? 0;
+  const data = toFloat32(y);
+  if (y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1)) return Int32Array.from(data);
+  const c = sizeOf(y.shape.slice(1));
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < c; j++) if (data[i * c + j] > data[i * c + best]) best = j;
+    out[i] = best;
+  }
+  return out;
 }
 
-/** Integer labels of all rows of `y` (argmax of one-hot rows, or the integers themselves). */
+/** {@linkcode labelIndices} of `y` (`(N, classes)` or `(N,)`), integer labels checked, and the number of classes. */
 function labelsOf(y: NDArray, path: string): { labels: Int32Array; numClasses: number } {
-  const n = y.shape[0];
   const width = y.shape.length === 2 ? y.shape[1] : 1;
-  const labels = new Int32Array(n);
-  if (y.shape.length === 2 && width > 1) {
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let c = 1; c < width; c++) {
-        if (numberAt(y, i * width + c) > numberAt(y, i * width + best)) best = c;
-      }
-      labels[i] = best;
-    }
-    return { labels, numClasses: width };
-  }
+  if (width > 1) return { labels: labelIndices(y), numClasses: width };
   let max = -1;
-  for (let i = 0; i < n; i++) {
-    const v = numberAt(y, i);
+  for (let i = 0; i < y.shape[0]; i++) {
+    const v = Number(y.data[i]);
     if (!Number.isInteger(v) || v < 0) {
       throw new DatasetError(
         `${path}: label ${i} is ${v}; integer labels must be non-negative integers ` +
@@ -133,10 +154,9 @@ function labelsOf(y: NDArray, path: string): { labels: Int32Array; numClasses: n
         { file: path },
       );
     }
-    labels[i] = v;
     if (v > max) max = v;
   }
-  return { labels, numClasses: max + 1 };
+  return { labels: labelIndices(y), numClasses: max + 1 };
 }
 
 /** The rows of `x` to test, from `numToTest` / `sampleIdxs`. */
@@ -169,14 +189,7 @@ function selectIndices(options: DatasetOptions, available: number, xPath: string
 /** Copy rows `rows` of `src` (any dtype) into a new float32 array. */
 function gatherRows(src: NDArray, rows: readonly number[], rowSize: number): Float32Array {
   const out = new Float32Array(rows.length * rowSize);
-  const data = src.data;
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
-    rows.forEach((r, k) => {
-      for (let j = 0; j < rowSize; j++) out[k * rowSize + j] = Number(data[r * rowSize + j]);
-    });
-  } else {
-    rows.forEach((r, k) => out.set(data.subarray(r * rowSize, (r + 1) * rowSize), k * rowSize));
-  }
+  rows.forEach((r, k) => out.set(toFloat32(src, r * rowSize, (r + 1) * rowSize), k * rowSize));
   return out;
 }
 
@@ -273,7 +286,5 @@ export async function loadNormSet(options: Pick<DatasetOptions, "datasetPath">):
       { file: path },
     );
   }
-  if (arr.dtype === "float32") return arr as Float32NDArray;
-  const rows = Array.from({ length: arr.shape[0] }, (_, i) => i);
-  return { data: gatherRows(arr, rows, sizeOf(arr.shape.slice(1))), shape: [...arr.shape], dtype: "float32" };
+  return toFloat32NDArray(arr);
 }

@@ -1,7 +1,8 @@
 /**
  * A minimal n-dimensional array: a typed array in C (row-major) order plus
  * its shape and numpy-style dtype name. Used for datasets (`.npy`/`.npz`)
- * and layer parameters, independent of TensorFlow.js tensors.
+ * and layer parameters, independent of TensorFlow.js tensors; every stage
+ * that needs float32 values of any array converts with {@linkcode toFloat32}.
  *
  * @module
  */
@@ -60,4 +61,30 @@ export function float32Array(data: Float32Array | number[], shape: number[]): Fl
     throw new RangeError(`array of ${arr.length} elements does not fit shape [${shape.join(", ")}]`);
   }
   return { data: arr, shape: [...shape], dtype: "float32" };
+}
+
+/**
+ * The elements `[start, end)` of `a` (default: all) as float32, whatever its
+ * dtype: float32 data is returned as is (a view for a part, no copy); other
+ * numbers are converted, 64-bit integers (`BigInt64Array`,
+ * `BigUint64Array`) through `Number`.
+ */
+export function toFloat32(a: NDArray, start = 0, end: number = a.data.length): Float32Array {
+  const data = a.data;
+  if (data instanceof Float32Array) {
+    return start === 0 && end === data.length ? data : data.subarray(start, end);
+  }
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    const out = new Float32Array(end - start);
+    for (let i = 0; i < out.length; i++) out[i] = Number(data[start + i]);
+    return out;
+  }
+  return new Float32Array(data.subarray(start, end));
+}
+
+/** `a` as a float32 {@linkcode NDArray} of the same shape (itself when it already is one). */
+export function toFloat32NDArray(a: NDArray): Float32NDArray {
+  return a.data instanceof Float32Array
+    ? a as Float32NDArray
+    : { data: toFloat32(a), shape: a.shape, dtype: "float32" };
 }

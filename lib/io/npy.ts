@@ -10,6 +10,7 @@ import { DatasetError } from "../errors.ts";
 import { type DType, type NDArray, sizeOf, type TypedArray } from "./ndarray.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { exceedsCeiling } from "./limits.ts";
+import { transposeArray } from "./layout.ts";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 const HEADER_ALIGN = 64;
@@ -155,31 +156,14 @@ function swapBytes(bytes: Uint8Array, itemsize: number): void {
   }
 }
 
-/** Reorder elements of a Fortran-order (column-major) array into C order. */
+/**
+ * Reorder elements of a Fortran-order (column-major) array into C order: its
+ * data is the C-order array of the reversed shape, transposed back.
+ */
 function fortranToC<T extends TypedArray>(src: T, shape: number[]): T {
-  const n = src.length;
   const rank = shape.length;
-  if (rank < 2 || n === 0) return src;
-  const dst = new (src.constructor as new (n: number) => T)(n);
-  const fStrides = new Array<number>(rank);
-  let s = 1;
-  for (let d = 0; d < rank; d++) {
-    fStrides[d] = s;
-    s *= shape[d];
-  }
-  const idx = new Array<number>(rank).fill(0);
-  let f = 0;
-  for (let c = 0; c < n; c++) {
-    dst[c] = src[f];
-    for (let d = rank - 1; d >= 0; d--) {
-      idx[d]++;
-      f += fStrides[d];
-      if (idx[d] < shape[d]) break;
-      f -= fStrides[d] * shape[d];
-      idx[d] = 0;
-    }
-  }
-  return dst;
+  if (rank < 2 || src.length === 0) return src;
+  return transposeArray(src, [...shape].reverse(), Array.from({ length: rank }, (_, i) => rank - 1 - i));
 }
 
 /** Check the data size a header declares against the bytes present; returns the data length. */

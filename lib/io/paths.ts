@@ -1,9 +1,11 @@
 /**
- * Small path and file helpers shared by the model libraries: the folder,
- * name and stem of a path (`/` or `\` separated, no normalization), whether
- * a file exists — the model libraries look for companion files (weights
- * beside an architecture, parameters beside a build script) with these —
- * and reading a model file with a {@linkcode ModelFormatError} naming it.
+ * The toolbox's one set of path and file helpers: the folder, name and stem
+ * of a path (`/` or `\` separated, no normalization), joining a folder and a
+ * name like Python's `os.path.join`, whether a path or file exists — the
+ * model libraries look for companion files (weights beside an architecture,
+ * parameters beside a build script) with these, the pipeline for the model
+ * and data files — and reading a model file with a
+ * {@linkcode ModelFormatError} naming it.
  *
  * @module
  */
@@ -23,9 +25,20 @@ export function dirName(path: string): string {
   return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
 }
 
-/** `name` inside folder `dir`, without a doubled separator (`/` + `x` → `/x`). */
+/** Whether `path` is absolute: `/…`, or a Windows drive path `C:\…` / `C:/…`. */
+export function isAbsolutePath(path: string): boolean {
+  return path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path);
+}
+
+/**
+ * `name` inside folder `dir` like Python's `os.path.join(dir, name)`: an
+ * absolute `name` stands alone and an empty `dir` adds nothing; trailing
+ * separators of `dir` become one (`/` + `x` → `/x`, `out//` + `x` → `out/x`).
+ */
 export function joinPath(dir: string, name: string): string {
-  return /[\\/]$/.test(dir) ? `${dir}${name}` : `${dir}/${name}`;
+  if (dir === "" || isAbsolutePath(name)) return name;
+  const trailing = /[\\/]+$/.exec(dir);
+  return trailing ? `${dir.slice(0, trailing.index)}${trailing[0][0]}${name}` : `${dir}/${name}`;
 }
 
 /**
@@ -47,6 +60,16 @@ export function stripExtension(path: string, extensions?: readonly string[]): st
 export async function isFile(path: string): Promise<boolean> {
   try {
     return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether anything (a file, a folder, …) exists at `path` (after links); `false` on any error. */
+export function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
   } catch {
     return false;
   }

@@ -9,9 +9,10 @@
 import { type LayersModel, tf } from "../../deps.ts";
 import { assertFitsBuffer } from "../backend/webgpu.ts";
 import { DataParallelModel, estimateMacs, workerCount } from "../backend/workers.ts";
-import { customActivationModule } from "./activations.ts";
+import { customActivationModule } from "../layers/activations.ts";
 import { DatasetError } from "../errors.ts";
-import { type Float32NDArray, type NDArray, sizeOf } from "../io/ndarray.ts";
+import { labelIndices } from "../io/dataset.ts";
+import { type Float32NDArray, type NDArray, sizeOf, toFloat32 } from "../io/ndarray.ts";
 
 /** Options of {@linkcode evaluateModel} and {@linkcode predictModel}. */
 export interface EvaluateOptions {
@@ -25,25 +26,6 @@ export interface EvaluateOptions {
   inputPerm?: number[];
   /** Data-parallel workers holding a copy of the model: each batch is split over them. */
   workers?: DataParallelModel;
-}
-
-/**
- * On WebGPU, a batch of `batchSize` must fit the adapter's buffer limit in
- * every layer's output (a clear error naming the limit, not a crash).
- */
-export function assertBatchFits(model: LayersModel, batchSize: number, setting: string): void {
-  let biggest = { size: 0, what: "" };
-  for (const layer of model.layers) {
-    const shapes = (Array.isArray(layer.outputShape[0]) ? layer.outputShape : [layer.outputShape]) as (
-      | number
-      | null
-    )[][];
-    for (const s of shapes) {
-      const size = sizeOf(s.slice(1).map((d) => d ?? 1));
-      if (size > biggest.size) biggest = { size, what: `the output of layer '${layer.name}'` };
-    }
-  }
-  assertFitsBuffer(biggest.size, batchSize, biggest.what, setting);
 }
 
 /** Scores of {@linkcode evaluateModel}. */
@@ -60,28 +42,7 @@ export interface EvaluationScore {
   count: number;
 }
 
-/** `a` (or its elements `[start, end)`) as float32; Float32 data is not copied. */
-function toFloat32(a: NDArray, start = 0, end = a.data.length): Float32Array {
-  if (a.data instanceof Float32Array) return a.data.subarray(start, end);
-  const out = new Float32Array(end - start);
-  for (let i = 0; i < out.length; i++) out[i] = Number(a.data[start + i]);
-  return out;
-}
-
-/** Class index of each sample from one-hot (or score) rows `[N, C]` or indices `[N]`/`[N, 1]`. */
-export function labelIndices(y: NDArray): Int32Array {
-  const n = y.shape[0] ?? 0;
-  const data = toFloat32(y);
-  if (y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1)) return Int32Array.from(data);
-  const c = sizeOf(y.shape.slice(1));
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < c; j++) if (data[i * c + j] > data[i * c + best]) best = j;
-    out[i] = best;
-  }
-  return out;
-}
+export { labelIndices };
 
 /** Samples `[start, end)` of `x` as a float32 batch, transposed by `perm` (per sample) when given. */
 function batchTensor(x: NDArray, start: number, end: number, perm?: number[]): tf.Tensor {
@@ -128,6 +89,75 @@ async function predictBatch(
 }
 
 /**
+ * On WebGPU, a batch of `batchSize` must fit the adapter's buffer limit in
+ * every layer's output (a clear error naming the limit, not a crash).
+ */
+export function assertBatchFits(model: LayersModel, batchSize: number, setting: string): void {
+  let biggest = { size: 0, what: "" };
+  for (const layer of model.layers) {
+    const shapes = (Array.isArray(layer.outputShape[0]) ? layer.outputShape : [layer.outputShape]) as (
+      | number
+      | null
+    )[][];
+    for (const s of shapes) {
+      const size = sizeOf(s.slice(1).map((d) => d ?? 1));
+      if (size > biggest.size) biggest = { size, what: `the output of layer '${layer.name}'` };
+    }
+  }
+  assertFitsBuffer(biggest.size, batchSize, biggest.what, setting);
+}
+
+/** Running totals of loss, top-1 and top-k hits over batches of predictions. */
+class Scores {
+  loss = 0;
+  top1 = 0;
+  topk = 0;
+  count = 0;
+  constructor(readonly k: number) {}
+
+  /** Score the rows of `pred` (`[n, c]`, flat) against class indices `labels`. */
+  add(pred: Float32Array, c: number, labels: ArrayLike<number>): void {
+    for (let i = 0; i < labels.length; i++) {
+      const row = pred.subarray(i * c, (i + 1) * c);
+      const v = row[labels[i]];
+      let greater = 0;
+      let sum = 0;
+      for (let j = 0; j < c; j++) {
+        if (row[j] > v) greater++;
+        sum += row[j];
+      }
+      if (greater === 0) this.top1++;
+      if (greater < this.k) this.topk++;
+      const p = Math.min(1 - 1e-7, Math.max(1e-7, v / sum));
+      this.loss -= Math.log(p);
+      this.count++;
+    }
+  }
+
+  /** The mean scores. */
+  result(): EvaluationScore {
+    const n = this.count;
+    return { loss: this.loss / n, top1: this.top1 / n, topK: this.topk / n, k: this.k, count: n };
+  }
+}
+
+/** The (first) output of `model` on samples `[start, end)` of `x`, as flat rows and their width. */
+async function predictRows(
+  model: LayersModel,
+  x: NDArray,
+  start: number,
+  end: number,
+  perm?: number[],
+  workers?: DataParallelModel,
+): Promise<{ pred: Float32Array; c: number }> {
+  const out = await predictBatch(model, x, start, end, perm, workers);
+  const pred = (await out.data()) as Float32Array;
+  const c = out.shape[out.shape.length - 1] ?? 1;
+  out.dispose();
+  return { pred, c };
+}
+
+/**
  * Evaluate `model` on `x` (`[N, ...]`) against labels `y` (one-hot `[N, C]`
  * or indices `[N]`): mean loss, top-1 and top-k accuracy.
  */
@@ -146,34 +176,55 @@ export async function evaluateModel(
   if (total === 0) throw new DatasetError("no samples to evaluate (x is empty or num_to_test is 0)");
   const batchSize = Math.max(1, options.batchSize ?? 32);
   assertBatchFits(model, Math.min(batchSize, total), "[simulation] batch_size");
-  const k = options.topK ?? 5;
+  const scores = new Scores(options.topK ?? 5);
   const labels = labelIndices(y);
-  let loss = 0;
-  let top1 = 0;
-  let topk = 0;
   for (let start = 0; start < total; start += batchSize) {
     const end = Math.min(total, start + batchSize);
-    const out = await predictBatch(model, x, start, end, options.inputPerm, options.workers);
-    const pred = (await out.data()) as Float32Array;
-    const c = out.shape[out.shape.length - 1] ?? 1;
-    out.dispose();
-    for (let i = 0; i < end - start; i++) {
-      const row = pred.subarray(i * c, (i + 1) * c);
-      const label = labels[start + i];
-      const v = row[label];
-      let greater = 0;
-      let sum = 0;
-      for (let j = 0; j < c; j++) {
-        if (row[j] > v) greater++;
-        sum += row[j];
-      }
-      if (greater === 0) top1++;
-      if (greater < k) topk++;
-      const p = Math.min(1 - 1e-7, Math.max(1e-7, v / sum));
-      loss -= Math.log(p);
-    }
+    const { pred, c } = await predictRows(model, x, start, end, options.inputPerm, options.workers);
+    scores.add(pred, c, labels.subarray(start, end));
   }
-  return { loss: loss / total, top1: top1 / total, topK: topk / total, k, count: total };
+  return scores.result();
+}
+
+/** One batch of a {@linkcode DataFlow}: inputs and labels (one-hot or class indices). */
+export type DataFlowBatch = { readonly x: NDArray; readonly y: NDArray } | readonly [NDArray, NDArray];
+
+/**
+ * Batches of test samples, as the Python toolbox's `dataflow` argument (a
+ * Keras `ImageDataGenerator.flow_from_directory` iterator) gives them: any
+ * iterable or async iterable of {@linkcode DataFlowBatch}es, e.g.
+ * `TestSet.batches()`.
+ */
+export type DataFlow = Iterable<DataFlowBatch> | AsyncIterable<DataFlowBatch>;
+
+/**
+ * Evaluate `model` on the batches of `dataflow`: at most
+ * `floor(numToTest / batchSize)` batches when both are given (the toolbox's
+ * `steps`), else every batch. Scores as {@linkcode evaluateModel}.
+ */
+export async function evaluateDataflow(
+  model: LayersModel,
+  dataflow: DataFlow,
+  options: EvaluateOptions = {},
+): Promise<EvaluationScore> {
+  const steps = options.numToTest !== undefined && options.batchSize !== undefined
+    ? Math.floor(options.numToTest / Math.max(1, options.batchSize))
+    : Infinity;
+  const scores = new Scores(options.topK ?? 5);
+  let step = 0;
+  for await (const batch of dataflow) {
+    if (step++ >= steps) break;
+    const [x, y] = Array.isArray(batch) ? batch : [(batch as { x: NDArray }).x, (batch as { y: NDArray }).y];
+    const n = x.shape[0] ?? 0;
+    const labels = labelIndices(y);
+    if (labels.length < n) {
+      throw new DatasetError(`a dataflow batch has ${n} samples but ${labels.length} labels`);
+    }
+    const { pred, c } = await predictRows(model, x, 0, n, options.inputPerm);
+    scores.add(pred, c, labels.subarray(0, n));
+  }
+  if (scores.count === 0) throw new DatasetError("no samples to evaluate (the dataflow gave no batch)");
+  return scores.result();
 }
 
 /** Options of {@linkcode predictModel}. */

@@ -6,17 +6,24 @@
  * @module
  */
 import type { LayersModel } from "../../deps.ts";
-import { UsageError } from "../errors.ts";
-import { saveKerasH5 } from "../io/keras/save.ts";
+import { InputShapeRequiredError, UsageError } from "../errors.ts";
+import { saveKerasH5 } from "../importers/keras/save.ts";
 import { baseName, dirName, joinPath, stripExtension } from "../io/paths.ts";
-import type { InputModel, LoadOptions, ModelLib } from "./input_model.ts";
-import { getModelLibrary, guessModelLibrary, type ModelLibrary } from "./model_libs/mod.ts";
+import {
+  getModelLibrary,
+  guessModelLibrary,
+  type InputModel,
+  type LoadOptions,
+  MODEL_FILE_EXTENSIONS,
+  type ModelLib,
+  type ModelLibrary,
+} from "../importers/mod.ts";
 
 /** A loaded input model with the library that loaded it. */
 export interface LoadedModel {
   /** The library's name. */
   libraryName: ModelLib;
-  /** The library (loader + parser factory). */
+  /** The library. */
   library: ModelLibrary;
   /** The input model. */
   inputModel: InputModel;
@@ -36,25 +43,29 @@ export async function loadInputModel(
   return { libraryName: name, library, inputModel: await library.load(path, options) };
 }
 
-/** Extensions of input model files, stripped from the parsed model's name. */
-const MODEL_EXTENSIONS = [
-  "h5",
-  "hdf5",
-  "keras",
-  "json",
-  "onnx",
-  "pth",
-  "pt",
-  "prototxt",
-  "caffemodel",
-  "pkl",
-  "py",
-  "npz",
-];
+/**
+ * Load like {@linkcode loadInputModel}, for running on samples of shape
+ * `sampleShape` (one sample, batch excluded, in the model's own layout): a
+ * model that does not state its input shape (a Caffe net fed by a Data
+ * layer) takes that shape. Without samples such a model keeps its
+ * {@linkcode InputShapeRequiredError}.
+ */
+export async function loadInputModelForData(
+  path: string,
+  lib: string | undefined,
+  sampleShape: readonly number[],
+): Promise<LoadedModel> {
+  try {
+    return await loadInputModel(path, lib);
+  } catch (err) {
+    if (!(err instanceof InputShapeRequiredError)) throw err;
+    return await loadInputModel(path, lib, { inputShape: [...sampleShape] });
+  }
+}
 
 /** The file name the toolbox gives a parsed model: `<dir>/<name>_parsed.h5`. */
 export function parsedModelPath(modelPath: string, outDir?: string): string {
-  const stem = stripExtension(baseName(modelPath), MODEL_EXTENSIONS);
+  const stem = stripExtension(baseName(modelPath), MODEL_FILE_EXTENSIONS);
   return joinPath(outDir ?? dirName(modelPath), `${stem}_parsed.h5`);
 }
 

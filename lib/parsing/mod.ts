@@ -4,11 +4,10 @@
  *
  * @example
  * ```ts
- * import { getModelLibrary, initBackend } from "../../mod.ts";
+ * import { createParser, getModelLibrary, initBackend } from "../../mod.ts";
  * await initBackend();
- * const lib = getModelLibrary("keras");
- * const input = await lib.load("model.h5");
- * const parser = lib.createParser(input, { softmaxToRelu: false });
+ * const input = await getModelLibrary("keras").load("model.h5");
+ * const parser = createParser(input, { softmaxToRelu: false });
  * parser.parse();
  * const parsed = parser.buildParsedModel();
  * parsed.summary();
@@ -16,35 +15,45 @@
  *
  * @module
  */
+export { AbstractModelParser, ALWAYS_PARSED, PORT_LAYERS } from "./abstract_parser.ts";
 export {
-  AbstractModelParser,
-  ACTIVATION_LAYERS,
   type BatchNormParameters,
-  buildModelFromAttributes,
-  createParsedLayer,
-  flatIndexMap,
   type LayerAttributes,
-  NOOP_LAYERS,
-  SUPPORTED_LAYERS,
-} from "./abstract_parser.ts";
+  type LayerAttributesOf,
+  type ParsedLayerArgs,
+  type ParsedLayerConfigs,
+  type ParsedLayerType,
+} from "./attributes.ts";
+export { buildModelFromAttributes, createParsedLayer } from "./build.ts";
+export { flatIndexMap } from "./layout.ts";
+export { ACTIVATION_LAYERS, NOOP_LAYERS, SUPPORTED_LAYERS } from "./layer_types.ts";
+export { type ParsedGraph, type TensorRef } from "./graph.ts";
+export { modifyParameterPrecision, type PrecisionAttributes } from "./precision.ts";
+export { type ParametricType, type ParsedLayerOf } from "./attributes.ts";
 export {
   type AbsorbBnOptions,
   absorbBnParameters,
-  getFanin,
-  getFanout,
-  getFanoutArray,
+  fixInputLayerShape,
   getInboundLayers,
   getInboundLayersWithoutParams,
   getInboundLayersWithParams,
   getOutboundActivation,
   getOutboundLayers,
-  getSpikingOutboundLayers,
   getType,
-  hasStrideUnity,
   hasWeights,
   type KernelKind,
   paddingString,
+  toNumpy,
 } from "./utils.ts";
+export {
+  type FanoutOptions,
+  getFanin,
+  getFanout,
+  getFanoutArray,
+  getSpikingOutboundLayers,
+  hasStrideUnity,
+  isSpiking,
+} from "./fanout.ts";
 export {
   applyActivation,
   binarize,
@@ -56,10 +65,13 @@ export {
   registerCustomActivation,
   registerCustomActivationsIn,
   restoreActivationNames,
-} from "./activations.ts";
-export { applyTfjsFixes, layerDataFormat } from "./tfjs_fixes.ts";
+} from "../layers/activations.ts";
+export { applyTfjsFixes, layerDataFormat } from "../layers/tfjs_fixes.ts";
 export { isToolboxConfig, parseQmf, type ParserOptions, parserOptionsFromConfig } from "./options.ts";
 export {
+  type DataFlow,
+  type DataFlowBatch,
+  evaluateDataflow,
   evaluateModel,
   type EvaluateOptions,
   type EvaluationScore,
@@ -67,6 +79,5 @@ export {
   predictModel,
   type PredictOptions,
 } from "./evaluate.ts";
-export { KerasModelParser, load as loadKerasInputModel } from "./model_libs/keras.ts";
+export { createParser, ModelParser } from "./model_parser.ts";
 export { type LoadedModel, loadInputModel, parsedModelPath, saveParsedModel } from "./files.ts";
-export { getModelLibrary, guessModelLibrary, MODEL_LIBRARIES, type ModelLibrary } from "./model_libs/mod.ts";

@@ -1,17 +1,17 @@
 /**
  * Functions common to input model parsers (the Python toolbox's
  * `snntoolbox.parsing.utils`): BatchNormalization folding, padding names,
- * and helpers that navigate a TF.js layers graph (fan-in, fan-out, inbound
- * layers with parameters, outbound activation).
+ * and helpers that navigate a TF.js layers graph (inbound layers with
+ * parameters, outbound activation). Fan-in and fan-out are in `./fanout.ts`.
  *
  * The graph helpers work on any `tf.LayersModel` and are meant for the
  * parsed model (always channels-last).
  *
  * @module
  */
-import type { Layer, tf } from "../../deps.ts";
-import type { DataFormat } from "./input_model.ts";
-import { type Float32NDArray, sizeOf } from "../io/ndarray.ts";
+import type { Layer, Tensor } from "../../deps.ts";
+import type { DataFormat } from "../importers/input_model.ts";
+import { type Float32NDArray, type NDArray, sizeOf } from "../io/ndarray.ts";
 import { ModelFormatError } from "../errors.ts";
 
 export {
@@ -22,10 +22,11 @@ export {
   parseCustomActivation,
   reducePrecision,
   registerCustomActivation,
-} from "./activations.ts";
+} from "../layers/activations.ts";
 
-/** What kind of layer a kernel belongs to (decides where its output-channel axis is). */
-export type KernelKind = "dense" | "conv" | "depthwise" | "transpose";
+import type { KernelKind } from "./attributes.ts";
+
+export type { KernelKind };
 
 /** Options of {@linkcode absorbBnParameters}. */
 export interface AbsorbBnOptions {
@@ -185,129 +186,30 @@ export function getOutboundActivation(layer: Layer): string {
   return activation;
 }
 
-function shapeOf(s: tf.Shape | tf.Shape[]): number[] {
-  const one = (Array.isArray(s[0]) ? s[0] : s) as (number | null)[];
-  return one.slice(1).map((d) => d ?? 0);
-}
-
-function arrayArg(v: unknown, n: number): number[] {
-  if (typeof v === "number") return new Array(n).fill(v);
-  return Array.isArray(v) ? v.map(Number) : new Array(n).fill(1);
-}
-
-function cfg(layer: Layer): Record<string, unknown> {
-  return layer.getConfig() as Record<string, unknown>;
-}
-
-/** Whether every stride of `layer` is 1 (layers without strides count as unity). */
-export function hasStrideUnity(layer: Layer): boolean {
-  const s = cfg(layer).strides;
-  return arrayArg(s ?? 1, 2).every((v) => v === 1);
-}
-
-/** Fan-in of a neuron in `layer` (channels-last model): kernel area × input channels, Dense inputs, else 0. */
-export function getFanin(layer: Layer): number {
-  const type = getType(layer);
-  const inShape = shapeOf(layer.inboundNodes[0]?.inputShapes ?? []);
-  if (type.includes("Conv")) {
-    const k = arrayArg(cfg(layer).kernelSize, inShape.length - 1);
-    const perChannel = type.includes("Depthwise") ? 1 : inShape[inShape.length - 1];
-    return sizeOf(k) * perChannel;
-  }
-  if (type.includes("Dense")) return inShape[inShape.length - 1];
-  return 0;
-}
-
-const PASS_THROUGH = new Set([
-  "Flatten",
-  "Reshape",
-  "Dropout",
-  "Activation",
-  "ZeroPadding2D",
-  "Permute",
-  "InputLayer",
-]);
-
-/** Outbound layers of `layer` that hold neurons, looking through Flatten, Reshape, padding and the like. */
-export function getSpikingOutboundLayers(layer: Layer): Layer[] {
-  const out: Layer[] = [];
-  for (const next of getOutboundLayers(layer)) {
-    if (PASS_THROUGH.has(getType(next))) out.push(...getSpikingOutboundLayers(next));
-    else out.push(next);
-  }
-  return out;
-}
-
-/** How many output positions of a strided window cover each input position along one axis. */
-function coverCounts(nIn: number, nOut: number, k: number, s: number, padding: string, d = 1): number[] {
-  const span = (k - 1) * d + 1;
-  const total = padding === "same" ? Math.max((nOut - 1) * s + span - nIn, 0) : 0;
-  const before = Math.floor(total / 2);
-  const counts = new Array(nIn).fill(0);
-  for (let o = 0; o < nOut; o++) {
-    for (let t = 0; t < k; t++) {
-      const i = o * s - before + t * d;
-      if (i >= 0 && i < nIn) counts[i]++;
-    }
-  }
-  return counts;
+/**
+ * A layer shape as one shape (the toolbox's `fix_input_layer_shape`):
+ * `tf.keras` wraps an input layer's shape in a one-entry list
+ * (`[[null, 1, 28, 28]]`); that entry is returned, any other shape as it is.
+ */
+export function fixInputLayerShape(
+  shape: readonly (number | null)[] | readonly (readonly (number | null)[])[],
+): (number | null)[] {
+  if (shape.length === 1 && Array.isArray(shape[0])) return [...shape[0]];
+  return [...(shape as readonly (number | null)[])];
 }
 
 /**
- * Array (channels-last, shape of `pre`'s output) of the number of outgoing
- * connections of each neuron of `pre` into the convolution `post`; varies
- * across the feature map when `post` has a stride > 1.
+ * The values of a TF.js tensor as an array with its shape and dtype (the
+ * toolbox's `to_numpy` of a PyTorch tensor): float32 → `Float32Array`,
+ * int32 → `Int32Array`, bool → `Uint8Array`.
  */
-export function getFanoutArray(
-  pre: Layer,
-  post: Layer,
-  isDepthwise = false,
-): Float32NDArray {
-  const shape = shapeOf(pre.outputShape);
-  const [h, w, c] = shape;
-  const postShape = shapeOf(post.outputShape);
-  const conf = cfg(post);
-  const k = arrayArg(conf.kernelSize, 2);
-  const s = arrayArg(conf.strides ?? 1, 2);
-  const d = arrayArg(conf.dilationRate ?? 1, 2);
-  const padding = String(conf.padding ?? "valid");
-  const ys = coverCounts(h, postShape[0], k[0], s[0], padding, d[0]);
-  const xs = coverCounts(w, postShape[1], k[1], s[1], padding, d[1]);
-  const mult = isDepthwise ? Number(conf.depthMultiplier ?? 1) : postShape[2];
-  const data = new Float32Array(h * w * c);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) data.fill(ys[y] * xs[x] * mult, (y * w + x) * c, (y * w + x + 1) * c);
+export function toNumpy(tensor: Tensor): NDArray {
+  const shape = [...tensor.shape];
+  const data = tensor.dataSync();
+  if (tensor.dtype === "int32") return { data: Int32Array.from(data as Int32Array), shape, dtype: "int32" };
+  if (tensor.dtype === "bool") return { data: Uint8Array.from(data as Uint8Array), shape, dtype: "bool" };
+  if (tensor.dtype === "float32") {
+    return { data: Float32Array.from(data as Float32Array), shape, dtype: "float32" };
   }
-  return { data, shape, dtype: "float32" };
-}
-
-/**
- * Fan-out of a neuron in `layer`: summed over its spiking outbound layers
- * (Dense units, 1 per pooling, kernel area × filters per convolution). When
- * an outbound convolution has a stride > 1 the fan-out varies between
- * neurons and an array of `layer`'s output shape is returned.
- */
-export function getFanout(layer: Layer): number | Float32NDArray {
-  const next = getSpikingOutboundLayers(layer);
-  const strided = next.some((n) => getType(n).includes("Conv") && !hasStrideUnity(n));
-  let scalar = 0;
-  const arrays: Float32NDArray[] = [];
-  for (const n of next) {
-    const type = getType(n);
-    const conf = cfg(n);
-    if (type.includes("Dense")) scalar += Number(conf.units);
-    else if (type.includes("Pool")) scalar += 1;
-    else if (type.includes("Conv")) {
-      const depthwise = type.includes("Depthwise");
-      if (hasStrideUnity(n)) {
-        const k = sizeOf(arrayArg(conf.kernelSize, 2));
-        scalar += depthwise ? k * Number(conf.depthMultiplier ?? 1) : k * Number(conf.filters);
-      } else arrays.push(getFanoutArray(layer, n, depthwise));
-    }
-  }
-  if (!strided) return scalar;
-  const shape = shapeOf(layer.outputShape);
-  const data = new Float32Array(sizeOf(shape)).fill(scalar);
-  for (const a of arrays) for (let i = 0; i < data.length; i++) data[i] += a.data[i];
-  return { data, shape, dtype: "float32" };
+  throw new ModelFormatError(`toNumpy: tensors of dtype ${tensor.dtype} have no array form`);
 }

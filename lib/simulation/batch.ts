@@ -17,7 +17,7 @@
  */
 import { type LayersModel, type Tensor, tf } from "../../deps.ts";
 import { assertFitsBuffer } from "../backend/webgpu.ts";
-import { uniformNoise } from "./kernels/noise.ts";
+import { poissonInput } from "./poisson.ts";
 import { decide, inTopK, sampleCorrelations } from "./metrics.ts";
 import { type SpikingLayerInfo, SpikingNetwork } from "./network.ts";
 import type { SimulationOptions } from "./options.ts";
@@ -117,19 +117,6 @@ export function maxOf(x: ArrayLike<number>): number {
   let m = -Infinity;
   for (let i = 0; i < x.length; i++) if (x[i] > m) m = x[i];
   return x.length ? m : 0;
-}
-
-/**
- * Poisson input spikes of one step (the toolbox's `get_poisson_frame_batch`):
- * `frame = sign(x) · maxX` where `u · rescale · maxX ≤ |x|`, else 0, and the
- * 0/1 `mask` of where it spiked.
- */
-function poissonFrame(x: Tensor, maxX: number, rescale: number, u: Tensor): { frame: Tensor; mask: Tensor } {
-  return tf.tidy(() => {
-    const snapshot = tf.mul(u, rescale * maxX);
-    const mask = tf.sub(1, tf.step(tf.sub(snapshot, tf.abs(x)))); // snapshot <= |x|
-    return { frame: tf.mul(mask, tf.mul(tf.sign(x), maxX)), mask };
-  });
 }
 
 /** Output spikes and step statistics kept on the backend, read in chunks of steps. */
@@ -369,10 +356,9 @@ export class BatchSimulator {
         else if (o.numPoissonEventsPerSample >= 0 && inputCount >= o.numPoissonEventsPerSample) {
           input = tf.zerosLike(xb);
         } else {
-          const u = uniformNoise(xb.shape, job.sampleIds, { seed: o.seed, stream: 0, step: t });
-          const { frame, mask } = poissonFrame(xb, job.maxX, rescale, u);
+          const { frame, mask } = poissonInput(xb, job.sampleIds, job.maxX, rescale, o.seed, t);
           const acc = tf.add(inputSpikes!, mask);
-          tf.dispose([u, mask, inputSpikes!]);
+          tf.dispose([mask, inputSpikes!]);
           inputSpikes = acc;
           input = frame;
         }

@@ -9,7 +9,7 @@
 import { tf } from "../../deps.ts";
 import { initBackend } from "../backend/mod.ts";
 import { serveRequests } from "../backend/pool.ts";
-import { registerCustomActivationsIn } from "../parsing/activations.ts";
+import { registerCustomActivationsIn } from "../layers/activations.ts";
 import { BatchSimulator } from "./batch.ts";
 import { recordReply, type SimWorkerReply, type SimWorkerRequest } from "./parallel.ts";
 

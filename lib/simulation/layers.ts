@@ -17,34 +17,17 @@ import { UnsupportedLayerError } from "../errors.ts";
 import { gatedMaxPool, type PoolGeometry } from "./maxpool.ts";
 import {
   type AxisWindow,
-  coverCounts,
+  constantFanout,
   cropPadding,
+  PASS_THROUGH_LAYER_TYPES,
   spatialFanout,
+  SPIKING_LAYER_TYPES,
   splitConcat,
   transposeCounts,
-} from "./connectivity.ts";
+  windowFanout,
+} from "../parsing/fanout.ts";
 
-/** Layer types that hold integrate-and-fire neurons. */
-export const SPIKING_LAYER_TYPES: readonly string[] = [
-  "Dense",
-  "Conv1D",
-  "Conv2D",
-  "DepthwiseConv2D",
-  "Conv2DTranspose",
-  "UpSampling2D",
-  "AveragePooling2D",
-  "MaxPooling2D",
-];
-
-/** Layer types passed through without neurons. */
-export const PASS_THROUGH_LAYER_TYPES: readonly string[] = [
-  "Flatten",
-  "Reshape",
-  "ZeroPadding2D",
-  "Concatenate",
-  "Dropout",
-  "Activation",
-];
+export { PASS_THROUGH_LAYER_TYPES, SPIKING_LAYER_TYPES };
 
 /** How one layer turns its inputs into its output (currents for spiking layers). */
 export interface LayerOp {
@@ -110,21 +93,6 @@ function shapeOf(layer: tf.layers.Layer): number[] {
 
 function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-
-/** Fan-out of a windowed layer's `[...spatial, c]` input: windows covering each position × targets per channel. */
-function windowFanout(
-  inShape: number[],
-  outShape: number[],
-  windows: AxisWindow[],
-  perChannel: number,
-): Float32Array {
-  const axes = windows.map((w, a) => coverCounts(inShape[a], outShape[a], w));
-  return spatialFanout(axes, inShape[inShape.length - 1], perChannel);
-}
-
-function constantFanout(inShape: number[], v: number): Float32Array {
-  return new Float32Array(sizeOf(inShape)).fill(v);
 }
 
 /** Build the op of `layer`; biases are multiplied by `dt` (the input current per time step). */

@@ -8,7 +8,7 @@
  */
 import type { NDArray } from "../io/ndarray.ts";
 import type { BatchRecord, RecordOptions } from "./batch.ts";
-import type { SimulationTotals } from "./tally.ts";
+import type { RunTotals } from "./tally.ts";
 
 /** The `[output] log_vars` the simulator can save (per batch, `<logDir>/log_vars/<batch>.npz`). */
 export const LOG_VARS: readonly string[] = [
@@ -50,7 +50,9 @@ export interface BatchLogContext {
   /** The batch's input samples. */
   x: Float32Array;
   /** Totals of the run up to and including this batch (for the ANN's running error). */
-  totals: SimulationTotals;
+  totals: RunTotals;
+  /** Multiply-accumulates of one ANN forward pass per sample. */
+  macs: number;
   /** Neurons with a non-zero bias (their updates are the neuron operations). */
   neuronsWithBias: number;
 }
@@ -61,13 +63,15 @@ export function batchLogVars(r: BatchRecord, c: BatchLogContext): Record<string,
   const T = c.steps;
   const f32 = (data: Float32Array, shape: number[]): NDArray => ({ data, shape, dtype: "float32" });
   const f64 = (v: number): NDArray => ({ data: Float64Array.of(v), shape: [], dtype: "float64" });
-  const seen = c.totals.numSamples;
+  const t = c.totals.tallies;
+  const seen = t.annCorrect.length;
+  const sum = (a: number[]) => a.reduce((p, q) => p + q, 0);
   const out: Record<string, NDArray> = {
     top1err_b_t: { data: r.err1, shape: [n, T], dtype: "bool" },
     top5err_b_t: { data: r.errK, shape: [n, T], dtype: "bool" },
-    top1err_ann: f64(1 - c.totals.annCorrect / seen),
-    top5err_ann: f64(1 - c.totals.annCorrectK / seen),
-    operations_ann: f64((2 * c.totals.macs + c.neuronsWithBias) / 1e6),
+    top1err_ann: f64(1 - sum(t.annCorrect) / seen),
+    top5err_ann: f64(1 - sum(t.annTopKCorrect) / seen),
+    operations_ann: f64((2 * c.macs + c.neuronsWithBias) / 1e6),
     input_image_b_l: f32(c.x, [n, ...c.sampleShape]),
     true_classes_b: { data: Int32Array.from(r.truth), shape: [n], dtype: "int32" },
   };

@@ -52,6 +52,16 @@ export interface StepOutput {
   mem?: Tensor[];
 }
 
+/** One step's values read back ({@linkcode SpikingNetwork.stepAndRead}). */
+export interface SteppedValues {
+  /** Output neurons that fired (1) or not (0), `[batch, classes]`. */
+  outputSpikes: Float32Array;
+  /** Synaptic operations of this step per sample, `[batch]`. */
+  sops: Float32Array;
+  /** Spikes of all spiking layers in this step per sample, `[batch]`. */
+  spikeCount: Float32Array;
+}
+
 /** Options of {@linkcode SpikingNetwork.step}. */
 export interface StepRecording {
   /** Also return each spiking layer's spikes. */
@@ -366,6 +376,27 @@ export class SpikingNetwork {
         ...(record.mem ? { mem: mems } : {}),
       };
     });
+  }
+
+  /**
+   * One step as {@linkcode SpikingNetwork.step}, read back at once (for
+   * tools and tests that look at every step; the simulator itself reads
+   * back once per batch): per sample, the output neurons that fired (1/0),
+   * the synaptic operations and the spikes of all spiking layers.
+   */
+  async stepAndRead(input: Tensor, stepIdx: number): Promise<SteppedValues> {
+    const out = this.step(input, stepIdx, { stats: true });
+    try {
+      const [o, s] = await Promise.all([out.output.data(), out.stats!.data()]);
+      const b = this.#batch;
+      return {
+        outputSpikes: Float32Array.from(o, (v) => (v > 0 ? 1 : 0)),
+        sops: Float32Array.from({ length: b }, (_, k) => s[2 * k]),
+        spikeCount: Float32Array.from({ length: b }, (_, k) => s[2 * k + 1]),
+      };
+    } finally {
+      tf.dispose([out.output, out.stats!]);
+    }
   }
 
   /** 1 where a neuron of a layer with `activation` fired, from its spikes (0 or ±v_thresh). */

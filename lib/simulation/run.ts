@@ -23,7 +23,7 @@
  */
 import type { LayersModel } from "../../deps.ts";
 import { ConfigError, DatasetError } from "../errors.ts";
-import { type NDArray, sizeOf } from "../io/ndarray.ts";
+import { type NDArray, sizeOf, toFloat32 } from "../io/ndarray.ts";
 import { writeNpz } from "../io/npz.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { labelIndices } from "../parsing/evaluate.ts";
@@ -33,17 +33,18 @@ import { SpikingNetwork } from "./network.ts";
 import type { SimulationOptions } from "./options.ts";
 import { type BatchRunner, openRunner } from "./parallel.ts";
 import {
-  accuracyLine,
+  accuracyLines,
   addRecord,
   emptyTotals,
   type LayerCorrelation,
+  type RunMeta,
   type SimulationFigures,
   simulationFigures,
-  type SimulationTotals,
+  type SimulationTallies,
 } from "./tally.ts";
 
 export { LOG_VARS };
-export type { LayerCorrelation, SimulationTotals };
+export type { LayerCorrelation, SimulationTallies };
 
 /** Test data: inputs (NHWC, samples first) and labels (one-hot `[N, C]` or class indices `[N]`). */
 export interface TestData {
@@ -75,7 +76,7 @@ export interface RunOptions {
   progress?: (done: number, total: number) => void;
 }
 
-/** What a simulation run measured (see {@linkcode SimulationFigures}; `totals` are its sums, for merging runs). */
+/** What a simulation run measured (see {@linkcode SimulationFigures}; `tallies` are its counts, for merging runs). */
 export interface SimulationResult extends SimulationFigures {
   /** First simulated input sample and its shape (for the report). */
   firstInput: { data: Float32Array; shape: number[] };
@@ -83,11 +84,10 @@ export interface SimulationResult extends SimulationFigures {
   files: string[];
 }
 
-function toFloat32(a: NDArray): Float32Array {
-  return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>, Number);
-}
-
-/** Indices of the test samples to simulate (`sample_idxs_to_test`, else the first `num_to_test`). */
+/**
+ * Test-set indices a run simulates, in order: `sample_idxs_to_test`, or the
+ * first `num_to_test` (validated against the `numAvailable` samples).
+ */
 export function selectSamples(numAvailable: number, options: SimulationOptions): number[] {
   const idx = options.sampleIdxsToTest.length
     ? options.sampleIdxsToTest
@@ -161,9 +161,9 @@ export function recordOptions(run: RunOptions): RecordOptions {
   };
 }
 
-/** The settings of a run's totals, from its spiking network. */
+/** The settings of a run's figures, from its spiking network (with the layers' shapes, for the logs). */
 function tallyMeta(model: LayersModel, options: SimulationOptions): {
-  meta: Parameters<typeof emptyTotals>[0];
+  meta: RunMeta & { layers: { name: string; neurons: number; shape: number[] }[] };
   neuronsWithBias: number;
 } {
   const net = SpikingNetwork.fromModel(model, options);
@@ -172,7 +172,6 @@ function tallyMeta(model: LayersModel, options: SimulationOptions): {
       meta: {
         steps: Math.floor(options.duration / options.dt),
         dt: options.dt,
-        duration: options.duration,
         topK: Math.min(options.topK, net.numClasses),
         macs: net.macs,
         layers: net.layers.map((l) => ({ name: l.name, neurons: l.neurons, shape: l.shape })),
@@ -201,8 +200,7 @@ export async function runSimulation(
   const per = sizeOf(plan.sampleShape);
   const record = recordOptions(run);
   const { meta, neuronsWithBias } = tallyMeta(model, options);
-  const totals = emptyTotals(meta, HISTOGRAM_BINS, record.stepStats ?? false);
-  const accLines = [`# samples | SNN top-1 | top-${meta.topK} | ANN top-1 | top-${meta.topK}`];
+  const totals = emptyTotals(meta, plan.batchSize, HISTOGRAM_BINS, record.stepStats ?? false);
   const files: string[] = [];
   const totalSteps = plan.batches.length * meta.steps;
   if (run.logDir) await Deno.mkdir(`${run.logDir}/log_vars`, { recursive: true });
@@ -221,7 +219,6 @@ export async function runSimulation(
       (b) => batchJob(b, plan.batches[b], x, per, labels),
       async (job, rec) => {
         addRecord(totals, rec);
-        accLines.push(accuracyLine(totals));
         if (!run.logDir) return;
         await writeNpz(
           `${run.logDir}/log_vars/${job.batchIndex}.npz`,
@@ -232,6 +229,7 @@ export async function runSimulation(
             sampleShape: plan.sampleShape,
             x: job.x,
             totals,
+            macs: meta.macs,
             neuronsWithBias,
           }),
           { compressed: true },
@@ -243,13 +241,14 @@ export async function runSimulation(
   } finally {
     await runner.close();
   }
+  const figures = simulationFigures(meta, totals);
   if (run.logDir) {
-    await writeFileAtomic(`${run.logDir}/accuracy.txt`, accLines.join("\n") + "\n");
+    await writeFileAtomic(`${run.logDir}/accuracy.txt`, accuracyLines(figures).join("\n") + "\n");
     files.unshift(`${run.logDir}/accuracy.txt`);
   }
   const first = plan.batches[0]?.[0] ?? 0;
   return {
-    ...simulationFigures(totals),
+    ...figures,
     firstInput: { data: x.slice(first * per, (first + 1) * per), shape: plan.sampleShape },
     files,
   };

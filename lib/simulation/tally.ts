@@ -1,178 +1,160 @@
 /**
  * Adding up a simulation run: the {@linkcode BatchRecord}s of its batches
- * are folded into {@linkcode SimulationTotals} — counts and sums only
- * (samples right at every step, synaptic operations, correlation sums,
- * histogram counts) plus the per-sample lists — from which
- * {@linkcode simulationResult} derives every reported figure. Totals of
- * disjoint sets of samples (shards of a run) add up to the totals of their
- * union, so merged shards give exactly the result of one run.
+ * are folded into {@linkcode SimulationTallies} — counts over samples
+ * (right guesses at every step, synaptic operations and spikes at every
+ * step, spikes per layer) and per-sample values (test-set index, ANN and
+ * SNN correctness, correlations, synaptic operations) — plus the run's
+ * histogram counts, truths and guesses. Every figure of a result derives
+ * from those by {@linkcode simulationResult}, for one run and for shards of
+ * a run merged (./shards.ts) alike, so both give exactly the same result.
  *
  * @module
  */
 import type { BatchRecord } from "./batch.ts";
 
-/** A spiking layer as the totals name it. */
-export interface TallyLayer {
-  /** Layer name. */
-  name: string;
-  /** Number of neurons. */
-  neurons: number;
-  /** Shape without the batch dimension. */
-  shape: number[];
+/**
+ * Raw counts and per-sample values of a simulation run, from which every
+ * figure of a result follows (`lib/simulation/shards.ts` merges the runs of
+ * sample shards with them). Counts are sums over samples.
+ */
+export interface SimulationTallies {
+  /** Samples per batch. */
+  batchSize: number;
+  /** Test-set index of every simulated sample, in simulation order. */
+  sampleIndices: number[];
+  /** Samples the SNN classified correctly (top-1) at every step. */
+  snnCorrectByTime: number[];
+  /** Samples with the true class among the SNN's top k at every step. */
+  snnTopKCorrectByTime: number[];
+  /** Per sample: 1 when the true class is among the SNN's top k at the end, else 0. */
+  snnTopKCorrect: number[];
+  /** Per sample: 1 when the ANN's top-1 guess is right, else 0. */
+  annCorrect: number[];
+  /** Per sample: 1 when the true class is among the ANN's top k, else 0. */
+  annTopKCorrect: number[];
+  /** Per spiking layer, per sample: the Pearson coefficient of rates and activations (NaN when undefined). */
+  correlations: number[][];
+  /**
+   * Synaptic operations at every step, summed over samples (empty when the
+   * per-step statistics were not recorded: no plot or log variable asked for them).
+   */
+  sopsByTime: number[];
+  /** Spikes of the whole network at every step, summed over samples (empty when not recorded). */
+  spikesByTime: number[];
+  /** Per sample: synaptic operations over the whole simulation. */
+  sampleSops: number[];
+  /** Spikes of each spiking layer over the whole run. */
+  spikeTotals: number[];
+  /** Neurons of each spiking layer. */
+  neurons: number[];
 }
 
-/** The sufficient statistics of a simulation run (see the module docs); counts are exact integers. */
-export interface SimulationTotals {
-  /** Samples simulated. */
-  numSamples: number;
+/** The settings of a run that its figures depend on besides the tallies. */
+export interface RunMeta {
   /** Time steps per batch. */
   steps: number;
   /** Time step in ms. */
   dt: number;
-  /** Simulated duration in ms (spike rates are counts / duration). */
-  duration: number;
   /** The `k` of the top-k accuracies. */
   topK: number;
   /** Multiply-accumulates of one ANN forward pass per sample. */
   macs: number;
   /** The spiking layers, in network order. */
-  layers: TallyLayer[];
-  /** Samples classified right (top-1) at every step. */
-  correctByTime: number[];
-  /** Samples with the label among the top k at every step. */
-  correctKByTime: number[];
-  /** Synaptic operations of all samples in every step (empty when per-step statistics were not recorded). */
-  sopsByTime: number[];
-  /** Spikes of all layers and samples in every step (empty when not recorded). */
-  spikesByTime: number[];
-  /** Samples the ANN classifies right (top-1). */
-  annCorrect: number;
-  /** Samples with the label among the ANN's top k. */
-  annCorrectK: number;
-  /** Synaptic operations of all samples over the whole simulation. */
-  sops: number;
-  /** Per spiking layer: the sum of the finite per-sample rate/activation correlations … */
-  correlationSum: number[];
-  /** … and their number. */
-  correlationCount: number[];
-  /** Spikes of each spiking layer over all samples. */
-  layerSpikes: number[];
-  /** Histogram counts of the non-zero spike rates (bins on `[0, 1/dt]`). */
-  histRates: number[];
-  /** Histogram counts of the non-zero ANN activations. */
-  histActivations: number[];
-  /** Per sample, in simulation order: dataset index … */
-  sampleIds: number[];
-  /** … true class … */
-  truth: number[];
-  /** … final SNN guess (-1: no output spike) … */
-  guesses: number[];
-  /** … whether the ANN's top-1 guess is right … */
-  annRight: boolean[];
-  /** … and synaptic operations over the whole simulation. */
-  sampleSops: number[];
+  layers: { name: string; neurons: number }[];
 }
 
-/** Everything of a {@linkcode SimulationTotals} that is not a count: the run's settings. */
-export type TallyMeta = Pick<SimulationTotals, "steps" | "dt" | "duration" | "topK" | "macs" | "layers">;
+/** What a run accumulates: its tallies, and the per-sample guesses and histogram counts. */
+export interface RunTotals {
+  /** The tallies. */
+  tallies: SimulationTallies;
+  /** True class of every sample. */
+  truth: number[];
+  /** Final SNN guess of every sample (-1: no output spike). */
+  guesses: number[];
+  /** Histogram counts of the non-zero spike rates of all spiking layers. */
+  histRates: number[];
+  /** Histogram counts of the non-zero ANN activations of all spiking layers. */
+  histActivations: number[];
+}
 
-/** Empty totals of a run with `meta`'s settings and `bins` histogram bins. */
-export function emptyTotals(meta: TallyMeta, bins: number, stepStats: boolean): SimulationTotals {
-  const L = meta.layers.length;
+/** Empty totals of a run with `meta`'s settings, `bins` histogram bins and batches of `batchSize`. */
+export function emptyTotals(meta: RunMeta, batchSize: number, bins: number, stepStats: boolean): RunTotals {
   const zeros = (n: number) => new Array<number>(n).fill(0);
   return {
-    ...meta,
-    numSamples: 0,
-    correctByTime: zeros(meta.steps),
-    correctKByTime: zeros(meta.steps),
-    sopsByTime: stepStats ? zeros(meta.steps) : [],
-    spikesByTime: stepStats ? zeros(meta.steps) : [],
-    annCorrect: 0,
-    annCorrectK: 0,
-    sops: 0,
-    correlationSum: zeros(L),
-    correlationCount: zeros(L),
-    layerSpikes: zeros(L),
-    histRates: zeros(bins),
-    histActivations: zeros(bins),
-    sampleIds: [],
+    tallies: {
+      batchSize,
+      sampleIndices: [],
+      snnCorrectByTime: zeros(meta.steps),
+      snnTopKCorrectByTime: zeros(meta.steps),
+      snnTopKCorrect: [],
+      annCorrect: [],
+      annTopKCorrect: [],
+      correlations: meta.layers.map((): number[] => []),
+      sopsByTime: stepStats ? zeros(meta.steps) : [],
+      spikesByTime: stepStats ? zeros(meta.steps) : [],
+      sampleSops: [],
+      spikeTotals: zeros(meta.layers.length),
+      neurons: meta.layers.map((l) => l.neurons),
+    },
     truth: [],
     guesses: [],
-    annRight: [],
-    sampleSops: [],
+    histRates: zeros(bins),
+    histActivations: zeros(bins),
   };
 }
 
 /** Fold one batch's record into `totals` (in place). */
-export function addRecord(totals: SimulationTotals, r: BatchRecord): void {
-  const T = totals.steps;
+export function addRecord(totals: RunTotals, r: BatchRecord): void {
+  const t = totals.tallies;
+  const T = t.snnCorrectByTime.length;
   for (let b = 0; b < r.n; b++) {
-    for (let t = 0; t < T; t++) {
-      totals.correctByTime[t] += 1 - r.err1[b * T + t];
-      totals.correctKByTime[t] += 1 - r.errK[b * T + t];
-      if (r.sopsByStep && totals.sopsByTime.length) totals.sopsByTime[t] += r.sopsByStep[b * T + t];
-      if (r.spikesByStep && totals.spikesByTime.length) totals.spikesByTime[t] += r.spikesByStep[b * T + t];
+    for (let s = 0; s < T; s++) {
+      t.snnCorrectByTime[s] += 1 - r.err1[b * T + s];
+      t.snnTopKCorrectByTime[s] += 1 - r.errK[b * T + s];
+      if (r.sopsByStep && t.sopsByTime.length) t.sopsByTime[s] += r.sopsByStep[b * T + s];
+      if (r.spikesByStep && t.spikesByTime.length) t.spikesByTime[s] += r.spikesByStep[b * T + s];
     }
-    totals.annCorrect += r.annCorrect[b];
-    totals.annCorrectK += r.annCorrectK[b];
-    totals.sops += r.sops[b];
-    totals.sampleIds.push(r.sampleIds[b]);
+    t.sampleIndices.push(r.sampleIds[b]);
+    t.snnTopKCorrect.push(1 - r.errK[b * T + T - 1]);
+    t.annCorrect.push(r.annCorrect[b]);
+    t.annTopKCorrect.push(r.annCorrectK[b]);
+    t.sampleSops.push(r.sops[b]);
     totals.truth.push(r.truth[b]);
     totals.guesses.push(r.guesses[b]);
-    totals.annRight.push(r.annCorrect[b] === 1);
-    totals.sampleSops.push(r.sops[b]);
   }
-  totals.layers.forEach((_, l) => {
-    for (let b = 0; b < r.n; b++) {
-      const v = r.correlations[l * r.n + b];
-      if (Number.isFinite(v)) {
-        totals.correlationSum[l] += v;
-        totals.correlationCount[l]++;
-      }
-    }
-    totals.layerSpikes[l] += r.layerSpikes[l];
+  t.correlations.forEach((list, l) => {
+    for (let b = 0; b < r.n; b++) list.push(r.correlations[l * r.n + b]);
+    t.spikeTotals[l] += r.layerSpikes[l];
   });
   r.histRates.forEach((v, i) => (totals.histRates[i] += v));
   r.histActivations.forEach((v, i) => (totals.histActivations[i] += v));
-  totals.numSamples += r.n;
 }
 
-/** Add `b` into `a` (in place): totals of two disjoint sets of samples of runs with the same settings. */
-export function mergeTotals(a: SimulationTotals, b: SimulationTotals): void {
-  const add = (x: number[], y: number[]) => y.forEach((v, i) => (x[i] += v));
-  add(a.correctByTime, b.correctByTime);
-  add(a.correctKByTime, b.correctKByTime);
-  add(a.sopsByTime, b.sopsByTime);
-  add(a.spikesByTime, b.spikesByTime);
-  add(a.correlationSum, b.correlationSum);
-  add(a.correlationCount, b.correlationCount);
-  add(a.layerSpikes, b.layerSpikes);
-  add(a.histRates, b.histRates);
-  add(a.histActivations, b.histActivations);
-  a.annCorrect += b.annCorrect;
-  a.annCorrectK += b.annCorrectK;
-  a.sops += b.sops;
-  a.numSamples += b.numSamples;
-  a.sampleIds.push(...b.sampleIds);
-  a.truth.push(...b.truth);
-  a.guesses.push(...b.guesses);
-  a.annRight.push(...b.annRight);
-  a.sampleSops.push(...b.sampleSops);
+function pct(v: number): string {
+  return `${(v * 100).toFixed(2)}%`;
 }
 
-/** Number of samples whose final SNN guess is right. */
-export function finalCorrect(t: SimulationTotals): number {
-  return t.truth.filter((v, i) => v === t.guesses[i]).length;
-}
-
-/** The line of `accuracy.txt` after the samples of `t`: samples, SNN top-1, top-k, ANN top-1, top-k. */
-export function accuracyLine(t: SimulationTotals): string {
-  const seen = t.numSamples;
-  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
-  const finalK = t.correctKByTime[t.steps - 1] ?? 0;
-  return `${seen} ${pct(finalCorrect(t) / seen)} ${pct(finalK / seen)} ${pct(t.annCorrect / seen)} ${
-    pct(t.annCorrectK / seen)
-  }`;
+/**
+ * The lines of a run's `accuracy.txt` (running accuracies after every batch:
+ * samples, SNN top-1, top-k, ANN top-1, top-k), from its tallies and guesses.
+ */
+export function accuracyLines(
+  r: { topK: number; numSamples: number; truth: number[]; guesses: number[]; tallies: SimulationTallies },
+): string[] {
+  const t = r.tallies;
+  const lines = [`# samples | SNN top-1 | top-${r.topK} | ANN top-1 | top-${r.topK}`];
+  let top1 = 0, topK = 0, ann = 0, annK = 0;
+  for (let i = 0; i < r.numSamples; i++) {
+    if (r.truth[i] === r.guesses[i]) top1++;
+    topK += t.snnTopKCorrect[i];
+    ann += t.annCorrect[i];
+    annK += t.annTopKCorrect[i];
+    const seen = i + 1;
+    if (seen % t.batchSize === 0) {
+      lines.push(`${seen} ${pct(top1 / seen)} ${pct(topK / seen)} ${pct(ann / seen)} ${pct(annK / seen)}`);
+    }
+  }
+  return lines;
 }
 
 /** Correlation of one spiking layer's rates with the ANN activations. */
@@ -183,7 +165,7 @@ export interface LayerCorrelation {
   correlation: number;
 }
 
-/** The figures derived from totals (everything of a simulation result but its input sample and files). */
+/** The figures of a run (everything of a simulation result but its first input and files). */
 export interface SimulationFigures {
   /** Number of samples simulated. */
   numSamples: number;
@@ -217,8 +199,6 @@ export interface SimulationFigures {
   truth: number[];
   /** Final SNN guess of every simulated sample (-1: no output spike). */
   guesses: number[];
-  /** Dataset index of every simulated sample. */
-  sampleIds: number[];
   /** Spikes of the whole network per sample at every step (empty when not recorded). */
   spikeCountByTime: number[];
   /**
@@ -228,57 +208,65 @@ export interface SimulationFigures {
   histogram: { edges: number[]; rates: number[]; activations: number[] };
   /** Mean spike rate (spikes per neuron per step) of each spiking layer, over all samples. */
   meanRateByLayer: { layer: string; rate: number }[];
-  /** The sums and counts these figures come from (to merge runs over disjoint samples). */
-  totals: SimulationTotals;
+  /** The counts and per-sample values behind the figures above (what merging shards of a run needs). */
+  tallies: SimulationTallies;
 }
 
-/** Every figure of a run from its totals. */
-export function simulationFigures(t: SimulationTotals): SimulationFigures {
-  const n = t.numSamples;
+/** Every figure of a run from its totals (the one place they are computed; see the module docs). */
+export function simulationFigures(meta: RunMeta, totals: RunTotals): SimulationFigures {
+  const t = totals.tallies;
+  const { truth, guesses } = totals;
+  const n = truth.length;
+  const count = (a: number[]) => a.reduce((s, v) => s + v, 0);
   const byTime = (a: number[]) => a.map((v) => v / n);
   let cum = 0;
   const sopsCum = t.sopsByTime.map((v) => (cum += v / n));
   const classCount = new Map<number, [number, number]>();
-  t.truth.forEach((c, i) => {
+  truth.forEach((c, i) => {
     const e = classCount.get(c) ?? [0, 0];
     e[0]++;
-    if (t.guesses[i] === c) e[1]++;
+    if (guesses[i] === c) e[1]++;
     classCount.set(c, e);
   });
   const perClass = [...classCount.values()].map(([cnt, ok]) => ok / cnt);
-  const maxRate = 1 / t.dt;
-  const bins = t.histRates.length;
+  const maxRate = 1 / meta.dt;
+  const bins = totals.histRates.length;
   return {
     numSamples: n,
-    times: Array.from({ length: t.steps }, (_, i) => (i + 1) * t.dt),
-    topK: t.topK,
-    snnAccuracy: finalCorrect(t) / n,
-    snnTopKAccuracy: (t.correctKByTime[t.steps - 1] ?? 0) / n,
-    snnAccuracyByTime: byTime(t.correctByTime),
-    snnTopKAccuracyByTime: byTime(t.correctKByTime),
-    annAccuracy: t.annCorrect / n,
-    annTopKAccuracy: t.annCorrectK / n,
+    times: Array.from({ length: meta.steps }, (_, i) => (i + 1) * meta.dt),
+    topK: meta.topK,
+    snnAccuracy: truth.filter((v, i) => v === guesses[i]).length / n,
+    snnTopKAccuracy: count(t.snnTopKCorrect) / n,
+    snnAccuracyByTime: byTime(t.snnCorrectByTime),
+    snnTopKAccuracyByTime: byTime(t.snnTopKCorrectByTime),
+    annAccuracy: count(t.annCorrect) / n,
+    annTopKAccuracy: count(t.annTopKCorrect) / n,
     snnAccuracyByClass: perClass.reduce((a, v) => a + v, 0) / Math.max(1, perClass.length),
-    correlationByLayer: t.layers.map((l, i) => ({
-      layer: l.name,
-      correlation: t.correlationCount[i] ? t.correlationSum[i] / t.correlationCount[i] : NaN,
-    })),
-    sops: t.sops / n,
+    correlationByLayer: meta.layers.map(({ name }, l) => {
+      let s = 0, k = 0;
+      for (const v of t.correlations[l]) {
+        if (Number.isFinite(v)) {
+          s += v;
+          k++;
+        }
+      }
+      return { layer: name, correlation: k ? s / k : NaN };
+    }),
+    sops: count(t.sampleSops) / n,
     sopsByTime: sopsCum,
-    macs: t.macs,
-    truth: t.truth,
-    guesses: t.guesses,
-    sampleIds: t.sampleIds,
+    macs: meta.macs,
+    truth,
+    guesses,
     spikeCountByTime: byTime(t.spikesByTime),
     histogram: {
       edges: Array.from({ length: bins + 1 }, (_, i) => (i * maxRate) / bins),
-      rates: [...t.histRates],
-      activations: [...t.histActivations],
+      rates: [...totals.histRates],
+      activations: [...totals.histActivations],
     },
-    meanRateByLayer: t.layers.map((l, i) => ({
+    meanRateByLayer: meta.layers.map((l, i) => ({
       layer: l.name,
-      rate: t.layerSpikes[i] / (n * l.neurons * t.steps),
+      rate: t.spikeTotals[i] / (n * t.neurons[i] * meta.steps),
     })),
-    totals: t,
+    tallies: t,
   };
 }

@@ -3,7 +3,12 @@ toolbox's data-based normalization (snntoolbox.conversion.utils:
 normalize_parameters / get_scale_fac / apply_normalization_schedule) for a
 small ReLU MLP, 8 -> 6 (relu) -> 5 (relu) -> 3 (softmax).
 
-Run: /usr/bin/python3 testdata/simulation/gen_normalization.py  (writes normalization_ref.json)
+Also an int64 normalization set (x_norm_int64.npz, written by np.savez like a
+dataset_path file) and numpy's factors for it (normalization_int64_ref.json):
+the set is fed as float32, as Keras casts a model's inputs.
+
+Run: /usr/bin/python3 testdata/simulation/gen_normalization.py
+(writes normalization_ref.json, x_norm_int64.npz, normalization_int64_ref.json)
 """
 import json
 import os
@@ -36,8 +41,8 @@ def forward(x, params):
     return outs
 
 
-def normalize(perc, schedule):
-    x = x_norm[: len(x_norm) - len(x_norm) % batch_size]  # toolbox truncation
+def normalize(perc, schedule, x_set=x_norm):
+    x = x_set[: len(x_set) - len(x_set) % batch_size]  # toolbox truncation
     acts_ = forward(x, weights)
     facs = {"input": 1.0}
     for i, (name, a) in enumerate(zip(names, acts_)):
@@ -76,5 +81,13 @@ for perc, schedule in [(99.9, False), (99.9, True), (50.0, False)]:
     facs, normed = normalize(perc, schedule)
     ref["cases"].append({"percentile": perc, "schedule": schedule, "scale_factors": facs, "normalized": normed})
 
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "normalization_ref.json"), "w") as f:
+HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, "normalization_ref.json"), "w") as f:
     json.dump(ref, f)
+
+# Drawn after everything above, so the values above do not change.
+x_norm_int64 = rng.integers(0, 4, (23, 8), dtype=np.int64)
+np.savez(os.path.join(HERE, "x_norm_int64.npz"), x_norm_int64)
+facs, normed = normalize(99.9, False, x_norm_int64.astype(np.float32))
+with open(os.path.join(HERE, "normalization_int64_ref.json"), "w") as f:
+    json.dump({"percentile": 99.9, "scale_factors": facs, "normalized": normed}, f)

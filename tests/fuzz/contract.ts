@@ -105,7 +105,7 @@ export function judge(
     const names = [mutatedName(c), ...c.seed.files.slice(1).map((f) => f.name), dir];
     if (errorLines.length === 1 && !names.some((n) => errorLines[0].includes(n))) v.push("file-not-named");
     if (outFiles.length) v.push("partial-output");
-    // A raw dependency error caught by the last-resort wrapper (lib/parsing/unexpected_errors.ts).
+    // A raw dependency error caught by the last-resort wrapper (lib/io/unexpected_errors.ts).
     if (errorLines.some((l) => /\(unexpected \w+ in the reader\)/.test(l))) v.push("raw-error");
   } else if (outFiles.some((f) => f.endsWith(".tmp"))) v.push("temp-left");
   return { violations: v, errorLines };

@@ -22,6 +22,9 @@ export const KINDS = [
   "lasagne-py",
   "npy",
   "ini",
+  "pytorch-pth",
+  "pytorch-pkl",
+  "pytorch-py",
 ] as const;
 
 /** One input kind. */
@@ -184,6 +187,22 @@ export function allSeeds(): Seed[] {
     seed("lasagne-py", "text", [
       ["testdata/lasagne/small_net.py", "m.py"],
       ["testdata/lasagne/small_net.pkl", "m.pkl"],
+    ]),
+    seed("pytorch-pth", "zip", [
+      ["testdata/pytorch/toolbox_net.pth", "m.pth"],
+      ["testdata/pytorch/toolbox_net.py", "m.py"],
+    ], ["parse", "{dir}/m.py", "--out", "{out}"]),
+    seed("pytorch-pkl", "pickle", [
+      ["testdata/pytorch/resnet_small.pkl", "m.pkl"],
+      ["testdata/pytorch/resnet_small.py", "m.py"],
+    ], ["parse", "{dir}/m.py", "--out", "{out}"]),
+    seed("pytorch-py", "text", [
+      ["testdata/pytorch/resnet_small.py", "m.py"],
+      ["testdata/pytorch/resnet_small.pth", "m.pth"],
+    ]),
+    seed("pytorch-py", "text", [
+      ["testdata/pytorch/toolbox_net.py", "m.py"],
+      ["testdata/pytorch/toolbox_net.pkl", "m.pkl"],
     ]),
     seed("npy", "npy", [
       ["testdata/onnx/mlp.in.npy", "x.npy"],
