@@ -11,6 +11,8 @@
 export * as tf from "npm:@tensorflow/tfjs@4.22.0";
 /** The WebAssembly backend of TensorFlow.js. */
 export * as tfwasm from "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
+/** The WebGPU backend of TensorFlow.js (registers backend `webgpu` where `navigator.gpu` exists). */
+export * as tfwebgpu from "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
 /** HDF5 reading and writing (the HDF5 C library compiled to WASM). */
 export { default as h5wasm } from "npm:h5wasm@0.10.3/node";
 /** ONNX protobuf schema (generated protobufjs code, a CommonJS module: use its `.onnx` namespace). */
@@ -22,6 +24,11 @@ export * as fflate from "npm:fflate@0.8.3";
  * so it is pinned in tests/deno.lock (the test and bench tasks' lock file), never in deno.lock.
  */
 export const ONNXRUNTIME_NODE = "npm:onnxruntime-node@1.20.1";
+/**
+ * onnxruntime-web, for benchmarks only (its WebGPU build, `${ONNXRUNTIME_WEB}/webgpu`, is the peer of the
+ * WebGPU benchmark): imported at run time by bench/webgpu_bench.ts, so pinned in tests/deno.lock only.
+ */
+export const ONNXRUNTIME_WEB = "npm:onnxruntime-web@1.20.1";
 
 // Dependency types the toolbox's API names, as aliases mod.ts exports (a plain
 // re-export would make `deno doc --lint` lint the dependencies' own docs).

@@ -26,11 +26,16 @@
 // ---------------------------------------------------------------------------
 export { VERSION } from "./lib/version.ts";
 export {
+  type AdapterDescription,
+  BACKEND_CHOICES,
+  type BackendChoice,
   type BackendInfo,
+  type BackendName,
   DEFAULT_THREADS,
   initBackend,
   type InitBackendOptions,
   MAX_WASM_THREADS,
+  requestedBackend,
 } from "./lib/backend/mod.ts";
 export { DataParallelModel, type DataParallelOptions } from "./lib/backend/workers.ts";
 export {
@@ -279,6 +284,7 @@ export {
   type SimulationTallies,
   type TestData,
 } from "./lib/simulation/run.ts";
+export type { SimulationFigures } from "./lib/simulation/tally.ts";
 export {
   type Plot,
   PLOT_VARS,

@@ -11,7 +11,7 @@
  * @module
  */
 import type { tf } from "../deps.ts";
-import type { BackendInfo } from "../lib/backend/mod.ts";
+import type { BackendInfo, BackendName } from "../lib/backend/mod.ts";
 import { DataParallelModel } from "../lib/backend/workers.ts";
 import { exactActivationName, parseCustomActivation } from "../lib/layers/activations.ts";
 import { getModelLibrary } from "../lib/importers/mod.ts";
@@ -171,7 +171,7 @@ export function toChannelsFirst(x: Float32Array, shape: [number, number, number,
 
 /** A request to bench/_infer_worker.ts. */
 export type InferRequest =
-  | { kind: "init"; threads: number; model: BenchModelName; batches: number[] }
+  | { kind: "init"; threads: number; model: BenchModelName; batches: number[]; backend: BackendName }
   | { kind: "infer"; batch: number };
 
 /** A reply of bench/_infer_worker.ts. */
@@ -191,10 +191,18 @@ export class InferWorker {
     this.info = info;
   }
 
-  /** Start a worker with `threads` backend threads that loads and parses `model` and prepares `batches`. */
-  static async start(threads: number, model: BenchModelName, batches: number[]): Promise<InferWorker> {
+  /**
+   * Start a worker on `backend` (WASM with `threads` threads by default) that
+   * loads and parses `model` and prepares `batches`.
+   */
+  static async start(
+    threads: number,
+    model: BenchModelName,
+    batches: number[],
+    backend: BackendName = "wasm",
+  ): Promise<InferWorker> {
     const worker = new Worker(new URL("./_infer_worker.ts", import.meta.url), { type: "module" });
-    const reply = await send(worker, { kind: "init", threads, model, batches });
+    const reply = await send(worker, { kind: "init", threads, model, batches, backend });
     if (reply.kind !== "ready") {
       worker.terminate();
       throw new Error(`bench worker (${model}, ${threads} threads) failed: ${JSON.stringify(reply)}`);

@@ -1,7 +1,7 @@
 /**
  * Worker program of `InferWorker` (bench/_helpers.ts): initialises
- * its own TF.js backend with the requested thread count (threads are per
- * realm), loads and parses one benchmark model, and runs forward passes of
+ * its own TF.js backend (WASM with the requested thread count, or WebGPU;
+ * backends and threads are per realm), loads and parses one benchmark model, and runs forward passes of
  * prepared batches on request.
  *
  * @module
@@ -20,7 +20,7 @@ const inputs = new Map<number, tf.Tensor>();
 
 async function handle(req: InferRequest): Promise<InferReply> {
   if (req.kind === "init") {
-    const info = await initBackend({ threads: req.threads });
+    const info = await initBackend({ threads: req.threads, backend: req.backend });
     const spec = await benchModel(req.model);
     if (typeof spec === "string") return { kind: "error", message: spec };
     model = await loadParsedModel(spec);

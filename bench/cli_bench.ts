@@ -7,7 +7,9 @@
  * - the demo end to end: `deno task demo`'s experiment
  *   (testdata/demo/mnist_keras.ini: evaluate the ANN on 1000 MNIST images,
  *   parse, normalize, convert, simulate 100 steps, write logs and plots) vs
- *   the same experiment with only `evaluate_ann` on. Both run on a temporary
+ *   the same experiment with only `evaluate_ann` on, and the whole demo in one
+ *   thread (`--workers 1`; the default splits the simulation over one
+ *   data-parallel worker per core). All run on a temporary
  *   copy of the demo (model files and config; the data is read in place),
  *   so the repository is not written to.
  *
@@ -59,5 +61,11 @@ Deno.bench(
   { name: "demo experiment end to end (deno task demo)", group: "demo", n: 2, warmup: 1 },
   async () => {
     await runDeno(["run", "-A", "cli.ts", "run", demo]);
+  },
+);
+Deno.bench(
+  { name: "demo experiment end to end, one thread (--workers 1)", group: "demo", n: 2, warmup: 1 },
+  async () => {
+    await runDeno(["run", "-A", "cli.ts", "run", demo, "--workers", "1"]);
   },
 );

@@ -71,7 +71,7 @@ async function benchOrt(model: BenchModel): Promise<void> {
   }
 }
 
-await initBackend({ threads: 1 }); // this realm only serializes models for the data-parallel workers
+await initBackend({ backend: "wasm", threads: 1 }); // this realm only serializes models for the data-parallel workers
 const models = await availableModels("inference_bench");
 const started: InferWorker[] = [];
 const pools: DataParallelModel[] = [];

@@ -17,7 +17,7 @@ import type { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { availableModels, loadInputModel, parseAndBuild, readModelBytes } from "./_helpers.ts";
 
-await initBackend();
+await initBackend({ backend: "wasm" });
 const models = await availableModels("parse_bench");
 
 function dispose(...models: tf.LayersModel[]): void {

@@ -39,13 +39,21 @@ function duration(ns: number): string {
   return `${(ns / 1e3).toFixed(1)} µs`;
 }
 
-/** Throughput of one iteration of `name` in `group`, when the group has a batch size. */
+/**
+ * Throughput of one iteration of `name` in `group`, from the work the group
+ * name states: `batch N` (N samples, or N sample·steps for an SNN step),
+ * `batch N × K steps`, or `B batches of N × K steps`.
+ */
 function throughput(group: string, name: string, avgNs: number): string {
-  const m = /batch (\d+)/.exec(group);
-  if (!m) return "";
-  const perSecond = Number(m[1]) / (avgNs / 1e9);
+  const many = /(\d+) batches of (\d+) × (\d+) steps/.exec(group);
+  const one = /batch (\d+)(?: × (\d+) steps)?/.exec(group);
+  if (!many && !one) return "";
+  const work = many
+    ? Number(many[1]) * Number(many[2]) * Number(many[3])
+    : Number(one![1]) * Number(one![2] ?? 1);
+  const perSecond = work / (avgNs / 1e9);
   const unit = group.startsWith("simulate")
-    ? (/SNN/.test(name) ? "sample·steps/s" : "samples/s")
+    ? (/SNN|IF loop/.test(name) ? "sample·steps/s" : "samples/s")
     : "images/s";
   return `${perSecond >= 100 ? perSecond.toFixed(0) : perSecond.toFixed(1)} ${unit}`;
 }

@@ -136,12 +136,12 @@ Deno.test("backend: requestedThreads: option, then SNNTOOLBOX_THREADS, then 1", 
   }
 });
 
-Deno.test("backend: unreadable WASM files fall back to the CPU quietly, the reason reported once", async () => {
+Deno.test("backend: auto: unreadable WASM files fall back to the CPU quietly, the reason reported once", async () => {
   // No read access to the npm cache: Emscripten aborts loading the .wasm
   // files (threaded build: written to stderr with fs.writeSync, single-threaded:
   // console.error); that text belongs in fallbackReason, not on stderr.
   const args = ["run", "--no-prompt", "--allow-env", "--allow-read=testdata", "tests/_backend_probe.ts"];
-  const r = await runDeno(args, { SNNTOOLBOX_THREADS: "2" });
+  const r = await runDeno(args, { SNNTOOLBOX_THREADS: "2", SNNTOOLBOX_BACKEND: "auto" });
   assertEquals(r.code, 0, r.stderr);
   assertEquals(r.stderr, "");
   const p = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "") as Probe;
@@ -152,4 +152,12 @@ Deno.test("backend: unreadable WASM files fall back to the CPU quietly, the reas
   );
   assertMatch(p.info.fallbackReason ?? "", /WASM backend unavailable: Aborted\(.*read access.*simd\.wasm/);
   await assertMatchesReference(p, "CPU fallback");
+});
+
+Deno.test("backend: WASM asked for by name that cannot start is a clear error, not a fallback", async () => {
+  const args = ["run", "--no-prompt", "--allow-env", "--allow-read=.", "cli.ts", "--version"];
+  const r = await runDeno(args, { SNNTOOLBOX_BACKEND: "wasm" });
+  assertEquals(r.code, 1, r.stderr);
+  assertMatch(r.stderr, /^error: backend 'wasm' cannot start: Aborted\(.*read access.*simd\.wasm/);
+  assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
 });

@@ -9,7 +9,7 @@
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { normalizeParameters } from "../lib/conversion/normalize.ts";
-import { percentile } from "../lib/conversion/percentile.ts";
+import { percentile, selectInPlace } from "../lib/conversion/percentile.ts";
 import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
 import { evaluateModel } from "../lib/parsing/evaluate.ts";
@@ -62,6 +62,27 @@ Deno.test("percentile matches numpy.percentile (linear)", () => {
     assertClose([got ?? NaN], [t.expected], { rtol: 1e-6, msg: `p=${t.p} n=${t.values.length}` });
   }
   assertEquals(percentile(new Float32Array(0), 50), undefined);
+});
+
+Deno.test("selectInPlace puts the k-th smallest at k (duplicates, sorted and reversed input)", () => {
+  let seed = 7;
+  const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const inputs = [
+    Float32Array.from({ length: 257 }, () => Math.floor(rand() * 9) / 8),
+    Float32Array.from({ length: 100 }, (_, i) => i),
+    Float32Array.from({ length: 100 }, (_, i) => 100 - i),
+    new Float32Array(33).fill(0.5),
+  ];
+  for (const values of inputs) {
+    const sorted = values.slice().sort();
+    for (let k = 0; k < values.length; k++) {
+      const v = values.slice();
+      selectInPlace(v, k);
+      assertEquals(v[k], sorted[k], `k=${k}`);
+      for (let i = 0; i < k; i++) assertTrue(v[i] <= v[k]);
+      for (let i = k + 1; i < v.length; i++) assertTrue(v[i] >= v[k]);
+    }
+  }
 });
 
 /** Normalize `buildMlp()` on `xNorm` and compare factors and parameters with numpy's `expected`. */

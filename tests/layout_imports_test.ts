@@ -3,7 +3,7 @@
  * every lib file imports only from its own layer or the layers below it
  * (io → config → backend → layers → importers → parsing → conversion →
  * simulation → pipeline → cli), third-party packages only through deps.ts,
- * and the TF.js backend is started by entry points only (lib/cli,
+ * and the TF.js backend is started by entry points only (worker programs `*_worker.ts`, lib/cli,
  * lib/pipeline), never by a loader or a stage.
  *
  * The import specifiers are read from the source with comments removed (so
@@ -131,7 +131,9 @@ function importProblems(path: string, source: string): string[] {
     }
   }
   const folder = path.split("/")[1];
-  if (!STARTS_BACKEND.has(folder) && /\binitBackend\s*\(/.test(lex(source).code)) {
+  // A worker program (`*_worker.ts`) is an entry point too: it runs in a realm of its own.
+  const workerProgram = /_worker\.ts$/.test(path);
+  if (!STARTS_BACKEND.has(folder) && !workerProgram && /\binitBackend\s*\(/.test(lex(source).code)) {
     problems.push(`${path} starts the backend (initBackend): only entry points (lib/cli, lib/pipeline) do`);
   }
   return problems;

@@ -167,13 +167,16 @@ for (const c of CASES) {
       const xdt = tf.mul(x, opts.dt);
       let spikes = 0;
       for (let t = 0; t < 20; t++) {
-        const oa = a.step(xdt, t), ob = b.step(xdt, t);
+        const [oa, ob] = [await a.stepAndRead(xdt, t), await b.stepAndRead(xdt, t)];
         assertEquals(Array.from(ob.outputSpikes), Array.from(oa.outputSpikes), `${c.name} step ${t}`);
         assertEquals(Array.from(ob.spikeCount), Array.from(oa.spikeCount), `${c.name} step ${t}`);
         spikes += oa.spikeCount.reduce((s, v) => s + v, 0);
       }
       if (b.layers.length === a.layers.length) {
-        assertEquals(b.spikeCounts().map((s) => Array.from(s)), a.spikeCounts().map((s) => Array.from(s)));
+        assertEquals(
+          (await b.spikeCounts()).map((s) => Array.from(s)),
+          (await a.spikeCounts()).map((s) => Array.from(s)),
+        );
       }
       assertTrue(spikes > 0, "the network spiked");
       a.dispose();
@@ -331,7 +334,7 @@ Deno.test({
       const counts = new Float32Array(n * 6);
       let spikes = 0;
       for (let t = 0; t < steps; t++) {
-        const o = net.step(xdt, t);
+        const o = await net.stepAndRead(xdt, t);
         o.outputSpikes.forEach((v, i) => (counts[i] += v));
         spikes += o.spikeCount.reduce((s, v) => s + v, 0);
       }

@@ -125,7 +125,7 @@ for (const [file, lib] of FIXTURES) {
         b.init(n);
         let spikes = 0;
         for (let t = 0; t < 15; t++) {
-          const oa = a.step(x, t), ob = b.step(x, t);
+          const [oa, ob] = [await a.stepAndRead(x, t), await b.stepAndRead(x, t)];
           assertEquals(
             Array.from(ob.outputSpikes),
             Array.from(oa.outputSpikes),

@@ -14,7 +14,8 @@ import { parseShardSpec } from "../lib/pipeline/shard_spec.ts";
 import { mergeShards } from "../lib/pipeline/shards.ts";
 import { resultJson } from "../lib/cli/run.ts";
 import { resolveSimulationOptions } from "../lib/simulation/options.ts";
-import { poissonFrame } from "../lib/simulation/poisson.ts";
+import { poissonInput } from "../lib/simulation/poisson.ts";
+import { tf } from "../deps.ts";
 import type { SimulationResult } from "../lib/simulation/run.ts";
 import { shardSelection } from "../lib/simulation/shards.ts";
 import { assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
@@ -340,30 +341,44 @@ Deno.test("shards: run --shard needs [tools] simulate; a bad --shard is a usage 
   }
 });
 
-Deno.test("poissonFrame: a sample's spikes depend on its test-set index and step, not on its batch", () => {
+Deno.test("poissonInput: a sample's spikes depend on its test-set index and step, not on its batch", async () => {
   const per = 50;
   const a = Float32Array.from({ length: per }, (_, i) => ((i * 37) % 11) / 10 - 0.2);
   const b = Float32Array.from({ length: per }, (_, i) => ((i * 13) % 7) / 7);
-  const batch = (first: Float32Array, second: Float32Array) => {
+  const frame = async (
+    first: Float32Array,
+    second: Float32Array,
+    ids: number[],
+    seed: number,
+    step: number,
+  ): Promise<Float32Array> => {
     const x = new Float32Array(2 * per);
     x.set(first);
     x.set(second, per);
-    return x;
+    const xt = tf.tensor(x, [2, per]);
+    const { frame, mask } = poissonInput(xt, Int32Array.from(ids), 1, 1, seed, step);
+    const out = (await frame.data()) as Float32Array;
+    tf.dispose([xt, frame, mask]);
+    return out;
   };
-  const ab = poissonFrame(batch(a, b), [4, 9], 1, 1, 0, 3);
-  const ba = poissonFrame(batch(b, a), [9, 4], 1, 1, 0, 3);
+  const ab = await frame(a, b, [4, 9], 0, 3);
+  const ba = await frame(b, a, [9, 4], 0, 3);
   assertEquals(Array.from(ab.subarray(0, per)), Array.from(ba.subarray(per)), "sample 4 in either position");
   assertEquals(Array.from(ab.subarray(per)), Array.from(ba.subarray(0, per)), "sample 9 in either position");
-  const nextStep = poissonFrame(batch(a, b), [4, 9], 1, 1, 0, 4);
-  const otherSeed = poissonFrame(batch(a, b), [4, 9], 1, 1, 1, 3);
+  const nextStep = await frame(a, b, [4, 9], 0, 4);
+  const otherSeed = await frame(a, b, [4, 9], 1, 3);
   assertTrue(ab.some((v, i) => v !== nextStep[i]), "another step draws anew");
   assertTrue(ab.some((v, i) => v !== otherSeed[i]), "another seed draws anew");
   // Amplitude sign(x)·max, and the rate follows |x| / (rescale · max): over many steps ≈ |x|.
   let count = 0;
+  const x = tf.tensor([[0.3, -0.6, 0]]);
   for (let t = 0; t < 2000; t++) {
-    const f = poissonFrame(Float32Array.of(0.3, -0.6, 0), [0], 0.6, 1, 0, t);
-    assertTrue([0, Math.fround(0.6)].includes(f[0]) && [0, Math.fround(-0.6)].includes(f[1]) && f[2] === 0);
-    if (f[0] !== 0) count++;
+    const { frame: f, mask } = poissonInput(x, Int32Array.of(0), 0.6, 1, 0, t);
+    const v = await f.data();
+    tf.dispose([f, mask]);
+    assertTrue([0, Math.fround(0.6)].includes(v[0]) && [0, Math.fround(-0.6)].includes(v[1]) && v[2] === 0);
+    if (v[0] !== 0) count++;
   }
+  x.dispose();
   assertTrue(Math.abs(count / 2000 - 0.5) < 0.05, `rate of 0.3 / 0.6: ${count / 2000}`);
 });

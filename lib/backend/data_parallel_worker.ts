@@ -1,48 +1,42 @@
 /**
  * The program of each worker of {@linkcode DataParallelModel} (./workers.ts):
  * a single-threaded WASM backend of its own, one copy of the model, and
- * `predict` requests answered with the model's output for a slice of the
- * batch. Loaded as a `node:worker_threads` worker, after the modules of
- * {@linkcode DataParallelOptions.modules} (imported by the worker's bootstrap
- * module, see ./workers.ts).
+ * `predict` requests answered with the model's output (or one layer's) for
+ * a slice of the batch. Loaded as a `node:worker_threads` worker, after the
+ * modules of {@linkcode DataParallelOptions.modules} (see ./pool.ts).
  *
  * @module
  */
-import { parentPort } from "node:worker_threads";
 import { tf } from "../../deps.ts";
 import { initBackend } from "./mod.ts";
+import { serveRequests } from "./pool.ts";
 import type { WorkerReply, WorkerRequest } from "./workers.ts";
 
 let model: tf.LayersModel | undefined;
+const subModels = new Map<string, tf.LayersModel>();
 
-function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
-  parentPort?.postMessage(msg, transfer);
-}
-
-async function handle(req: WorkerRequest): Promise<void> {
-  try {
-    if (req.kind === "init") {
-      const info = await initBackend({ threads: 1, backend: req.backend });
-      model = await tf.loadLayersModel(tf.io.fromMemory(req.artifacts));
-      reply({ kind: "ready", id: req.id, info });
-      return;
-    }
-    if (!model) throw new Error("predict before init");
-    const m = model;
-    const out = tf.tidy(() => m.predict(tf.tensor(req.data, req.shape, "float32")) as tf.Tensor);
-    const data = (await out.data()) as Float32Array;
-    const shape = out.shape;
-    out.dispose();
-    reply({ kind: "output", id: req.id, data, shape }, [data.buffer as ArrayBuffer]);
-  } catch (err) {
-    reply({ kind: "error", id: req.id, message: err instanceof Error ? err.message : String(err) });
+/** The model, or the sub-model ending at `layer`. */
+function modelUpTo(layer?: string): tf.LayersModel {
+  if (!model) throw new Error("predict before init");
+  if (!layer) return model;
+  let sub = subModels.get(layer);
+  if (!sub) {
+    sub = tf.model({ inputs: model.inputs, outputs: model.getLayer(layer).output as tf.SymbolicTensor });
+    subModels.set(layer, sub);
   }
+  return sub;
 }
 
-// One request at a time, in order.
-let chain: Promise<void> = Promise.resolve();
-parentPort?.on("message", (req: WorkerRequest) => {
-  chain = chain.then(() => handle(req));
+serveRequests<WorkerRequest, WorkerReply>(async (req) => {
+  if (req.kind === "init") {
+    const info = await initBackend({ threads: 1, backend: req.backend ?? "wasm" });
+    model = await tf.loadLayersModel(tf.io.fromMemory(req.artifacts));
+    return { reply: { kind: "ready", info } };
+  }
+  const m = modelUpTo(req.outputLayer);
+  const out = tf.tidy(() => m.predict(tf.tensor(req.data, req.shape, "float32")) as tf.Tensor);
+  const data = (await out.data()) as Float32Array;
+  const shape = out.shape;
+  out.dispose();
+  return { reply: { kind: "output", data, shape }, transfer: [data.buffer as ArrayBuffer] };
 });
-// Tell the parent that requests can be sent now.
-parentPort?.postMessage({ kind: "listening", id: 0 });

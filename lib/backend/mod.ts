@@ -1,11 +1,22 @@
 /**
- * One place that initialises TensorFlow.js: the multi-threaded SIMD
- * WebAssembly backend (one thread per core by default), else the
- * single-threaded WebAssembly backend, else the plain-JS CPU backend.
- * Falling back is automatic and reported once in
+ * One place that initialises TensorFlow.js, on the backend asked for:
+ *
+ * - `webgpu`: `@tensorflow/tfjs-backend-webgpu` on the machine's WebGPU
+ *   adapter (./webgpu.ts);
+ * - `wasm`: the multi-threaded SIMD WebAssembly backend (one thread per
+ *   core on request), else the single-threaded one;
+ * - `cpu`: the plain-JS backend;
+ * - `auto` (the default): WebGPU when the adapter is a hardware GPU, else
+ *   WASM (a software adapter such as Mesa's llvmpipe is slower than WASM),
+ *   else the CPU.
+ *
+ * The choice: {@linkcode InitBackendOptions.backend}, else the
+ * `SNNTOOLBOX_BACKEND` environment variable, else `auto`. A backend asked
+ * for by name that cannot start is an error ({@linkcode NotAvailableError});
+ * under `auto`, falling back is reported once in
  * {@linkcode BackendInfo.fallbackReason}, never silently.
  *
- * Thread count: {@linkcode InitBackendOptions.threads}, else the
+ * Thread count (WASM): {@linkcode InitBackendOptions.threads}, else the
  * `SNNTOOLBOX_THREADS` environment variable, else 1 (capped at
  * {@linkcode MAX_WASM_THREADS}). One thread is the default because it measured
  * faster on the models SNN conversion works with: 2 threads ran MNIST CNNs and
@@ -18,25 +29,40 @@
  */
 import nodeFs from "node:fs";
 import { tf, tfwasm } from "../../deps.ts";
-import { ConfigError, UsageError } from "../errors.ts";
+import { ConfigError, NotAvailableError, UsageError } from "../errors.ts";
 import { MAX_WASM_THREADS, terminatePthreadWorkers, withDenoPthreads } from "./pthreads.ts";
+import { type AdapterDescription, probeAdapter, startWebGpu } from "./webgpu.ts";
 
 export { MAX_WASM_THREADS };
+export type { AdapterDescription };
+
+/** A compute backend of TensorFlow.js the toolbox runs on. */
+export type BackendName = "webgpu" | "wasm" | "cpu";
+
+/** What may be asked for: a backend, or `auto` (see the module docs). */
+export type BackendChoice = BackendName | "auto";
+
+/** The values of `--backend` and `SNNTOOLBOX_BACKEND`. */
+export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "webgpu", "wasm", "cpu"];
 
 /** What {@linkcode initBackend} chose. */
 export interface BackendInfo {
-  /** `"wasm"` or `"cpu"`. */
-  name: string;
-  /** Threads the backend computes with. */
+  /** `"webgpu"`, `"wasm"` or `"cpu"`. */
+  name: BackendName;
+  /** Threads the backend computes with (1 on WebGPU and the CPU). */
   threads: number;
+  /** The WebGPU adapter found, also when another backend was chosen (absent when none was looked for or found). */
+  adapter?: AdapterDescription;
+  /** Why `auto` chose this backend (e.g. the adapter is a software renderer). */
+  choice?: string;
   /** Why the preferred backend or thread count was not used, when it was not. */
   fallbackReason?: string;
 }
 
 /** Options of {@linkcode initBackend}. */
 export interface InitBackendOptions {
-  /** Force a backend (`"wasm"` or `"cpu"`); default: `SNNTOOLBOX_BACKEND` or `"wasm"`. */
-  backend?: "wasm" | "cpu";
+  /** The backend; default: `SNNTOOLBOX_BACKEND`, else `"auto"`. */
+  backend?: BackendChoice;
   /**
    * Threads of the WASM backend (a positive integer); default:
    * `SNNTOOLBOX_THREADS`, else 1 (see the module docs).
@@ -54,9 +80,18 @@ function envVar(name: string): string | undefined {
   }
 }
 
-function envBackend(): "wasm" | "cpu" | undefined {
-  const v = envVar("SNNTOOLBOX_BACKEND");
-  return v === "cpu" || v === "wasm" ? v : undefined;
+/**
+ * The backend asked for: `option`, else `SNNTOOLBOX_BACKEND`, else `auto`.
+ * Throws {@linkcode ConfigError} on a value that is not one of {@linkcode BACKEND_CHOICES}.
+ */
+export function requestedBackend(option?: string): BackendChoice {
+  const check = (v: string, what: string): BackendChoice => {
+    if ((BACKEND_CHOICES as readonly string[]).includes(v)) return v as BackendChoice;
+    throw new ConfigError(`${what} must be one of ${BACKEND_CHOICES.join(", ")}, found '${v}'`);
+  };
+  if (option !== undefined) return check(option, "initBackend: option 'backend'");
+  const env = envVar("SNNTOOLBOX_BACKEND")?.trim();
+  return env ? check(env, "environment variable SNNTOOLBOX_BACKEND") : "auto";
 }
 
 /**
@@ -145,7 +180,7 @@ async function tryWasm(threads: number): Promise<number> {
   return Math.max(1, tfwasm.getThreadsCount());
 }
 
-async function selectWasm(requested: number): Promise<BackendInfo> {
+async function selectWasm(requested: number, strict: boolean): Promise<BackendInfo> {
   const threads = Math.min(requested, MAX_WASM_THREADS);
   const notes: string[] = [];
   if (threads < requested) {
@@ -170,6 +205,7 @@ async function selectWasm(requested: number): Promise<BackendInfo> {
   try {
     return withNotes({ name: "wasm", threads: await tryWasm(1) }, notes);
   } catch (err) {
+    if (strict) throw new NotAvailableError(`backend 'wasm' cannot start: ${message(err)}`, { cause: err });
     notes.push(`WASM backend unavailable: ${message(err)}`);
     await setCpuQuietly();
     return withNotes({ name: "cpu", threads: 1 }, notes);
@@ -194,13 +230,57 @@ async function setCpuQuietly(): Promise<void> {
   if (typeof cpu.firstUse === "boolean") cpu.firstUse = false;
 }
 
-async function selectBackend(options: InitBackendOptions): Promise<BackendInfo> {
-  const backend = options.backend ?? envBackend() ?? "wasm";
-  const threads = requestedThreads(options.threads);
-  if (backend === "wasm") return await selectWasm(threads);
-  await setCpuQuietly();
-  return { name: "cpu", threads: 1 };
+async function selectWebGpu(): Promise<BackendInfo> {
+  try {
+    const adapter = await startWebGpu();
+    return { name: "webgpu", threads: 1, adapter };
+  } catch (err) {
+    throw new NotAvailableError(`backend 'webgpu' cannot start: ${message(err)}`, { cause: err });
+  }
 }
+
+/** `auto`: WebGPU on a hardware adapter, else WASM (else the CPU). */
+async function selectAuto(threads: number): Promise<BackendInfo> {
+  const probed = await probeAdapter();
+  const adapter = typeof probed === "string" ? undefined : probed;
+  if (adapter && !adapter.software) {
+    try {
+      return { ...(await selectWebGpu()), choice: `auto: hardware WebGPU adapter '${adapter.name}'` };
+    } catch (err) {
+      const wasm = await selectWasm(threads, false);
+      const why = `WebGPU adapter '${adapter.name}' found but its backend failed to start (${message(err)})`;
+      return withNotes({ ...wasm, adapter }, [why, ...(wasm.fallbackReason ? [wasm.fallbackReason] : [])]);
+    }
+  }
+  const wasm = await selectWasm(threads, false);
+  const choice = adapter
+    ? `auto: the WebGPU adapter '${adapter.name}' is a software renderer (slower than WASM)`
+    : `auto: ${probed}`;
+  return { ...wasm, ...(adapter ? { adapter } : {}), choice };
+}
+
+async function selectBackend(options: InitBackendOptions): Promise<BackendInfo> {
+  const backend = requestedBackend(options.backend);
+  const threads = requestedThreads(options.threads);
+  switch (backend) {
+    case "auto":
+      return await selectAuto(threads);
+    case "webgpu":
+      return await selectWebGpu();
+    case "wasm":
+      return await selectWasm(threads, true);
+    case "cpu":
+      await setCpuQuietly();
+      return { name: "cpu", threads: 1 };
+  }
+}
+
+/** The backend {@linkcode initBackend} started, or `undefined` before it finished. */
+export function activeBackend(): BackendInfo | undefined {
+  return started;
+}
+
+let started: BackendInfo | undefined;
 
 /**
  * Throw a {@linkcode UsageError} when TensorFlow.js has no backend yet:
@@ -217,8 +297,9 @@ export function requireBackend(what: string): void {
 /**
  * Initialise TensorFlow.js once per process and report the backend chosen.
  * Later calls return the first result (their options are ignored).
- * Rejects with {@linkcode ConfigError} when the thread count asked for is not
- * a positive integer.
+ * Rejects with {@linkcode ConfigError} when the backend or thread count
+ * asked for is not valid, with {@linkcode NotAvailableError} when the
+ * backend asked for by name cannot start.
  *
  * @example
  * ```ts
@@ -228,7 +309,7 @@ export function requireBackend(what: string): void {
  * ```
  */
 export function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
-  initialized ??= selectBackend(options);
+  initialized ??= selectBackend(options).then((info) => (started = info));
   initialized.catch(() => {
     initialized = undefined; // a bad option may be corrected by a later call
   });

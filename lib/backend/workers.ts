@@ -10,28 +10,21 @@
  *
  * @module
  */
-import { Worker as NodeWorker } from "node:worker_threads";
 import { tf } from "../../deps.ts";
 import { ConfigError, SnnToolboxError } from "../errors.ts";
 import type { Float32NDArray } from "../io/ndarray.ts";
 import type { BackendInfo } from "./mod.ts";
+import { WorkerPool, workersAvailable } from "./pool.ts";
 
 /** A request to a data-parallel worker (internal protocol). */
 export type WorkerRequest =
-  | {
-    kind: "init";
-    id: number;
-    artifacts: tf.io.ModelArtifacts;
-    backend?: "wasm" | "cpu";
-  }
-  | { kind: "predict"; id: number; data: Float32Array; shape: number[] };
+  | { kind: "init"; artifacts: tf.io.ModelArtifacts; backend?: "wasm" | "cpu" }
+  | { kind: "predict"; data: Float32Array; shape: number[]; outputLayer?: string };
 
 /** A reply of a data-parallel worker (internal protocol). */
 export type WorkerReply =
-  | { kind: "listening"; id: 0 }
-  | { kind: "ready"; id: number; info: BackendInfo }
-  | { kind: "output"; id: number; data: Float32Array; shape: number[] }
-  | { kind: "error"; id: number; message: string };
+  | { kind: "ready"; info: BackendInfo }
+  | { kind: "output"; data: Float32Array; shape: number[] };
 
 /** Options of {@linkcode DataParallelModel.create}. */
 export interface DataParallelOptions {
@@ -46,107 +39,8 @@ export interface DataParallelOptions {
   modules?: (string | URL)[];
 }
 
-/**
- * `node:worker_threads` only loads `file:` and `data:` URLs: a `data:` module
- * that imports the worker program by its full URL works from a local
- * checkout and from a remote import alike. It first imports `modules` (see
- * {@linkcode DataParallelOptions.modules}), in order; importing them here
- * rather than in the worker program keeps the published code free of
- * unanalyzable dynamic imports.
- */
-function workerBootstrapUrl(modules: readonly string[]): URL {
-  const program = new URL("./data_parallel_worker.ts", import.meta.url).href;
-  const code = [...modules, program].map((url) => `await import(${JSON.stringify(url)});`).join("\n");
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-
-/** One worker and its pending requests. */
-class Member {
-  readonly #worker: NodeWorker;
-  readonly #listening: Promise<void>;
-  readonly #pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
-  #nextId = 1;
-
-  /** Start a worker that imports `modules` (in order) before the worker program. */
-  constructor(modules: readonly string[]) {
-    this.#worker = new NodeWorker(workerBootstrapUrl(modules));
-    this.#worker.unref();
-    // Requests wait until the worker program listens: a message posted while
-    // it is still importing its modules could otherwise be lost (seen as a hang).
-    let listening!: () => void;
-    this.#listening = new Promise<void>((resolve) => (listening = resolve));
-    this.#worker.on("message", (reply: WorkerReply) => {
-      if (reply.kind === "listening") listening();
-      else this.#settle(reply.id, (p) => p.resolve(reply));
-    });
-    this.#worker.on("error", (err: unknown) => this.#failAll(err));
-    this.#worker.on("exit", (code: number) => this.#failAll(`worker exited with code ${code}`));
-  }
-
-  /** Send a request (without `id`) and wait for its reply; the worker keeps the process alive meanwhile. */
-  request(req: DistributiveOmit<WorkerRequest, "id">, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
-    const id = this.#nextId++;
-    return new Promise<WorkerReply>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      if (this.#pending.size === 1) this.#worker.ref();
-      this.#listening.then(() => this.#worker.postMessage({ ...req, id }, transfer));
-    });
-  }
-
-  terminate(): Promise<number> {
-    return this.#worker.terminate();
-  }
-
-  #settle(
-    id: number,
-    fn: (p: { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }) => void,
-  ): void {
-    const p = this.#pending.get(id);
-    if (!p) return;
-    this.#pending.delete(id);
-    if (this.#pending.size === 0) this.#worker.unref();
-    fn(p);
-  }
-
-  #failAll(reason: unknown): void {
-    const err = new SnnToolboxError(
-      `data-parallel worker failed: ${reason instanceof Error ? reason.message : String(reason)}`,
-      { cause: reason },
-    );
-    for (const id of [...this.#pending.keys()]) this.#settle(id, (p) => p.reject(err));
-  }
-}
-
-/** How long workers may take to start and load the model before {@linkcode DataParallelModel.create} gives up. */
-const WORKER_START_TIMEOUT_MS = 120_000;
-
-/** `promise`, or a rejection with `message` after `ms` (a stuck worker becomes an error, not a hang). */
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SnnToolboxError(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-function expectReply<K extends WorkerReply["kind"]>(
-  reply: WorkerReply,
-  kind: K,
-  what: string,
-): Extract<WorkerReply, { kind: K }> {
-  if (reply.kind === "error") {
-    throw new SnnToolboxError(`data-parallel worker: ${what} failed: ${reply.message}`);
-  }
-  if (reply.kind !== kind) {
-    throw new SnnToolboxError(`data-parallel worker: ${what}: unexpected reply '${reply.kind}'`);
-  }
-  return reply as Extract<WorkerReply, { kind: K }>;
-}
-
 /** The model's topology and weights, as `tf.io` artifacts. */
-async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+export async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler((a) => {
     artifacts = a;
@@ -161,6 +55,25 @@ export function splitBatch(batch: number, parts: number): number[] {
   const n = Math.max(1, Math.min(parts, batch));
   const base = Math.floor(batch / n);
   return Array.from({ length: n }, (_, i) => base + (i < batch % n ? 1 : 0));
+}
+
+function expectKind<K extends WorkerReply["kind"]>(r: WorkerReply, kind: K, what: string) {
+  if (r.kind !== kind) {
+    throw new SnnToolboxError(`data-parallel worker: ${what}: unexpected reply '${r.kind}'`);
+  }
+  return r as Extract<WorkerReply, { kind: K }>;
+}
+
+/** Prefix a worker's error with what it was doing. */
+async function labelled<T>(what: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof SnnToolboxError && !/^data-parallel worker/.test(err.message)) {
+      throw new SnnToolboxError(`data-parallel worker: ${what} failed: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 /**
@@ -184,16 +97,16 @@ export function splitBatch(batch: number, parts: number): number[] {
 export class DataParallelModel {
   /** Backend each worker runs. */
   readonly info: BackendInfo;
-  readonly #members: Member[];
+  readonly #pool: WorkerPool<WorkerRequest, WorkerReply>;
 
-  private constructor(members: Member[], info: BackendInfo) {
-    this.#members = members;
+  private constructor(pool: WorkerPool<WorkerRequest, WorkerReply>, info: BackendInfo) {
+    this.#pool = pool;
     this.info = info;
   }
 
   /** Number of workers. */
   get workers(): number {
-    return this.#members.length;
+    return this.#pool.size;
   }
 
   /** Start the workers and load a copy of `model` in each. */
@@ -209,27 +122,24 @@ export class DataParallelModel {
       );
     }
     const artifacts = await artifactsOf(model);
-    const modules = (options.modules ?? []).map((m) => String(m));
-    const members = Array.from({ length: count }, () => new Member(modules));
-    try {
-      const replies = await withTimeout(
-        Promise.all(members.map((m) => m.request({ kind: "init", artifacts, backend: options.backend }))),
-        WORKER_START_TIMEOUT_MS,
-        `data-parallel workers did not load the model within ${WORKER_START_TIMEOUT_MS / 1000} s`,
-      );
-      const infos = replies.map((r) => expectReply(r, "ready", "loading the model").info);
-      return new DataParallelModel(members, infos[0]);
-    } catch (err) {
-      await Promise.all(members.map((m) => m.terminate()));
-      throw err;
-    }
+    const { pool, replies } = await labelled(
+      "loading the model",
+      WorkerPool.start<WorkerRequest, WorkerReply>(
+        new URL("./data_parallel_worker.ts", import.meta.url),
+        count,
+        () => ({ kind: "init", artifacts, backend: options.backend }),
+        options.modules,
+      ),
+    );
+    return new DataParallelModel(pool, expectKind(replies[0], "ready", "loading the model").info);
   }
 
   /**
    * The model's output for a batch (first dimension), computed in slices by
-   * the workers and concatenated in order.
+   * the workers and concatenated in order; with `outputLayer`, the output
+   * of that layer instead (e.g. the activations normalization collects).
    */
-  async predict(x: Float32NDArray): Promise<Float32NDArray> {
+  async predict(x: Float32NDArray, outputLayer?: string): Promise<Float32NDArray> {
     const [batch, ...rest] = x.shape;
     if (x.shape.length < 1 || batch < 1) {
       throw new ConfigError(
@@ -237,16 +147,18 @@ export class DataParallelModel {
       );
     }
     const rowSize = rest.reduce((a, b) => a * b, 1);
-    const sizes = splitBatch(batch, this.#members.length);
+    const sizes = splitBatch(batch, this.#pool.size);
     let start = 0;
     const parts = await Promise.all(sizes.map(async (rows, i) => {
       const data = x.data.slice(start * rowSize, (start + rows) * rowSize);
       start += rows;
-      const reply = await this.#members[i].request(
-        { kind: "predict", data, shape: [rows, ...rest] },
-        [data.buffer as ArrayBuffer],
+      const reply = await labelled(
+        "predict",
+        this.#pool.request(i, { kind: "predict", data, shape: [rows, ...rest], outputLayer }, [
+          data.buffer as ArrayBuffer,
+        ]),
       );
-      return expectReply(reply, "output", "predict");
+      return expectKind(reply, "output", "predict");
     }));
     const outRow = parts[0].shape.slice(1);
     const out = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
@@ -260,6 +172,77 @@ export class DataParallelModel {
 
   /** Stop the workers. */
   async close(): Promise<void> {
-    await Promise.all(this.#members.map((m) => m.terminate()));
+    await this.#pool.close();
   }
+}
+
+/**
+ * Multiply-accumulates of one forward pass of one sample through `model`,
+ * estimated from its layers with weights: kernel size × output positions
+ * (exact for Dense and convolutions).
+ */
+export function estimateMacs(model: tf.LayersModel): number {
+  let total = 0;
+  for (const layer of model.layers) {
+    const kernel = layer.weights[0];
+    if (!kernel) continue;
+    const out =
+      (Array.isArray(layer.outputShape[0]) ? layer.outputShape[0] : layer.outputShape) as (number | null)[];
+    const dims = out.slice(1).map((d) => d ?? 1);
+    const positions = dims.slice(0, -1).reduce((a, b) => a * b, 1);
+    total += kernel.shape.reduce((a: number, b) => a * (b ?? 1), 1) * positions;
+  }
+  return total;
+}
+
+/**
+ * Single-thread speed the worker count is planned with: multiply-accumulates
+ * per second of a TF.js WASM forward pass on one core (measured on the demo
+ * model: about 7 GMAC/s; docs/benchmarks.md).
+ */
+export const WASM_MACS_PER_SECOND = 7e9;
+
+/**
+ * Below this many seconds of estimated single-thread work, one worker:
+ * starting a pool costs 0.3–0.6 s (measured on 2 cores), which work this
+ * short does not pay back.
+ */
+export const MIN_PARALLEL_SECONDS = 2;
+
+/**
+ * Workers for `macs` multiply-accumulates of work: `requested` when given
+ * (a positive integer), else `SNNTOOLBOX_WORKERS`, else as many as cores
+ * when the estimated single-thread time reaches
+ * {@linkcode MIN_PARALLEL_SECONDS}, else 1. Throws {@linkcode ConfigError}
+ * on a value that is not a positive integer or `auto`. Always 1 in a
+ * single-file bundle, which cannot start worker programs (see `workersAvailable`).
+ */
+export function workerCount(macs: number, requested?: number | "auto"): number {
+  let choice: number | "auto" = requested ?? "auto";
+  if (requested === undefined) {
+    let env: string | undefined;
+    try {
+      env = Deno.env.get("SNNTOOLBOX_WORKERS")?.trim();
+    } catch {
+      env = undefined;
+    }
+    if (env && env !== "auto") {
+      const n = Number(env);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new ConfigError(
+          `environment variable SNNTOOLBOX_WORKERS must be a positive integer or 'auto', found '${env}'`,
+        );
+      }
+      choice = n;
+    }
+  }
+  if (choice !== "auto") {
+    if (!Number.isInteger(choice) || choice < 1) {
+      throw new ConfigError(`the number of workers must be a positive integer or 'auto', found ${choice}`);
+    }
+    return workersAvailable() ? choice : 1;
+  }
+  if (!workersAvailable()) return 1;
+  const cores = navigator.hardwareConcurrency ?? 1;
+  return cores > 1 && macs / WASM_MACS_PER_SECOND >= MIN_PARALLEL_SECONDS ? cores : 1;
 }

@@ -82,8 +82,7 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCliArgs(args);
   if (positionals.length !== 1) throw new UsageError(`parse: expected one MODEL file\n${USAGE}`);
   const path = positionals[0];
-  const backend = await initBackend();
-  if (backend.fallbackReason && !ctx.quiet) ctx.err(`note: ${backend.fallbackReason}`);
+  await initBackend(); // started by cli.ts, which reports a fallback
   const { libraryName, inputModel } = await loadInputModel(path, values.lib);
   const parser = createParser(inputModel, {
     max2avgPool: values["max2avg-pool"],

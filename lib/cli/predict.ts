@@ -152,11 +152,11 @@ async function predictNir(
     let xs: NDArray = { data, shape: x.shape, dtype: "float32" };
     if (perm) {
       const t = tf.tidy(() => tf.transpose(tf.tensor(data, x.shape), perm));
-      xs = { data: t.dataSync() as Float32Array, shape: t.shape, dtype: "float32" };
+      xs = { data: (await t.data()) as Float32Array, shape: t.shape, dtype: "float32" };
       t.dispose();
     }
     const meta = graph.metadata ?? {};
-    return simulateOutputCounts(nir, xs, {
+    return await simulateOutputCounts(nir, xs, {
       batchSize: options.batchSize,
       duration: timeOption("duration", options.duration, meta.duration, 200),
       dt: timeOption("dt", options.dt, meta.dt, 1),

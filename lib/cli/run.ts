@@ -11,8 +11,9 @@ import { type PipelineResult, runPipeline } from "../pipeline/run.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { parseShardSpec } from "../pipeline/shard_spec.ts";
 import type { ShardSpec } from "../simulation/shards.ts";
+import { UsageError } from "../errors.ts";
 
-const USAGE = `Usage: snntoolbox run CONFIG [--json] [--shard I/N | --shard auto[/N]]
+const USAGE = `Usage: snntoolbox run CONFIG [--json] [--shard I/N | --shard auto[/N]] [--workers N|auto]
        snntoolbox -t CONFIG
 
 Run the stages the [tools] section of the INI file CONFIG asks for, in the
@@ -35,23 +36,40 @@ Options:
                 (Kubernetes Indexed Job; N from auto/N or
                 SNNTOOLBOX_SHARD_COUNT) or SLURM_ARRAY_TASK_ID,
                 SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT (Slurm array).
-                See docs/scale-out.md.`;
+                See docs/scale-out.md.
+  --workers N   data-parallel workers (WASM/CPU backends) for evaluation,
+                normalization and simulation: a number, or auto (default:
+                SNNTOOLBOX_WORKERS, else one per core when a stage's work
+                pays for them)`;
 
 function readEnv(name: string): string | undefined {
   return Deno.env.get(name);
 }
 
-function parseCliArgs(args: string[]): { config: string; json: boolean; shard?: ShardSpec } {
+/** `--workers N|auto`: a positive whole number or `auto`. */
+function parseWorkers(text: string | undefined): number | "auto" | undefined {
+  if (text === undefined || text === "auto") return text;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`run: --workers takes a positive whole number or auto, found '${text}'\n${USAGE}`);
+  }
+  return n;
+}
+
+function parseCliArgs(
+  args: string[],
+): { config: string; json: boolean; shard?: ShardSpec; workers?: number | "auto" } {
   const { values, positionals } = parseCommandArgs(
     "run",
     args,
-    { json: { type: "boolean", default: false }, shard: { type: "string" } },
+    { json: { type: "boolean", default: false }, shard: { type: "string" }, workers: { type: "string" } },
     USAGE,
   );
   return {
     config: onePositional(positionals, "CONFIG", USAGE),
     json: values.json ?? false,
     shard: values.shard === undefined ? undefined : parseShardSpec(values.shard, readEnv),
+    workers: parseWorkers(values.workers),
   };
 }
 
@@ -83,7 +101,7 @@ export function resultJson(result: PipelineResult): Record<string, unknown> {
 }
 
 async function run(args: string[], ctx: CommandContext): Promise<number> {
-  const { config: path, json, shard } = parseCliArgs(args);
+  const { config: path, json, shard, workers } = parseCliArgs(args);
   const config = await updateSetup(path);
   if (!ctx.quiet) { for (const w of config.warnings) ctx.err(`warning: ${w}`); }
   const bars = new Map<string, Progress>();
@@ -97,7 +115,7 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
       bar.update(done);
       if (done >= total) bar.done();
     },
-  }, { shard });
+  }, { shard, workers });
   if (json) ctx.out(JSON.stringify(resultJson(result)));
   return 0;
 }

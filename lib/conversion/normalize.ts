@@ -23,6 +23,7 @@ import { ConfigError, DatasetError, SnnToolboxError, UnsupportedLayerError } fro
 import { writeFileAtomic } from "../io/atomic.ts";
 import { type NDArray, sizeOf, toFloat32 } from "../io/ndarray.ts";
 import type { ToolboxConfig } from "../config/types.ts";
+import type { DataParallelModel } from "../backend/workers.ts";
 import { NonZeroCollector, percentile as percentileOf } from "./percentile.ts";
 
 /** Options of {@linkcode normalizeParameters} (the `[normalization]` section plus the batch size). */
@@ -44,6 +45,11 @@ export interface NormalizationOptions {
   scaleFactors?: Record<string, number>;
   /** Called after each layer's factor is computed: `(layersDone, layersTotal)`. */
   progress?: (done: number, total: number) => void;
+  /**
+   * Data-parallel workers holding a copy of the model: the activation passes
+   * are split over them (the same values as computed here).
+   */
+  workers?: DataParallelModel;
 }
 
 /** What {@linkcode normalizeParameters} did. */
@@ -115,12 +121,13 @@ function outputChannels(layer: Layer): number {
  * Forward the normalization set through `sub` in chunks and collect the
  * non-zero output values. At most `numSamples` samples are used.
  */
-function collectNonZero(
+async function collectNonZero(
   sub: LayersModel,
   x: Float32Array,
   sampleShape: number[],
   numSamples: number,
-): NonZeroCollector {
+  workers?: DataParallelModel,
+): Promise<NonZeroCollector> {
   const sampleSize = sizeOf(sampleShape);
   // Footprint of one sample's forward pass: the outputs of every layer of the sub-model.
   const perSample = sub.layers.reduce((n, l) => {
@@ -130,13 +137,19 @@ function collectNonZero(
   // Chunk so that one chunk's forward pass stays below ~4M floats (16 MB).
   const chunk = Math.max(1, Math.min(256, Math.floor((1 << 22) / perSample)));
   const collector = new NonZeroCollector();
+  const layer = sub.outputs[0].sourceLayer.name;
   for (let start = 0; start < numSamples; start += chunk) {
     const n = Math.min(chunk, numSamples - start);
-    const values = tf.tidy(() => {
-      const xb = tf.tensor(x.subarray(start * sampleSize, (start + n) * sampleSize), [n, ...sampleShape]);
-      return (sub.predict(xb) as Tensor).dataSync();
-    });
-    collector.add(values);
+    const data = x.subarray(start * sampleSize, (start + n) * sampleSize);
+    if (workers) {
+      collector.add(
+        (await workers.predict({ data, shape: [n, ...sampleShape], dtype: "float32" }, layer)).data,
+      );
+      continue;
+    }
+    const out = tf.tidy(() => sub.predict(tf.tensor(data, [n, ...sampleShape])) as Tensor);
+    collector.add((await out.data()) as Float32Array);
+    out.dispose();
   }
   return collector;
 }
@@ -180,11 +193,11 @@ async function readFactors(file: string): Promise<Record<string, number> | undef
 }
 
 /** Compute the scale factor of every layer with parameters from the normalization set. */
-function computeFactors(
+async function computeFactors(
   model: LayersModel,
   xNorm: NDArray,
   options: NormalizationOptions,
-): { scaleFactors: Record<string, number>; sparsity: Record<string, number> } {
+): Promise<{ scaleFactors: Record<string, number>; sparsity: Record<string, number> }> {
   const sampleShape = xNorm.shape.slice(1);
   const expected = model.inputs[0].shape.slice(1);
   if (sampleShape.length !== expected.length || expected.some((d, i) => d !== null && d !== sampleShape[i])) {
@@ -203,15 +216,15 @@ function computeFactors(
   const scaleFactors: Record<string, number> = { [inputLayerName(model)]: 1 };
   const sparsity: Record<string, number> = {};
   const layers = model.layers.filter(hasParams);
-  layers.forEach((layer, i) => {
+  for (const [i, layer] of layers.entries()) {
     const sub = tf.model({ inputs: model.inputs, outputs: layer.output as tf.SymbolicTensor });
-    const collector = collectNonZero(sub, x, sampleShape, numSamples);
+    const collector = await collectNonZero(sub, x, sampleShape, numSamples, options.workers);
     const nonZero = collector.values();
     sparsity[layer.name] = collector.seen ? 1 - nonZero.length / collector.seen : 0;
     const perc = options.normalizationSchedule ? applyNormalizationSchedule(perc0, i) : perc0;
     scaleFactors[layer.name] = getScaleFactor(nonZero, perc);
     options.progress?.(i + 1, layers.length);
-  });
+  }
   return { scaleFactors, sparsity };
 }
 
@@ -268,8 +281,16 @@ function scaledKernel(
   return tf.mul(kernel, tf.tensor(perChannel, bshape));
 }
 
-/** Apply scale factors to the parameters of every layer (in place). */
-function applyFactors(model: LayersModel, factors: Record<string, number>, file?: string): void {
+/**
+ * Apply scale factors to the parameters of every layer (in place). The new
+ * weights are written from the CPU, so they stay readable synchronously on
+ * every backend (see lib/backend/webgpu.ts).
+ */
+async function applyFactors(
+  model: LayersModel,
+  factors: Record<string, number>,
+  file?: string,
+): Promise<void> {
   const inputName = inputLayerName(model);
   for (const layer of model.layers) {
     if (!hasParams(layer)) continue;
@@ -288,8 +309,11 @@ function applyFactors(model: LayersModel, factors: Record<string, number>, file?
       const b = rest.length ? [tf.div(rest[0], own), ...rest.slice(1)] : [];
       return [w, ...b];
     });
-    layer.setWeights(next);
+    const values = await Promise.all(next.map(async (t) => (await t.data()) as Float32Array));
+    const fresh = values.map((v, i) => tf.tensor(v, next[i].shape, "float32"));
     tf.dispose(next);
+    layer.setWeights(fresh);
+    tf.dispose(fresh);
   }
 }
 
@@ -328,12 +352,12 @@ export async function normalizeParameters(
           (file ? `; none found at ${file}` : ""),
       );
     }
-    ({ scaleFactors: factors, sparsity } = computeFactors(model, xNorm, options));
+    ({ scaleFactors: factors, sparsity } = await computeFactors(model, xNorm, options));
     if (file) {
       await Deno.mkdir(`${options.logDir}/normalization`, { recursive: true });
       await writeFileAtomic(file, JSON.stringify(factors, null, 1) + "\n");
     }
   }
-  applyFactors(model, factors, reused ? file : undefined);
+  await applyFactors(model, factors, reused ? file : undefined);
   return { scaleFactors: factors, sparsity, file, reused };
 }

@@ -267,3 +267,23 @@ export function applyActivation(activation: string, x: Tensor): Tensor {
   if (spec) return applyCustomActivation(spec, x);
   return tf.tidy(() => tf.layers.activation({ activation: activation as "relu" }).apply(x) as tf.Tensor);
 }
+
+/**
+ * A `data:` module that registers the custom activations `model` uses (e.g.
+ * MobileNet's `clamped_relu_0.0_6.0` for ReLU6), for workers that rebuild
+ * the model from its serialization (`DataParallelOptions.modules`);
+ * `undefined` when it uses none.
+ */
+export function customActivationModule(model: { layers: { getConfig(): unknown }[] }): URL | undefined {
+  const names = new Set<string>();
+  for (const layer of model.layers) {
+    const act = (layer.getConfig() as { activation?: unknown }).activation;
+    if (typeof act !== "string") continue;
+    const exact = exactActivationName(act);
+    if (parseCustomActivation(exact)) names.add(exact);
+  }
+  if (names.size === 0) return undefined;
+  const code = `import { registerCustomActivation } from ${JSON.stringify(import.meta.url)};\n` +
+    [...names].map((n) => `registerCustomActivation(${JSON.stringify(n)});`).join("\n");
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}

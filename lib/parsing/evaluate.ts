@@ -7,6 +7,9 @@
  * @module
  */
 import { type LayersModel, tf } from "../../deps.ts";
+import { assertFitsBuffer } from "../backend/webgpu.ts";
+import { DataParallelModel, estimateMacs, workerCount } from "../backend/workers.ts";
+import { customActivationModule } from "../layers/activations.ts";
 import { DatasetError } from "../errors.ts";
 import { labelIndices } from "../io/dataset.ts";
 import { type Float32NDArray, type NDArray, sizeOf, toFloat32 } from "../io/ndarray.ts";
@@ -21,6 +24,8 @@ export interface EvaluateOptions {
   topK?: number;
   /** Transpose each sample by this permutation before feeding it (source layout → model layout). */
   inputPerm?: number[];
+  /** Data-parallel workers holding a copy of the model: each batch is split over them. */
+  workers?: DataParallelModel;
 }
 
 /** Scores of {@linkcode evaluateModel}. */
@@ -56,15 +61,21 @@ function firstOutput(y: tf.Tensor | tf.Tensor[]): tf.Tensor {
 }
 
 /** The (first) output of `model` on samples `[start, end)` of `x`; a DatasetError when they do not fit. */
-function predictBatch(
+async function predictBatch(
   model: LayersModel,
   x: NDArray,
   start: number,
   end: number,
   perm?: number[],
-): tf.Tensor {
+  workers?: DataParallelModel,
+): Promise<tf.Tensor> {
   const input = batchTensor(x, start, end, perm);
   try {
+    if (workers) {
+      const data = (await input.data()) as Float32Array;
+      const y = await workers.predict({ data, shape: input.shape, dtype: "float32" });
+      return tf.tensor(y.data, y.shape, "float32");
+    }
     return firstOutput(model.predict(input) as tf.Tensor | tf.Tensor[]);
   } catch (err) {
     throw new DatasetError(
@@ -75,6 +86,25 @@ function predictBatch(
   } finally {
     input.dispose();
   }
+}
+
+/**
+ * On WebGPU, a batch of `batchSize` must fit the adapter's buffer limit in
+ * every layer's output (a clear error naming the limit, not a crash).
+ */
+export function assertBatchFits(model: LayersModel, batchSize: number, setting: string): void {
+  let biggest = { size: 0, what: "" };
+  for (const layer of model.layers) {
+    const shapes = (Array.isArray(layer.outputShape[0]) ? layer.outputShape : [layer.outputShape]) as (
+      | number
+      | null
+    )[][];
+    for (const s of shapes) {
+      const size = sizeOf(s.slice(1).map((d) => d ?? 1));
+      if (size > biggest.size) biggest = { size, what: `the output of layer '${layer.name}'` };
+    }
+  }
+  assertFitsBuffer(biggest.size, batchSize, biggest.what, setting);
 }
 
 /** Running totals of loss, top-1 and top-k hits over batches of predictions. */
@@ -118,8 +148,9 @@ async function predictRows(
   start: number,
   end: number,
   perm?: number[],
+  workers?: DataParallelModel,
 ): Promise<{ pred: Float32Array; c: number }> {
-  const out = predictBatch(model, x, start, end, perm);
+  const out = await predictBatch(model, x, start, end, perm, workers);
   const pred = (await out.data()) as Float32Array;
   const c = out.shape[out.shape.length - 1] ?? 1;
   out.dispose();
@@ -144,11 +175,12 @@ export async function evaluateModel(
   }
   if (total === 0) throw new DatasetError("no samples to evaluate (x is empty or num_to_test is 0)");
   const batchSize = Math.max(1, options.batchSize ?? 32);
+  assertBatchFits(model, Math.min(batchSize, total), "[simulation] batch_size");
   const scores = new Scores(options.topK ?? 5);
   const labels = labelIndices(y);
   for (let start = 0; start < total; start += batchSize) {
     const end = Math.min(total, start + batchSize);
-    const { pred, c } = await predictRows(model, x, start, end, options.inputPerm);
+    const { pred, c } = await predictRows(model, x, start, end, options.inputPerm, options.workers);
     scores.add(pred, c, labels.subarray(start, end));
   }
   return scores.result();
@@ -213,6 +245,7 @@ export async function predictModel(
 ): Promise<Float32NDArray> {
   const n = x.shape[0] ?? 0;
   const batchSize = Math.max(1, options.batchSize ?? 32);
+  assertBatchFits(model, Math.min(batchSize, Math.max(1, n)), "--batch-size");
   const chunks: Float32Array[] = [];
   let sampleShape: number[] = [];
   // Output layout back to the source's: the inverse of outputPerm, batch axis first.
@@ -220,7 +253,7 @@ export async function predictModel(
     [0, ...options.outputPerm.map((_, i) => options.outputPerm!.indexOf(i) + 1)];
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    let out = predictBatch(model, x, start, end, options.inputPerm);
+    let out = await predictBatch(model, x, start, end, options.inputPerm);
     if (back) {
       const t = tf.transpose(out, back);
       out.dispose();
@@ -237,4 +270,24 @@ export async function predictModel(
     off += c.length;
   }
   return { data, shape: [n, ...sampleShape], dtype: "float32" };
+}
+
+/**
+ * Data-parallel workers holding copies of `model` for `passes` forward
+ * passes over `samples` samples, when the backend is a CPU one and the work
+ * is big enough to pay for them (see `workerCount`; `workers` overrides the
+ * count); `undefined` otherwise. The caller closes them.
+ */
+export async function parallelModel(
+  model: LayersModel,
+  samples: number,
+  passes: number,
+  workers?: number | "auto",
+): Promise<DataParallelModel | undefined> {
+  const backend = tf.getBackend();
+  if (backend !== "wasm" && backend !== "cpu") return undefined;
+  const n = Math.min(workerCount(samples * passes * estimateMacs(model), workers), samples);
+  if (n <= 1) return undefined;
+  const module = customActivationModule(model);
+  return await DataParallelModel.create(model, { workers: n, backend, modules: module ? [module] : [] });
 }

@@ -13,7 +13,7 @@ import { ConfigError, DatasetError, InputShapeRequiredError } from "../errors.ts
 import { DATASET_FILES, readDatasetFile } from "../io/dataset.ts";
 import { type NDArray, sizeOf } from "../io/ndarray.ts";
 import { isFileSync, joinPath } from "../io/paths.ts";
-import { evaluateModel, type EvaluationScore } from "../parsing/evaluate.ts";
+import { evaluateModel, type EvaluationScore, parallelModel } from "../parsing/evaluate.ts";
 import { saveParsedModel } from "../parsing/files.ts";
 import type { InputModel, LoadOptions } from "../importers/input_model.ts";
 import {
@@ -50,6 +50,13 @@ export interface PipelineOptions {
   shard?: ShardSpec;
   /** Write the converted network as a NIR graph here (default with `[output] export_nir`: `<path_wd>/<filename_snn>.nir`). */
   exportNir?: string;
+  /**
+   * Data-parallel workers (WASM and CPU backends) for evaluation, the
+   * normalization's activation passes and the simulation: a count, or
+   * `auto` (the default: `SNNTOOLBOX_WORKERS`, else one per core when the
+   * stage's work is big enough to pay for them, else none).
+   */
+  workers?: number | "auto";
 }
 
 /** Accuracy of a model on the test samples. */
@@ -133,13 +140,13 @@ function modelInputShape(model: tf.LayersModel): number[] {
 }
 
 /** Apply a per-sample axis permutation to a whole dataset `[N, ...]`. */
-function permuteSamples(x: NDArray, perm: number[] | undefined): NDArray {
+async function permuteSamples(x: NDArray, perm: number[] | undefined): Promise<NDArray> {
   if (!perm) return x;
   const out = tf.tidy(() => {
     const t = tf.tensor(x.data as Float32Array, x.shape, "float32");
     return tf.transpose(t, [0, ...perm.map((p) => p + 1)]);
   });
-  const data = out.dataSync() as Float32Array;
+  const data = (await out.data()) as Float32Array;
   const shape = out.shape;
   out.dispose();
   return { data, shape, dtype: "float32" };
@@ -266,12 +273,15 @@ export async function runPipeline(
       modelInputShape(inputModel.model),
       xTestFile.path,
     );
+    const samples = Math.min(numToTest, xTestFile.array.shape[0] ?? 0);
+    const workers = await parallelModel(inputModel.model, samples, 1, options.workers);
     const score = await evaluateModel(inputModel.model, xTestFile.array, yTest, {
       batchSize,
       numToTest,
       topK,
       inputPerm: perm,
-    });
+      workers,
+    }).finally(() => workers?.close());
     result.annAccuracy = report(score);
     result.stages.push("evaluate_ann");
     log(`Input model accuracy: ${describeScore(score)}`);
@@ -293,14 +303,17 @@ export async function runPipeline(
 
   // The parsed model is channels-last; bring the test set into its layout once.
   const xTest = parsed && xTestFile
-    ? permuteSamples(
+    ? await permuteSamples(
       xTestFile.array,
       samplePermutation(xTestFile.array.shape.slice(1), modelInputShape(parsed), xTestFile.path),
     )
     : undefined;
 
   if (tools("parse") && parsed && xTest && yTest) {
-    const score = await evaluateModel(parsed, xTest, yTest, { batchSize, numToTest, topK });
+    const samples = Math.min(numToTest, xTest.shape[0] ?? 0);
+    const workers = await parallelModel(parsed, samples, 1, options.workers);
+    const score = await evaluateModel(parsed, xTest, yTest, { batchSize, numToTest, topK, workers })
+      .finally(() => workers?.close());
     result.parsedAccuracy = report(score);
     log(`Parsed model accuracy: ${describeScore(score)}`);
   }
@@ -310,7 +323,7 @@ export async function runPipeline(
       ? await readDatasetFile(datasetPath, DATASET_FILES.xNorm)
       : undefined;
     const xNorm = xNormFile
-      ? permuteSamples(
+      ? await permuteSamples(
         xNormFile.array,
         samplePermutation(xNormFile.array.shape.slice(1), modelInputShape(parsed), xNormFile.path),
       )
@@ -323,6 +336,7 @@ export async function runPipeline(
       progress: (d, t) => hooks.progress?.("simulate", d, t),
       exportNir,
       shard,
+      workers: options.workers,
     });
     result.snn = snn;
     if (snn.scaleFactors) {
@@ -408,7 +422,7 @@ async function runNirPipeline(
     const xFile = simulate ? await readDatasetFile(datasetPath, DATASET_FILES.xTest) : undefined;
     const yTest = xFile ? (await readDatasetFile(datasetPath, DATASET_FILES.yTest)).array : undefined;
     const xTest = xFile
-      ? permuteSamples(
+      ? await permuteSamples(
         xFile.array,
         samplePermutation(xFile.array.shape.slice(1), modelInputShape(nir.model), xFile.path),
       )

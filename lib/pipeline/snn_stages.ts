@@ -11,6 +11,8 @@ import type { ToolboxConfig } from "../config/types.ts";
 import { ConfigError, NotAvailableError, SnnToolboxError } from "../errors.ts";
 import type { NDArray } from "../io/ndarray.ts";
 import { normalizationOptionsFromConfig, normalizeParameters } from "../conversion/normalize.ts";
+import { parallelModel } from "../parsing/evaluate.ts";
+import { workerCount } from "../backend/workers.ts";
 import { exportNir } from "../conversion/nir.ts";
 import {
   type CellOptions,
@@ -36,6 +38,12 @@ export interface SnnStagesInput {
   logDir: string;
   /** Progress of the simulation: `(stepsDone, stepsTotal)` over all batches and sweep runs. */
   progress?: (done: number, total: number) => void;
+  /**
+   * Data-parallel workers (WASM and CPU backends) of the normalization's
+   * activation passes and the simulation: a count, or `auto` (the default:
+   * `SNNTOOLBOX_WORKERS`, else one per core when the work pays for them).
+   */
+  workers?: number | "auto";
   /**
    * Simulate only this shard of the test samples (`shards.ts`), logging into
    * `<logDir>/shard-<I>-of-<N>/`; no report is written (`snntoolbox merge` writes it).
@@ -167,11 +175,14 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
   const normalize = input.normalize ?? tool(config, "normalize");
   if (normalize) {
     model = await cloneModel(model);
-    const norm = await normalizeParameters(
-      model,
-      dataset.xNorm,
-      normalizationOptionsFromConfig(config, logDir),
-    );
+    const normOptions = normalizationOptionsFromConfig(config, logDir);
+    // Each layer with parameters costs one pass over the normalization set (up to that layer).
+    const passes = model.layers.filter((l) => l.weights.length > 0).length / 2;
+    const workers = dataset.xNorm
+      ? await parallelModel(model, dataset.xNorm.shape[0] ?? 0, passes, input.workers)
+      : undefined;
+    const norm = await normalizeParameters(model, dataset.xNorm, { ...normOptions, workers })
+      .finally(() => workers?.close());
     scaleFactors = norm.scaleFactors;
     if (norm.file) files.push(norm.file);
   }
@@ -210,10 +221,17 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
     const logVars = literalStrings(config.getLiteral("output", "log_vars"), "[output] log_vars");
     const plotVars = literalStrings(config.getLiteral("output", "plot_vars"), "[output] plot_vars");
     const sweepOpts = sweepOptionsFromConfig(config);
+    const samples = simOptions.sampleIdxsToTest.length || simOptions.numToTest;
+    const simulationWorkers = workerCount(
+      samples * Math.floor(simOptions.duration / simOptions.dt) * macs,
+      input.workers,
+    );
     const runs = sweepOpts.values.length > 1 ? sweepOpts.values.length : 1;
     const runOptions = (i: number, dir: string): RunOptions => ({
       logDir: dir,
       logVars,
+      plotVars,
+      workers: simulationWorkers,
       progress: input.progress ? (done, total) => input.progress!(i * total + done, runs * total) : undefined,
     });
     let sim: SimulationResult;

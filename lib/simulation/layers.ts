@@ -229,58 +229,60 @@ function parametricOp(layer: tf.layers.Layer, type: string, cfg: Config, dt: num
   const dil = nums(cfg.dilationRate, spatial, 1);
   const pad = type === "Dense" ? "valid" : padding(cfg, name);
   const windows: AxisWindow[] = strides.map((s, a) => ({ k: ks[a], s, d: dil[a], padding: pad }));
-  let lin: (x: tf.Tensor) => tf.Tensor;
+  // The synaptic op with the bias added, fused into one kernel where TF.js has one.
+  let apply: (x: tf.Tensor) => tf.Tensor;
+  const plusBias = (y: tf.Tensor) => (bias ? tf.add(y, bias) : y);
   let fan: Float32Array;
   switch (type) {
     case "Dense": {
-      lin = (x) => {
-        if (x.rank === 2) return tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
-        const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]]);
-        return tf.reshape(tf.matMul(flat as tf.Tensor2D, kernel as tf.Tensor2D), [
-          ...x.shape.slice(0, -1),
-          ks[1],
-        ]);
+      apply = (x) => {
+        const flat = x.rank === 2 ? x : tf.reshape(x, [-1, x.shape[x.rank - 1]]);
+        const y = tf.fused.matMul({ a: flat as tf.Tensor2D, b: kernel as tf.Tensor2D, bias });
+        return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), ks[1]]);
       };
       fan = constantFanout(inShape, ks[1]);
       break;
     }
     case "Conv1D":
-      lin = (x) => tf.conv1d(x as tf.Tensor3D, kernel as tf.Tensor3D, strides[0], pad, "NWC", dil[0]);
+      apply = (x) =>
+        plusBias(tf.conv1d(x as tf.Tensor3D, kernel as tf.Tensor3D, strides[0], pad, "NWC", dil[0]));
       fan = windowFanout(inShape, shape, windows, ks[2]);
       break;
     case "Conv2D":
-      lin = (x) =>
-        tf.conv2d(
-          x as tf.Tensor4D,
-          kernel as tf.Tensor4D,
-          strides as [number, number],
+      apply = (x) =>
+        tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: kernel as tf.Tensor4D,
+          strides: strides as [number, number],
           pad,
-          "NHWC",
-          dil as [number, number],
-        );
+          dataFormat: "NHWC",
+          dilations: dil as [number, number],
+          bias,
+        });
       fan = windowFanout(inShape, shape, windows, ks[3]);
       break;
     case "DepthwiseConv2D":
-      lin = (x) =>
-        tf.depthwiseConv2d(
-          x as tf.Tensor4D,
-          kernel as tf.Tensor4D,
-          strides as [number, number],
+      apply = (x) =>
+        tf.fused.depthwiseConv2d({
+          x: x as tf.Tensor4D,
+          filter: kernel as tf.Tensor4D,
+          strides: strides as [number, number],
           pad,
-          "NHWC",
-          dil as [number, number],
-        );
+          dataFormat: "NHWC",
+          dilations: dil as [number, number],
+          bias,
+        });
       fan = windowFanout(inShape, shape, windows, ks[3]);
       break;
     case "Conv2DTranspose": {
-      lin = (x) =>
-        tf.conv2dTranspose(
+      apply = (x) =>
+        plusBias(tf.conv2dTranspose(
           x as tf.Tensor4D,
           kernel as tf.Tensor4D,
           [x.shape[0], shape[0], shape[1], shape[2]],
           strides as [number, number],
           pad,
-        );
+        ));
       const axes = windows.map((w, a) => transposeCounts(inShape[a], shape[a], w));
       fan = spatialFanout(axes, inShape[inShape.length - 1], ks[2]);
       break;
@@ -291,7 +293,7 @@ function parametricOp(layer: tf.layers.Layer, type: string, cfg: Config, dt: num
   // Exact MACs of the ANN layer: its number of connections.
   const macs = fan.reduce((a, b) => a + b, 0);
   return {
-    apply: ([x]) => (bias ? tf.add(lin(x), bias) : lin(x)),
+    apply: ([x]) => apply(x),
     fanout: () => [fan],
     macs,
     neuronsWithBias,

@@ -6,12 +6,16 @@
  * {@linkcode SpikingNetwork.step}; every temporary tensor of a step is freed
  * (the state tensors are replaced, so memory does not grow with time).
  *
+ * Everything stays on the backend: a step returns tensors (the output
+ * layer's spikes, and per-sample counts of synaptic operations and spikes
+ * only when asked for), so a caller reads back once per batch, not per step.
+ *
  * @module
  */
 import { type Layer, type LayersModel, type Tensor, tf } from "../../deps.ts";
 import { ModelFormatError, UnsupportedLayerError } from "../errors.ts";
 import { type LayerOp, layerOp } from "./layers.ts";
-import { integrateAndFire } from "./neuron.ts";
+import { createNeuronLayer, type NeuronLayer } from "./neuron.ts";
 import type { SimulationOptions } from "./options.ts";
 
 interface Node {
@@ -19,13 +23,6 @@ interface Node {
   inputs: number[];
   name: string;
   shape: number[];
-}
-
-interface LayerState {
-  mem: Tensor;
-  refracUntil?: Tensor;
-  memInput?: Tensor;
-  counts: Tensor;
 }
 
 /** A spiking layer of the network, as reported to callers. */
@@ -40,20 +37,29 @@ export interface SpikingLayerInfo {
   neurons: number;
 }
 
-/** What one time step produced. */
+/** What one time step produced: tensors of the current `tf.tidy` scope, which the caller disposes. */
 export interface StepOutput {
-  /** Output-layer spikes (`1` where a neuron fired), `[batch, classes]`, downloaded. */
+  /** The output layer's values, `[batch, classes]`: `> 0` where an output neuron fired. */
+  output: Tensor;
+  /**
+   * Per sample, `[batch, 2]`: synaptic operations of this step and spikes of all
+   * spiking layers in this step (only when {@linkcode StepRecording.stats}).
+   */
+  stats?: Tensor;
+  /** Spikes of each spiking layer (only when requested). */
+  spikes?: Tensor[];
+  /** Membrane potentials of each spiking layer after the step (only when requested). */
+  mem?: Tensor[];
+}
+
+/** One step's values read back ({@linkcode SpikingNetwork.stepAndRead}). */
+export interface SteppedValues {
+  /** Output neurons that fired (1) or not (0), `[batch, classes]`. */
   outputSpikes: Float32Array;
   /** Synaptic operations of this step per sample, `[batch]`. */
   sops: Float32Array;
   /** Spikes of all spiking layers in this step per sample, `[batch]`. */
   spikeCount: Float32Array;
-  /** Number of non-zero input values of this step (whole batch). */
-  inputEvents: number;
-  /** Spikes of each spiking layer (only when requested); the caller disposes them. */
-  spikes?: Tensor[];
-  /** Membrane potentials of each spiking layer after the step (only when requested); the caller disposes them. */
-  mem?: Tensor[];
 }
 
 /** Options of {@linkcode SpikingNetwork.step}. */
@@ -62,6 +68,14 @@ export interface StepRecording {
   spikes?: boolean;
   /** Also return each spiking layer's membrane potentials. */
   mem?: boolean;
+  /** Also return the per-sample synaptic operations and spike count of the step. */
+  stats?: boolean;
+}
+
+/** Options of {@linkcode SpikingNetwork.fromModel}. */
+export interface NetworkOptions {
+  /** Use the fused neuron kernel where the backend has one (default true; false: element-wise ops). */
+  fused?: boolean;
 }
 
 function producerIndex(layer: Layer, byName: Map<string, number>, of: string): number {
@@ -72,25 +86,37 @@ function producerIndex(layer: Layer, byName: Map<string, number>, of: string): n
   return idx;
 }
 
+function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
 /** The spiking network of a parsed model. Create with {@linkcode SpikingNetwork.fromModel}; free with `dispose()`. */
 export class SpikingNetwork {
   readonly #nodes: Node[];
   readonly #options: SimulationOptions;
+  readonly #fused: boolean | undefined;
   readonly #spiking: number[];
   readonly #output: number;
-  readonly #fanout: Map<number, Tensor>;
-  #state = new Map<number, LayerState>();
+  /** Fan-out of the input and of every spiking layer (flat, CPU). */
+  readonly #fanout: Map<number, Float32Array>;
+  /** `[neurons, 2]` weights turning a layer's spikes into (synaptic operations, spikes) per sample. */
+  readonly #statWeights = new Map<number, Tensor>();
+  #neurons = new Map<number, NeuronLayer>();
+  /** Accumulated input of each spiking max-pool (its gate). */
+  #gates = new Map<number, Tensor>();
   #batch = 0;
+  #sampleIds = new Int32Array(0);
   /** Nodes computed from the network input alone (through pass-through layers). */
   readonly #inputOnly: Set<number>;
   /** Input currents of spiking layers fed by the input alone, for the input tensor `#cacheFor`. */
   #currentCache = new Map<number, Tensor>();
   #cacheFor = -1;
 
-  private constructor(nodes: Node[], options: SimulationOptions, output: number) {
+  private constructor(nodes: Node[], options: SimulationOptions, output: number, fused?: boolean) {
     this.#nodes = nodes;
     this.#options = options;
     this.#output = output;
+    this.#fused = fused;
     this.#spiking = nodes.flatMap((n, i) => (n.op?.spiking ? [i] : []));
     if (this.#spiking.length === 0) {
       throw new UnsupportedLayerError(
@@ -112,7 +138,11 @@ export class SpikingNetwork {
   }
 
   /** Build the spiking network of `model` (its current weights are copied). */
-  static fromModel(model: LayersModel, options: SimulationOptions): SpikingNetwork {
+  static fromModel(
+    model: LayersModel,
+    options: SimulationOptions,
+    networkOptions: NetworkOptions = {},
+  ): SpikingNetwork {
     if (model.inputs.length !== 1 || model.outputs.length !== 1) {
       throw new UnsupportedLayerError(
         `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; the simulator needs one of each`,
@@ -147,25 +177,35 @@ export class SpikingNetwork {
     if (output === undefined) {
       throw new ModelFormatError(`output layer '${outLayer.name}' not found among the model's layers`);
     }
-    return new SpikingNetwork(nodes, options, output);
+    return new SpikingNetwork(nodes, options, output, networkOptions.fused);
   }
 
   /** The spiking layers, in network order. */
   get layers(): SpikingLayerInfo[] {
     return this.#spiking.map((i) => {
       const n = this.#nodes[i];
-      return { name: n.name, type: n.op!.type, shape: n.shape, neurons: n.shape.reduce((a, b) => a * b, 1) };
+      return { name: n.name, type: n.op!.type, shape: n.shape, neurons: sizeOf(n.shape) };
     });
+  }
+
+  /** Name and output shape (without the batch) of every layer after the input, spiking or not, in network order. */
+  get allLayers(): { name: string; shape: number[] }[] {
+    return this.#nodes.slice(1).map((n) => ({ name: n.name, shape: n.shape }));
   }
 
   /** Number of output neurons (classes). */
   get numClasses(): number {
-    return this.#nodes[this.#output].shape.reduce((a, b) => a * b, 1);
+    return sizeOf(this.#nodes[this.#output].shape);
   }
 
   /** Input shape without the batch dimension. */
   get inputShape(): number[] {
     return this.#nodes[0].shape;
+  }
+
+  /** Whether the spiking layers run the fused neuron kernel (decided by {@linkcode SpikingNetwork.init}). */
+  get fused(): boolean {
+    return [...this.#neurons.values()].some((l) => l.fused);
   }
 
   /** Multiply-accumulates of one ANN forward pass of one sample (exact connection count of Dense/Conv layers). */
@@ -185,26 +225,22 @@ export class SpikingNetwork {
   fanout(layerName: string): Float32Array {
     const i = layerName === "" ? 0 : this.#nodes.findIndex((n) => n.name === layerName);
     if (i < 0) throw new RangeError(`no layer '${layerName}' in the spiking network`);
-    const f = this.#fanout.get(i);
-    return f
-      ? (f.dataSync() as Float32Array).slice()
-      : new Float32Array(this.#nodes[i].shape.reduce((a, b) => a * b, 1));
+    return this.#fanout.get(i)?.slice() ?? new Float32Array(sizeOf(this.#nodes[i].shape));
   }
 
   /** Number of synapses (connections) leaving each neuron, summed over the network. */
   get numSynapses(): number {
     let total = 0;
-    for (const f of this.#fanout.values()) total += tf.tidy(() => tf.sum(f).dataSync()[0]);
+    for (const f of this.#fanout.values()) for (const v of f) total += v;
     return total;
   }
 
   /**
-   * Fan-out of every neuron of each spiking layer and of the input, as
-   * `[1, ...shape]` tensors keyed by node: a reverse pass summing, over the
-   * spiking layers each neuron reaches through pass-through layers, its
-   * number of synapses into them.
+   * Fan-out of every neuron of each spiking layer and of the input, keyed by
+   * node: a reverse pass summing, over the spiking layers each neuron reaches
+   * through pass-through layers, its number of synapses into them.
    */
-  #computeFanouts(): Map<number, Tensor> {
+  #computeFanouts(): Map<number, Float32Array> {
     const fan: (Float32Array | undefined)[] = this.#nodes.map(() => undefined);
     const add = (j: number, a: Float32Array) => {
       const cur = fan[j];
@@ -222,31 +258,65 @@ export class SpikingNetwork {
         if (own) op.fanout(inShapes, own).forEach((a, k) => add(node.inputs[k], a));
       }
     }
-    const out = new Map<number, Tensor>();
+    const out = new Map<number, Float32Array>();
     for (const i of [0, ...this.#spiking]) {
       const a = fan[i];
-      if (a && a.some((v) => v !== 0)) out.set(i, tf.tensor(a, [1, ...this.#nodes[i].shape]));
+      if (a && a.some((v) => v !== 0)) out.set(i, a);
     }
     return out;
   }
 
-  /** Allocate zero state for a batch of `batchSize` samples (frees any previous state). */
+  /** The `[neurons, 2]` weights of node `i` for the step statistics: (fan-out, 1), or (fan-out, 0) for the input. */
+  #statWeight(i: number): Tensor {
+    let w = this.#statWeights.get(i);
+    if (!w) {
+      const n = sizeOf(this.#nodes[i].shape);
+      const fan = this.#fanout.get(i);
+      const data = new Float32Array(2 * n);
+      for (let k = 0; k < n; k++) {
+        data[2 * k] = fan?.[k] ?? 0;
+        data[2 * k + 1] = i === 0 ? 0 : 1;
+      }
+      w = tf.keep(tf.tensor2d(data, [n, 2]));
+      this.#statWeights.set(i, w);
+    }
+    return w;
+  }
+
+  /**
+   * Allocate zero state for a batch of `batchSize` samples (frees any previous
+   * state). The samples' ids (for their random draws) are `0 … batchSize-1`
+   * until {@linkcode SpikingNetwork.setSampleIds} says otherwise.
+   */
   init(batchSize: number): void {
     this.#disposeState();
     this.#clearCache();
     this.#batch = batchSize;
-    for (const i of this.#spiking) {
-      const shape = [batchSize, ...this.#nodes[i].shape];
-      const inputShape = this.#nodes[i].op!.gatedMaxPool
-        ? [batchSize, ...this.#nodes[this.#nodes[i].inputs[0]].shape]
-        : undefined;
-      this.#state.set(i, {
-        mem: tf.zeros(shape),
-        counts: tf.zeros(shape),
-        refracUntil: this.#options.cell.tauRefrac > 0 ? tf.zeros(shape) : undefined,
-        memInput: inputShape ? tf.zeros(inputShape) : undefined,
-      });
+    this.#sampleIds = Int32Array.from({ length: batchSize }, (_, i) => i);
+    this.#spiking.forEach((i, k) => {
+      const node = this.#nodes[i];
+      this.#neurons.set(
+        i,
+        createNeuronLayer([batchSize, ...node.shape], {
+          cell: this.#options.cell,
+          dt: this.#options.dt,
+          activation: node.op!.activation,
+          seed: this.#options.seed,
+          stream: 1 + k,
+        }, this.#fused ?? true),
+      );
+      if (node.op!.gatedMaxPool) {
+        this.#gates.set(i, tf.zeros([batchSize, ...this.#nodes[node.inputs[0]].shape]));
+      }
+    });
+  }
+
+  /** The ids of the samples of the batch (dataset indices): a sample's random draws depend on its id only. */
+  setSampleIds(ids: ArrayLike<number>): void {
+    if (ids.length !== this.#batch) {
+      throw new RangeError(`setSampleIds: ${ids.length} ids for a batch of ${this.#batch}`);
     }
+    this.#sampleIds = Int32Array.from(ids);
   }
 
   /**
@@ -257,43 +327,33 @@ export class SpikingNetwork {
    */
   reset(batchIdx: number): void {
     const mod = this.#options.resetBetweenNthSample || batchIdx + 1;
-    const doReset = batchIdx % mod === 0;
-    for (const [i, s] of this.#state) {
-      const shape = [this.#batch, ...this.#nodes[i].shape];
-      const next: LayerState = {
-        mem: doReset ? tf.zeros(shape) : s.mem,
-        counts: tf.zeros(shape),
-        refracUntil: s.refracUntil ? tf.zerosLike(s.refracUntil) : undefined,
-        memInput: s.memInput ? tf.zerosLike(s.memInput) : undefined,
-      };
-      tf.dispose([s.counts, s.refracUntil, s.memInput].filter((t): t is Tensor => t !== undefined));
-      if (doReset) s.mem.dispose();
-      this.#state.set(i, next);
+    const resetMem = batchIdx % mod === 0;
+    for (const layer of this.#neurons.values()) layer.reset(resetMem);
+    for (const [i, g] of this.#gates) {
+      this.#gates.set(i, tf.zerosLike(g));
+      g.dispose();
     }
   }
 
   /** Advance the whole batch by one time step (`stepIdx` from 0) with input `input` (`[batch, ...inputShape]`). */
   step(input: Tensor, stepIdx: number, record: StepRecording = {}): StepOutput {
-    if (this.#state.size === 0 || input.shape[0] !== this.#batch) {
+    if (this.#neurons.size === 0 || input.shape[0] !== this.#batch) {
       throw new RangeError(
         `step(): input batch ${input.shape[0]} does not match the initialised batch ${this.#batch}`,
       );
     }
-    const time = (stepIdx + 1) * this.#options.dt;
-    const states: Record<number, LayerState> = {};
-    const spikes: Tensor[] = [];
-    const mems: Tensor[] = [];
-    const packed = tf.tidy(() => {
+    return tf.tidy(() => {
       const v: Tensor[] = [input];
-      let sops = tf.zeros([this.#batch]);
-      let fired = tf.zeros([this.#batch]);
-      const countSops = (fired: Tensor, fanout: Tensor | undefined) => {
-        if (!fanout) return;
-        const axes = fired.shape.map((_, a) => a).slice(1);
-        sops = tf.add(sops, tf.sum(tf.mul(fired, fanout), axes));
+      const stats: Tensor[] = [];
+      const spikes: Tensor[] = [];
+      const mems: Tensor[] = [];
+      const addStats = (i: number, fired: Tensor) => {
+        stats.push(
+          tf.matMul(tf.reshape(fired, [this.#batch, -1]) as tf.Tensor2D, this.#statWeight(i) as tf.Tensor2D),
+        );
       };
-      if (this.#options.poissonInput) {
-        countSops(tf.cast(tf.notEqual(input, 0), "float32"), this.#fanout.get(0));
+      if (record.stats && this.#options.poissonInput && this.#fanout.has(0)) {
+        addStats(0, tf.abs(tf.sign(input)));
       }
       for (let i = 1; i < this.#nodes.length; i++) {
         const node = this.#nodes[i];
@@ -303,91 +363,101 @@ export class SpikingNetwork {
           v[i] = op.apply(ins);
           continue;
         }
-        const s = this.#state.get(i)!;
-        const memInput = s.memInput ? tf.add(s.memInput, ins[0]) : undefined;
-        // A layer fed by the input alone gets the same current as long as the input tensor is the same.
-        const cacheable = !memInput && node.inputs.every((j) => this.#inputOnly.has(j));
-        let current = cacheable && input.id === this.#cacheFor ? this.#currentCache.get(i) : undefined;
-        if (!current) {
-          current = op.apply(ins, memInput);
-          if (cacheable) {
-            if (input.id !== this.#cacheFor) this.#clearCache();
-            this.#currentCache.set(i, tf.keep(current));
-            this.#cacheFor = input.id;
-          }
-        }
-        const out = integrateAndFire(s, {
-          current,
-          time,
-          dt: this.#options.dt,
-          activation: op.activation,
-          cell: this.#options.cell,
-          seed: this.#options.seed * 1_000_003 + stepIdx * 7919 + i,
-        });
-        countSops(out.fired, this.#fanout.get(i));
-        fired = tf.add(fired, tf.sum(out.fired, out.fired.shape.map((_, a) => a).slice(1)));
-        const counts = tf.add(s.counts, out.fired);
-        states[i] = { mem: out.mem, refracUntil: out.refracUntil, memInput, counts };
-        for (const t of [out.mem, out.refracUntil, memInput, counts]) if (t) tf.keep(t);
-        v[i] = out.spikes;
-        if (record.spikes) spikes.push(tf.keep(out.spikes));
-        if (record.mem) mems.push(tf.keep(out.mem.clone()));
+        const s = this.#spikingStep(i, ins, input, stepIdx);
+        v[i] = s;
+        if (record.stats) addStats(i, this.#firedOf(s, op.activation));
+        if (record.spikes) spikes.push(s);
+        if (record.mem) mems.push(this.#neurons.get(i)!.membrane());
       }
-      const outSpikes = tf.cast(tf.greater(tf.reshape(v[this.#output], [this.#batch, -1]), 0), "float32");
-      const perSample = tf.concat([
-        outSpikes,
-        tf.reshape(sops, [this.#batch, 1]),
-        tf.reshape(fired, [this.#batch, 1]),
-      ], 1);
-      const events = tf.sum(tf.cast(tf.notEqual(input, 0), "float32"));
-      return tf.concat([tf.reshape(perSample, [-1]), tf.reshape(events, [1])]);
+      return {
+        output: tf.reshape(v[this.#output], [this.#batch, -1]),
+        ...(record.stats ? { stats: stats.length > 1 ? tf.addN(stats) : stats[0] } : {}),
+        ...(record.spikes ? { spikes } : {}),
+        ...(record.mem ? { mem: mems } : {}),
+      };
     });
-    for (const i of this.#spiking) {
-      const old = this.#state.get(i)!;
-      tf.dispose(
-        [old.mem, old.counts, old.refracUntil, old.memInput].filter((t): t is Tensor => t !== undefined),
-      );
-      this.#state.set(i, states[i]);
+  }
+
+  /**
+   * One step as {@linkcode SpikingNetwork.step}, read back at once (for
+   * tools and tests that look at every step; the simulator itself reads
+   * back once per batch): per sample, the output neurons that fired (1/0),
+   * the synaptic operations and the spikes of all spiking layers.
+   */
+  async stepAndRead(input: Tensor, stepIdx: number): Promise<SteppedValues> {
+    const out = this.step(input, stepIdx, { stats: true });
+    try {
+      const [o, s] = await Promise.all([out.output.data(), out.stats!.data()]);
+      const b = this.#batch;
+      return {
+        outputSpikes: Float32Array.from(o, (v) => (v > 0 ? 1 : 0)),
+        sops: Float32Array.from({ length: b }, (_, k) => s[2 * k]),
+        spikeCount: Float32Array.from({ length: b }, (_, k) => s[2 * k + 1]),
+      };
+    } finally {
+      tf.dispose([out.output, out.stats!]);
     }
-    const flat = packed.dataSync() as Float32Array;
-    packed.dispose();
-    const c = this.numClasses;
-    const outputSpikes = new Float32Array(this.#batch * c);
-    const sops = new Float32Array(this.#batch);
-    const spikeCount = new Float32Array(this.#batch);
-    for (let b = 0; b < this.#batch; b++) {
-      outputSpikes.set(flat.subarray(b * (c + 2), b * (c + 2) + c), b * c);
-      sops[b] = flat[b * (c + 2) + c];
-      spikeCount[b] = flat[b * (c + 2) + c + 1];
+  }
+
+  /** 1 where a neuron of a layer with `activation` fired, from its spikes (0 or ±v_thresh). */
+  #firedOf(s: Tensor, activation: string): Tensor {
+    const vt = this.#options.cell.vThresh;
+    const a = activation === "binary_tanh" ? tf.abs(s) : s;
+    return vt === 1 ? a : tf.div(a, vt);
+  }
+
+  /** The spikes of spiking node `i` in this step, from its inputs `ins`. */
+  #spikingStep(i: number, ins: Tensor[], input: Tensor, stepIdx: number): Tensor {
+    const node = this.#nodes[i];
+    const op = node.op!;
+    let gate = this.#gates.get(i);
+    if (gate) {
+      gate = tf.keep(tf.add(gate, ins[0]));
+      this.#gates.get(i)!.dispose();
+      this.#gates.set(i, gate);
     }
-    return {
-      outputSpikes,
-      sops,
-      spikeCount,
-      inputEvents: flat[flat.length - 1],
-      spikes: record.spikes ? spikes : undefined,
-      mem: record.mem ? mems : undefined,
-    };
+    // A layer fed by the input alone gets the same current as long as the input tensor is the same.
+    const cacheable = !gate && node.inputs.every((j) => this.#inputOnly.has(j));
+    let current = cacheable && input.id === this.#cacheFor ? this.#currentCache.get(i) : undefined;
+    if (!current) {
+      current = op.apply(ins, gate);
+      if (cacheable) {
+        if (input.id !== this.#cacheFor) this.#clearCache();
+        this.#currentCache.set(i, tf.keep(current));
+        this.#cacheFor = input.id;
+      }
+    }
+    return this.#neurons.get(i)!.step(current, stepIdx, this.#sampleIds);
+  }
+
+  /** Spike counts of each spiking layer since the last reset (`[batch, ...shape]`), as tensors the caller disposes. */
+  spikeCountTensors(): Tensor[] {
+    return this.#spiking.map((i) => this.#neurons.get(i)!.counts());
   }
 
   /** Spike counts of each spiking layer since the last reset (`[batch, ...shape]`), downloaded. */
-  spikeCounts(): Float32Array[] {
-    return this.#spiking.map((i) => this.#state.get(i)!.counts.dataSync() as Float32Array);
+  async spikeCounts(): Promise<Float32Array[]> {
+    const counts = this.spikeCountTensors();
+    try {
+      return await Promise.all(counts.map(async (c) => (await c.data()) as Float32Array));
+    } finally {
+      tf.dispose(counts);
+    }
   }
 
   #disposeState(): void {
-    for (const s of this.#state.values()) {
-      tf.dispose([s.mem, s.counts, s.refracUntil, s.memInput].filter((t): t is Tensor => t !== undefined));
-    }
-    this.#state.clear();
+    for (const l of this.#neurons.values()) l.dispose();
+    this.#neurons.clear();
+    tf.dispose([...this.#gates.values()]);
+    this.#gates.clear();
   }
 
   /** Free every tensor the network holds. */
   dispose(): void {
     this.#disposeState();
     this.#clearCache();
-    for (const f of this.#fanout.values()) f.dispose();
-    this.#fanout.clear();
+    tf.dispose([...this.#statWeights.values()]);
+    this.#statWeights.clear();
     for (const n of this.#nodes) if (n.op) tf.dispose(n.op.owned);
   }
 }

@@ -653,7 +653,11 @@ export interface OutputCountOptions {
  * return the output neurons' spike counts, `[N, outputs]` in the graph's
  * (NIR) output order.
  */
-export function simulateOutputCounts(nir: NirSpikingModel, x: NDArray, options: OutputCountOptions): NDArray {
+export async function simulateOutputCounts(
+  nir: NirSpikingModel,
+  x: NDArray,
+  options: OutputCountOptions,
+): Promise<NDArray> {
   const sim = resolveSimulationOptions({
     duration: options.duration,
     dt: options.dt,
@@ -679,8 +683,10 @@ export function simulateOutputCounts(nir: NirSpikingModel, x: NDArray, options: 
       );
       try {
         for (let t = 0; t < steps; t++) {
-          const out = net.step(input, t);
-          for (let i = 0; i < size * classes; i++) counts[start * classes + i] += out.outputSpikes[i];
+          const out = net.step(input, t).output;
+          const fired = await out.data();
+          out.dispose();
+          for (let i = 0; i < size * classes; i++) if (fired[i] > 0) counts[start * classes + i]++;
         }
       } finally {
         input.dispose();

@@ -3,67 +3,38 @@
  * step a pixel of value `x` spikes with amplitude `sign(x) · max(x_batch)`
  * when `u · rescale · max(x_batch) <= |x|` for a uniform draw `u` in [0, 1).
  *
- * The draws are made per sample: those of sample `s` at step `t` come from
- * a stream keyed by `(seed, s, t)`, `s` being the sample's index in the test
- * set. A sample therefore receives the same random numbers whatever batch
- * position, batch number, shard or worker it is simulated in.
+ * The draws are made per sample (./kernels/noise.ts): those of sample `s`
+ * at step `t` are keyed by `(seed, s, t)`, `s` being the sample's index in
+ * the test set. A sample therefore receives the same random numbers
+ * whatever batch position, batch number, shard or worker it is simulated
+ * in, and on every backend (on WebGPU they are drawn on the device).
  *
  * @module
  */
+import { type Tensor, tf } from "../../deps.ts";
+import { uniformNoise } from "./kernels/noise.ts";
 
-/** Murmur3's 32-bit finalizer: a bijective avalanche mix of `h`. */
-function mix32(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** The 32-bit start state of the stream of sample `sample` at step `step`. */
-function streamKey(seed: number, sample: number, step: number): number {
-  const s = mix32((seed | 0) ^ 0x9e3779b9);
-  const a = mix32((s + (sample | 0)) | 0);
-  return mix32((a ^ Math.imul((step | 0) + 1, 0x27d4eb2f)) >>> 0);
-}
+/** The random stream of the Poisson input (streams `1 + i` are spiking layer `i`'s). */
+export const POISSON_STREAM = 0;
 
 /**
- * Fill `out` with `out.length` uniform numbers in [0, 1) of the stream
- * keyed by `(seed, sample, step)` (mulberry32 from the key).
+ * One step of Poisson input spikes for a batch `x` (samples first) whose
+ * samples have test-set indices `sampleIds`; `maxX` is the batch's largest
+ * value and `rescale` `1000 / (input_rate · dt)`. Returns the spikes
+ * (`frame`) and the 0/1 `mask` of where they are.
  */
-export function sampleUniforms(seed: number, sample: number, step: number, out: Float64Array): Float64Array {
-  let a = streamKey(seed, sample, step);
-  for (let i = 0; i < out.length; i++) {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  return out;
-}
-
-/**
- * One step of Poisson input spikes for a batch: `x` holds the batch's
- * samples (flat, samples first), `sampleIndices` their test-set indices,
- * `maxX` the batch's largest value and `rescale` `1000 / (input_rate · dt)`.
- */
-export function poissonFrame(
-  x: Float32Array,
-  sampleIndices: readonly number[],
+export function poissonInput(
+  x: Tensor,
+  sampleIds: Int32Array,
   maxX: number,
   rescale: number,
   seed: number,
   step: number,
-): Float32Array {
-  const per = x.length / sampleIndices.length;
-  const out = new Float32Array(x.length);
-  const u = new Float64Array(per);
-  const scale = rescale * maxX;
-  sampleIndices.forEach((sample, k) => {
-    sampleUniforms(seed, sample, step, u);
-    const base = k * per;
-    for (let i = 0; i < per; i++) {
-      const v = x[base + i];
-      if (v !== 0 && u[i] * scale <= Math.abs(v)) out[base + i] = v > 0 ? maxX : -maxX;
-    }
+): { frame: Tensor; mask: Tensor } {
+  return tf.tidy(() => {
+    const u = uniformNoise(x.shape, sampleIds, { seed, stream: POISSON_STREAM, step });
+    const snapshot = tf.mul(u, rescale * maxX);
+    const mask = tf.sub(1, tf.step(tf.sub(snapshot, tf.abs(x)))); // snapshot <= |x|
+    return { frame: tf.mul(mask, tf.mul(tf.sign(x), maxX)), mask };
   });
-  return out;
 }

@@ -108,14 +108,16 @@ export function simulationPlots(r: SimulationResult): Plot[] {
       yRange: [0, 1],
     }),
   });
-  plots.push({
-    name: "operations",
-    file: "Operations_vs_time",
-    svg: lineChart([
-      { label: "SNN SOPs", x: r.times, y: r.sopsByTime.map((v) => v / 1e6), color: "#26c" },
-      { label: "ANN MACs", x: r.times, y: r.times.map(() => r.macs / 1e6), color: "#d33", dashed: true },
-    ], { title: "Operations per sample", xLabel: "time [ms]", yLabel: "MOps" }),
-  });
+  if (r.sopsByTime.length) {
+    plots.push({
+      name: "operations",
+      file: "Operations_vs_time",
+      svg: lineChart([
+        { label: "SNN SOPs", x: r.times, y: r.sopsByTime.map((v) => v / 1e6), color: "#26c" },
+        { label: "ANN MACs", x: r.times, y: r.times.map(() => r.macs / 1e6), color: "#d33", dashed: true },
+      ], { title: "Operations per sample", xLabel: "time [ms]", yLabel: "MOps" }),
+    });
+  }
   const classes = Math.max(...r.truth, ...r.guesses, 0) + 1;
   const cm = new Float64Array(classes * classes);
   r.truth.forEach((t, i) => {
@@ -154,15 +156,17 @@ export function simulationPlots(r: SimulationResult): Plot[] {
       yLabel: "spikes / step",
     }),
   });
-  plots.push({
-    name: "spikecounts",
-    file: "Spikecounts",
-    svg: lineChart([{ label: "all spiking layers", x: r.times, y: r.spikeCountByTime, color: "#26c" }], {
-      title: "Spikes per time step and sample",
-      xLabel: "time [ms]",
-      yLabel: "spikes",
-    }),
-  });
+  if (r.spikeCountByTime.length) {
+    plots.push({
+      name: "spikecounts",
+      file: "Spikecounts",
+      svg: lineChart([{ label: "all spiking layers", x: r.times, y: r.spikeCountByTime, color: "#26c" }], {
+        title: "Spikes per time step and sample",
+        xLabel: "time [ms]",
+        yLabel: "spikes",
+      }),
+    });
+  }
   const centers = r.histogram.edges.slice(1).map((e, i) => (e + r.histogram.edges[i]) / 2);
   plots.push({
     name: "hist_spikerates_activations",

@@ -27,7 +27,10 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import type { NDArray } from "../io/ndarray.ts";
 import { decodeNpz, encodeNpz } from "../io/npz.ts";
 import type { SimulationOptions } from "./options.ts";
-import { selectSamples, type SimulationResult, type SimulationTallies } from "./run.ts";
+import { selectSamples, type SimulationResult } from "./run.ts";
+import { accuracyLines, type RunTotals, simulationFigures, type SimulationTallies } from "./tally.ts";
+
+export { accuracyLines };
 
 /** Shard `index` (0-based) of `count`. */
 export interface ShardSpec {
@@ -113,7 +116,7 @@ export function shardOptions(options: SimulationOptions, selection: ShardSelecti
 }
 
 function sum(parts: number[][]): number[] {
-  const out = new Array<number>(parts[0].length).fill(0);
+  const out = new Array<number>(parts[0]?.length ?? 0).fill(0);
   for (const p of parts) p.forEach((v, i) => (out[i] += v));
   return out;
 }
@@ -155,98 +158,38 @@ export function mergeResults(parts: SimulationResult[]): SimulationResult {
   checkMergeable(parts);
   const first = parts[0];
   const cat = <T>(get: (t: SimulationTallies) => T[]): T[] => parts.flatMap((p) => get(p.tallies));
-  const tallies: SimulationTallies = {
-    batchSize: first.tallies.batchSize,
-    sampleIndices: cat((t) => t.sampleIndices),
-    snnCorrectByTime: sum(parts.map((p) => p.tallies.snnCorrectByTime)),
-    snnTopKCorrectByTime: sum(parts.map((p) => p.tallies.snnTopKCorrectByTime)),
-    snnTopKCorrect: cat((t) => t.snnTopKCorrect),
-    annCorrect: cat((t) => t.annCorrect),
-    annTopKCorrect: cat((t) => t.annTopKCorrect),
-    correlations: first.tallies.correlations.map((_, l) => parts.flatMap((p) => p.tallies.correlations[l])),
-    sopsByTime: sum(parts.map((p) => p.tallies.sopsByTime)),
-    spikesByTime: sum(parts.map((p) => p.tallies.spikesByTime)),
-    spikeTotals: sum(parts.map((p) => p.tallies.spikeTotals)),
-    neurons: first.tallies.neurons,
-  };
-  const truth = parts.flatMap((p) => p.truth);
-  const guesses = parts.flatMap((p) => p.guesses);
-  const numSamples = truth.length;
-  const count = (a: number[]) => a.reduce((s, v) => s + v, 0);
-  const steps = first.times.length;
-  const byTime = (a: number[]) => a.map((v) => v / numSamples);
-  let cumSops = 0;
-  const sopsCum = tallies.sopsByTime.map((v) => (cumSops += v / numSamples));
-  const classCount = new Map<number, [number, number]>();
-  truth.forEach((t, i) => {
-    const c = classCount.get(t) ?? [0, 0];
-    c[0]++;
-    if (guesses[i] === t) c[1]++;
-    classCount.set(t, c);
-  });
-  const perClass = [...classCount.values()].map(([cnt, ok]) => ok / cnt);
-  return {
-    numSamples,
-    times: first.times,
-    topK: first.topK,
-    snnAccuracy: truth.filter((v, i) => v === guesses[i]).length / numSamples,
-    snnTopKAccuracy: count(tallies.snnTopKCorrect) / numSamples,
-    snnAccuracyByTime: byTime(tallies.snnCorrectByTime),
-    snnTopKAccuracyByTime: byTime(tallies.snnTopKCorrectByTime),
-    annAccuracy: count(tallies.annCorrect) / numSamples,
-    annTopKAccuracy: count(tallies.annTopKCorrect) / numSamples,
-    snnAccuracyByClass: perClass.reduce((a, v) => a + v, 0) / Math.max(1, perClass.length),
-    correlationByLayer: first.correlationByLayer.map(({ layer }, l) => {
-      let s = 0, n = 0;
-      for (const v of tallies.correlations[l]) {
-        if (Number.isFinite(v)) {
-          s += v;
-          n++;
-        }
-      }
-      return { layer, correlation: n ? s / n : NaN };
-    }),
-    sops: sopsCum[sopsCum.length - 1] ?? 0,
-    sopsByTime: sopsCum,
-    macs: first.macs,
-    truth,
-    guesses,
-    spikeCountByTime: byTime(tallies.spikesByTime),
-    histogram: {
-      edges: first.histogram.edges,
-      rates: sum(parts.map((p) => p.histogram.rates)),
-      activations: sum(parts.map((p) => p.histogram.activations)),
+  const totals: RunTotals = {
+    tallies: {
+      batchSize: first.tallies.batchSize,
+      sampleIndices: cat((t) => t.sampleIndices),
+      snnCorrectByTime: sum(parts.map((p) => p.tallies.snnCorrectByTime)),
+      snnTopKCorrectByTime: sum(parts.map((p) => p.tallies.snnTopKCorrectByTime)),
+      snnTopKCorrect: cat((t) => t.snnTopKCorrect),
+      annCorrect: cat((t) => t.annCorrect),
+      annTopKCorrect: cat((t) => t.annTopKCorrect),
+      correlations: first.tallies.correlations.map((_, l) => parts.flatMap((p) => p.tallies.correlations[l])),
+      sopsByTime: sum(parts.map((p) => p.tallies.sopsByTime)),
+      spikesByTime: sum(parts.map((p) => p.tallies.spikesByTime)),
+      sampleSops: cat((t) => t.sampleSops),
+      spikeTotals: sum(parts.map((p) => p.tallies.spikeTotals)),
+      neurons: first.tallies.neurons,
     },
-    meanRateByLayer: first.meanRateByLayer.map(({ layer }, l) => ({
-      layer,
-      rate: tallies.spikeTotals[l] / (numSamples * tallies.neurons[l] * steps),
-    })),
-    firstInput: first.firstInput,
-    files: [],
-    tallies,
+    truth: parts.flatMap((p) => p.truth),
+    guesses: parts.flatMap((p) => p.guesses),
+    histRates: sum(parts.map((p) => p.histogram.rates)),
+    histActivations: sum(parts.map((p) => p.histogram.activations)),
   };
-}
-
-function pct(v: number): string {
-  return `${(v * 100).toFixed(2)}%`;
-}
-
-/** The lines of a run's `accuracy.txt` (running accuracies after every batch), from its tallies. */
-export function accuracyLines(r: SimulationResult): string[] {
-  const t = r.tallies;
-  const lines = [`# samples | SNN top-1 | top-${r.topK} | ANN top-1 | top-${r.topK}`];
-  let top1 = 0, topK = 0, ann = 0, annK = 0;
-  for (let i = 0; i < r.numSamples; i++) {
-    if (r.truth[i] === r.guesses[i]) top1++;
-    topK += t.snnTopKCorrect[i];
-    ann += t.annCorrect[i];
-    annK += t.annTopKCorrect[i];
-    const seen = i + 1;
-    if (seen % t.batchSize === 0) {
-      lines.push(`${seen} ${pct(top1 / seen)} ${pct(topK / seen)} ${pct(ann / seen)} ${pct(annK / seen)}`);
-    }
-  }
-  return lines;
+  const meta = {
+    steps: first.times.length,
+    dt: first.times[0],
+    topK: first.topK,
+    macs: first.macs,
+    layers: first.correlationByLayer.map(({ layer }, l) => ({
+      name: layer,
+      neurons: first.tallies.neurons[l],
+    })),
+  };
+  return { ...simulationFigures(meta, totals), firstInput: first.firstInput, files: [] };
 }
 
 /** One shard's run to merge: its result and the folder it wrote its logs to. */
