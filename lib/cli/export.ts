@@ -139,6 +139,7 @@ async function exportFromModel(
       duration: positive("duration", values.duration, 200),
       max2avgPool: values["max2avg-pool"],
       metadata: { source_model: path, normalized: "no" },
+      source: path,
     }, out);
     return warnings;
   } finally {

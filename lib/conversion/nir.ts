@@ -82,6 +82,8 @@ export interface NirExportOptions {
   poissonInput?: boolean;
   /** Extra graph metadata (e.g. the source model file, whether it was normalized). */
   metadata?: NirMetadata;
+  /** The model's file, named in the errors of what NIR cannot express. */
+  source?: string;
 }
 
 /** The NIR graph of a network and what the export could not carry over exactly. */
@@ -255,6 +257,18 @@ function inboundLayers(layer: Layer): Layer[] {
  * layer for what NIR cannot express (see the module docs).
  */
 export function toNirGraph(model: LayersModel, options: NirExportOptions): NirExport {
+  try {
+    return buildNirGraph(model, options);
+  } catch (err) {
+    if (!(err instanceof UnsupportedLayerError) || options.source === undefined) throw err;
+    throw new UnsupportedLayerError(`${options.source}: ${err.message}`, {
+      file: options.source,
+      cause: err,
+    });
+  }
+}
+
+function buildNirGraph(model: LayersModel, options: NirExportOptions): NirExport {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new UnsupportedLayerError(
       `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; NIR export needs one of each`,
