@@ -14,6 +14,7 @@ import type { DType, NDArray, TypedArray } from "./ndarray.ts";
 import { withAtomicOutput } from "./atomic.ts";
 import { exceedsCeiling } from "./limits.ts";
 import { summarizeError } from "./unexpected_errors.ts";
+import { preflightHdf5 } from "./hdf5_preflight.ts";
 
 /** An open HDF5 file (h5wasm). Close it with `file.close()`. */
 export type Hdf5File = H5File;
@@ -106,11 +107,13 @@ export async function assertHdf5File(path: string): Promise<void> {
 
 /**
  * Open an existing HDF5 file for reading, after checking that it exists and
- * carries the HDF5 signature. Every failure is a {@linkcode ModelFormatError}
- * naming the file.
+ * carries the HDF5 signature, and that the HDF5 library walks its structure
+ * within the time limit (`preflightHdf5`: damaged files can make it loop).
+ * Every failure is a {@linkcode ModelFormatError} naming the file.
  */
 export async function openHdf5(path: string): Promise<Hdf5File> {
   await assertHdf5File(path);
+  await preflightHdf5(path);
   await hdf5Ready();
   try {
     const file = new h5wasm.File(path, "r");

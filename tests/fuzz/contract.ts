@@ -130,8 +130,14 @@ async function spawnOnce(
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `--v8-flags=--max-old-space-size=${opts.heapMiB}`, `${REPO_ROOT}/cli.ts`, ...argv],
     cwd: REPO_ROOT,
-    // The child's own temporary files go to tmpDir, so leftovers can be seen.
-    env: { NO_COLOR: "1", SNNTOOLBOX_MAX_ARRAY_BYTES: String(opts.maxArrayBytes), TMPDIR: tmpDir },
+    // The child's own temporary files go to tmpDir, so leftovers can be seen. The HDF5 library's time
+    // limit (10 s by default) is set well inside the case's limit, so a looping file is refused, not a hang.
+    env: {
+      NO_COLOR: "1",
+      SNNTOOLBOX_MAX_ARRAY_BYTES: String(opts.maxArrayBytes),
+      SNNTOOLBOX_HDF5_TIMEOUT: String(Math.max(1, Math.floor(opts.timeoutS / 3))),
+      TMPDIR: tmpDir,
+    },
     stdin: "null",
     stdout: "null",
     stderr: "piped",

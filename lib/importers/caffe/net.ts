@@ -10,6 +10,7 @@
 import { h5wasm } from "../../../deps.ts";
 import { ModelFormatError } from "../../errors.ts";
 import { readModelFile, readModelTextFile } from "../../io/paths.ts";
+import { openHdf5 } from "../../io/hdf5.ts";
 import { fieldValues, message, messages, num, numbers, type PbMessage, str, strings } from "./message.ts";
 import { parseTextFormat } from "./text_format.ts";
 import { decodeMessage, type Schema } from "./wire.ts";
@@ -262,16 +263,7 @@ export async function readCaffemodel(path: string): Promise<CaffeNet> {
  * `data`, one subgroup per layer name, datasets `0`, `1`, ... in blob order).
  */
 export async function readCaffemodelH5(path: string): Promise<Map<string, CaffeBlob[]>> {
-  await h5wasm.ready;
-  let file: InstanceType<typeof h5wasm.File>;
-  try {
-    file = new h5wasm.File(path, "r");
-  } catch (err) {
-    throw new ModelFormatError(`cannot open ${path} as HDF5: ${(err as Error).message}`, {
-      cause: err,
-      file: path,
-    });
-  }
+  const file = await openHdf5(path);
   try {
     const root = file.get("data");
     if (!(root instanceof h5wasm.Group)) {
