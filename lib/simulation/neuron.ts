@@ -16,7 +16,7 @@
  * {@linkcode integrateAndFire} is that step as element-wise TF.js operations
  * (every backend); {@linkcode createNeuronLayer} keeps a layer's state on the
  * backend and updates it with one fused kernel where the backend has one
- * (WebGPU: ./kernels/webgpu.ts), computing the same float32 values.
+ * (./kernels/integrate_fire.ts: WebGPU, WASM), computing the same float32 values.
  *
  * @module
  */
@@ -28,7 +28,7 @@ import {
   integrateFireFused,
   type ResetKind,
   type SpikeMode,
-} from "./kernels/webgpu.ts";
+} from "./kernels/integrate_fire.ts";
 import type { CellOptions } from "./options.ts";
 
 /** Membrane state of one layer of neurons. */
@@ -136,7 +136,7 @@ export interface NeuronLayerParams {
 /**
  * The state of one layer of integrate-and-fire neurons over a batch, kept
  * on the backend, and its update. {@linkcode createNeuronLayer} picks the
- * fused kernel where the backend has one (WebGPU), else element-wise ops.
+ * fused kernel where the backend has one (WebGPU, WASM), else element-wise ops.
  */
 export interface NeuronLayer {
   /** `[batch, ...layer shape]`. */
@@ -282,7 +282,8 @@ class FusedNeuronLayer implements NeuronLayer {
  * from a row-wise softmax) always use the composed form.
  */
 export function createNeuronLayer(shape: number[], params: NeuronLayerParams, fused = true): NeuronLayer {
-  return fused && params.activation !== "softmax" && hasFusedIntegrateFire()
+  return fused && params.activation !== "softmax" &&
+      hasFusedIntegrateFire(RESETS[params.cell.reset] ?? "zero")
     ? new FusedNeuronLayer(shape, params)
     : new ComposedNeuronLayer(shape, params);
 }
