@@ -24,8 +24,10 @@ import { type Tensor, tf } from "../../deps.ts";
 import { uniformNoise } from "./kernels/noise.ts";
 import {
   hasFusedIntegrateFire,
+  hasFusedStepStats,
   type IntegrateFireAttrs,
   integrateFireFused,
+  integrateFireFusedWithStats,
   type ResetKind,
   type SpikeMode,
 } from "./kernels/integrate_fire.ts";
@@ -149,6 +151,17 @@ export interface NeuronLayer {
    * spikes, a tensor of the current `tf.tidy` scope; the state is kept.
    */
   step(current: Tensor, stepIdx: number, sampleIds: Int32Array): Tensor;
+  /**
+   * Where the layer computes them in the same pass (the fused kernel on
+   * WASM): the step, and each sample's statistics `[batch, 2]` — its
+   * synaptic operations (`fanout`: the fan-out of each neuron of a sample)
+   * and its spikes in this step.
+   */
+  readonly stepWithStats?: (
+    current: Tensor,
+    stepIdx: number,
+    fanout: Tensor,
+  ) => { spikes: Tensor; stats: Tensor };
   /** Spike counts since the last reset (a new tensor). */
   counts(): Tensor;
   /** Membrane potentials (a new tensor). */
@@ -229,12 +242,31 @@ class FusedNeuronLayer implements NeuronLayer {
     this.#n = shape.reduce((a, b) => a * b, 1);
     this.#rows = params.cell.tauRefrac > 0 ? 3 : 2;
     this.#state = tf.zeros([this.#rows, this.#n]);
+    if (hasFusedStepStats(RESETS[params.cell.reset] ?? "zero", this.#n / shape[0])) {
+      this.stepWithStats = (current, stepIdx, fanout) => {
+        const [spikes, next, stats] = integrateFireFusedWithStats(
+          this.#state,
+          current,
+          fanout,
+          this.#attrs(stepIdx),
+        );
+        this.#state = replace(this.#state, next);
+        return { spikes, stats };
+      };
+    }
   }
 
-  step(current: Tensor, stepIdx: number): Tensor {
+  readonly stepWithStats?: (
+    current: Tensor,
+    stepIdx: number,
+    fanout: Tensor,
+  ) => { spikes: Tensor; stats: Tensor };
+
+  /** The kernel's attributes at step `stepIdx`. */
+  #attrs(stepIdx: number): IntegrateFireAttrs {
     const { cell, dt, activation } = this.params;
     const time = (stepIdx + 1) * dt;
-    const attrs: IntegrateFireAttrs = {
+    return {
       mode: SPIKE_MODES[activation] ?? "threshold",
       reset: RESETS[cell.reset] ?? "zero",
       leak: cell.leak,
@@ -245,7 +277,10 @@ class FusedNeuronLayer implements NeuronLayer {
       time,
       refracUntil: time + cell.tauRefrac,
     };
-    const [spikes, next] = integrateFireFused(this.#state, current, attrs);
+  }
+
+  step(current: Tensor, stepIdx: number): Tensor {
+    const [spikes, next] = integrateFireFused(this.#state, current, this.#attrs(stepIdx));
     this.#state = replace(this.#state, next);
     return spikes;
   }

@@ -10,7 +10,10 @@
  * Implementations, registered with TensorFlow.js on first use:
  * WebGPU (./webgpu.ts, WGSL) and WASM (./wasm.ts, WebAssembly SIMD on the
  * WASM backend's heap; not for `Reset by modulo`, nor on the threaded
- * build). Other backends use the composed form.
+ * build). Other backends use the composed form. On WASM the same pass can
+ * also sum each sample's synaptic operations and spikes of the step (the
+ * statistics the `operations` plot needs), which otherwise cost a matrix
+ * product per layer; both are sums of whole numbers, exact below 2²⁴.
  *
  * @module
  */
@@ -20,6 +23,13 @@ import { webgpuIntegrateFire } from "./webgpu.ts";
 
 /** Name of the fused kernel. */
 export const INTEGRATE_FIRE_KERNEL = "SnnIntegrateFire";
+
+/**
+ * Name of the fused kernel that also sums each sample's step statistics
+ * (synaptic operations and spikes; WASM only): a third input, the fan-out
+ * of a sample's neurons, and a third output `[batch, 2]`.
+ */
+export const INTEGRATE_FIRE_STATS_KERNEL = "SnnIntegrateFireStats";
 
 /** How a layer's neurons spike: on the threshold, or on the sign of the membrane potential. */
 export type SpikeMode = "threshold" | "binary_sigmoid" | "binary_tanh";
@@ -49,17 +59,17 @@ export interface IntegrateFireAttrs {
   refracUntil: number;
 }
 
-/** Register the kernel for `backend` when it has an implementation; whether it is registered. */
-function register(backend: string): boolean {
-  if (tf.getKernel(INTEGRATE_FIRE_KERNEL, backend)) return true;
-  const kernelFunc = backend === "webgpu"
-    ? webgpuIntegrateFire
-    : backend === "wasm"
+/** Register kernel `name` for `backend` when it has an implementation; whether it is registered. */
+function register(name: string, backend: string): boolean {
+  if (tf.getKernel(name, backend)) return true;
+  const kernelFunc = backend === "wasm"
     ? wasmIntegrateFire
+    : backend === "webgpu" && name === INTEGRATE_FIRE_KERNEL
+    ? webgpuIntegrateFire
     : null;
   if (!kernelFunc) return false;
   tf.registerKernel({
-    kernelName: INTEGRATE_FIRE_KERNEL,
+    kernelName: name,
     backendName: backend,
     kernelFunc: kernelFunc as unknown as tf.KernelFunc,
   });
@@ -70,7 +80,16 @@ function register(backend: string): boolean {
 export function hasFusedIntegrateFire(reset: ResetKind): boolean {
   const backend = tf.getBackend();
   if (backend === "wasm" && !wasmIntegrateFireSupported(reset)) return false;
-  return register(backend);
+  return register(INTEGRATE_FIRE_KERNEL, backend);
+}
+
+/**
+ * Whether the fused kernel of a layer with reset `reset` and `perSample`
+ * neurons per sample also sums the step statistics on the active backend.
+ */
+export function hasFusedStepStats(reset: ResetKind, perSample: number): boolean {
+  return perSample % 4 === 0 && tf.getBackend() === "wasm" && wasmIntegrateFireSupported(reset) &&
+    register(INTEGRATE_FIRE_STATS_KERNEL, "wasm");
 }
 
 /**
@@ -88,4 +107,24 @@ export function integrateFireFused(
     attrs as unknown as tf.NamedAttrMap,
   ) as Tensor[];
   return [out[0], out[1]];
+}
+
+/**
+ * One fused step that also sums the statistics (see
+ * {@linkcode hasFusedStepStats}): `fanout` holds the fan-out of each neuron
+ * of a sample → `[spikes, next state, stats [batch, 2]]`, `stats` holding
+ * each sample's synaptic operations and spikes in this step.
+ */
+export function integrateFireFusedWithStats(
+  state: Tensor,
+  current: Tensor,
+  fanout: Tensor,
+  attrs: IntegrateFireAttrs,
+): [Tensor, Tensor, Tensor] {
+  const out = tf.engine().runKernel(
+    INTEGRATE_FIRE_STATS_KERNEL,
+    { state, current, fanout } as unknown as tf.NamedTensorMap,
+    attrs as unknown as tf.NamedAttrMap,
+  ) as Tensor[];
+  return [out[0], out[1], out[2]];
 }

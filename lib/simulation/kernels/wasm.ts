@@ -34,8 +34,8 @@ interface WasmHeapBackend {
 
 /** The arguments TF.js passes the kernel on the WASM backend. */
 export interface WasmIntegrateFireArgs {
-  /** The packed state `[rows, n]` and the input current (`n` elements). */
-  inputs: { state: tf.TensorInfo; current: tf.TensorInfo };
+  /** The packed state `[rows, n]`, the input current (`n` elements), and the fan-out of a sample's neurons. */
+  inputs: { state: tf.TensorInfo; current: tf.TensorInfo; fanout?: tf.TensorInfo };
   /** The backend. */
   backend: unknown;
   /** The step's attributes. */
@@ -45,8 +45,11 @@ export interface WasmIntegrateFireArgs {
 /**
  * One step of a variant over `bytes / 16` groups of four neurons:
  * `(state, current, spikes, next, bytes, rowBytes, vThresh, vReset, leakStep,
- * time, refracUntil)`, addresses in bytes, `rowBytes` the distance between
- * the state's rows.
+ * time, refracUntil, fanout, stats, sampleBytes)`, addresses in bytes,
+ * `rowBytes` the distance between the state's rows. A variant with
+ * statistics also writes, for every `sampleBytes` of neurons (one sample),
+ * the sum of `fanout · fired` (its synaptic operations) and of `fired` (its
+ * spikes) to `stats`.
  */
 type StepFunction = (
   state: number,
@@ -60,9 +63,15 @@ type StepFunction = (
   leakStep: number,
   time: number,
   refracUntil: number,
+  fanout: number,
+  stats: number,
+  sampleBytes: number,
 ) => void;
 
-// Parameters and locals of the step function.
+/** A variant of the step: the kernel's attributes that change its code, and whether it sums statistics. */
+type Variant = Pick<IntegrateFireAttrs, "mode" | "reset" | "leak" | "refractory"> & { stats: boolean };
+
+// Parameters of the step function, then its locals.
 const [STATE, CURRENT, SPIKES, NEXT, BYTES, ROW_BYTES, V_THRESH, V_RESET, LEAK_STEP, TIME, REFRAC_UNTIL] = [
   0,
   1,
@@ -76,12 +85,13 @@ const [STATE, CURRENT, SPIKES, NEXT, BYTES, ROW_BYTES, V_THRESH, V_RESET, LEAK_S
   9,
   10,
 ];
-const I = 11; // byte offset of the current group of four
-const [CUR, MEM, FIRED, SIGNED, SPIKE, REFRAC] = [12, 13, 14, 15, 16, 17]; // per group
-const [VT4, ONE4, ZERO4, TIME4, LEAK4, RESET4, UNTIL4] = [18, 19, 20, 21, 22, 23, 24]; // splatted constants
+const [FANOUT, STATS, SAMPLE_BYTES] = [11, 12, 13];
+const [I, J, OUT] = [14, 15, 16]; // byte offsets: the group of four, within its sample; the next statistics
+const [CUR, MEM, FIRED, SIGNED, SPIKE, REFRAC, SOPS4, SPIKES4] = [17, 18, 19, 20, 21, 22, 23, 24]; // per group
+const [VT4, ONE4, ZERO4, TIME4, LEAK4, RESET4, UNTIL4] = [25, 26, 27, 28, 29, 30, 31]; // splatted constants
 
 /** The step function of one variant (see the module docs for the operations it mirrors). */
-function stepFunction(a: IntegrateFireAttrs): WasmFunction {
+function stepFunction(a: Variant): WasmFunction {
   const get = op.localGet, set = op.localSet;
   /** Address of the current group in row `row` of the tensor at parameter `base`. */
   const at = (base: number, row = 0) => [
@@ -93,6 +103,12 @@ function stepFunction(a: IntegrateFireAttrs): WasmFunction {
   const splat = (from: number[], to: number) => [...from, ...op.f32x4Splat, ...set(to)];
   /** 1.0 where `mask` (instructions leaving a mask) is set, else 0.0. */
   const oneWhere = (mask: number[]) => [...mask, ...get(ONE4), ...op.v128And];
+  /** The sum of the four lanes of local `v`, `((v0 + v1) + v2) + v3` in float32. */
+  const lanesSum = (v: number) => [
+    ...get(v),
+    ...op.f32x4ExtractLane(0),
+    ...[1, 2, 3].flatMap((l) => [...get(v), ...op.f32x4ExtractLane(l), ...op.f32Add]),
+  ];
   const fired = {
     // composed: 1 - step(v_thresh - mem), i.e. mem >= v_thresh
     threshold: [...oneWhere([...get(MEM), ...get(VT4), ...op.f32x4Ge]), ...set(FIRED)],
@@ -113,6 +129,47 @@ function stepFunction(a: IntegrateFireAttrs): WasmFunction {
   const reset = a.reset === "subtract"
     ? [...get(MEM), ...get(SPIKE), ...op.f32x4Sub] // composed: mem - spikes
     : [...get(RESET4), ...get(MEM), ...firedMask, ...op.v128Bitselect]; // where(fired > 0, v_reset, mem)
+  // Per group: add fanout · fired and fired to the sample's sums; at the end of a sample, store them.
+  const stats = [
+    ...get(SOPS4),
+    ...get(FANOUT),
+    ...get(J),
+    ...op.i32Add,
+    ...op.v128Load,
+    ...get(FIRED),
+    ...op.f32x4Mul,
+    ...op.f32x4Add,
+    ...set(SOPS4),
+    ...get(SPIKES4),
+    ...get(FIRED),
+    ...op.f32x4Add,
+    ...set(SPIKES4),
+    ...get(J),
+    ...op.i32Const(16),
+    ...op.i32Add,
+    ...set(J),
+    ...get(J),
+    ...get(SAMPLE_BYTES),
+    ...op.i32GeU,
+    ...op.if,
+    ...get(OUT),
+    ...lanesSum(SOPS4),
+    ...op.f32Store(0),
+    ...get(OUT),
+    ...lanesSum(SPIKES4),
+    ...op.f32Store(4),
+    ...get(OUT),
+    ...op.i32Const(8),
+    ...op.i32Add,
+    ...set(OUT),
+    ...op.i32Const(0),
+    ...set(J),
+    ...get(ZERO4),
+    ...set(SOPS4),
+    ...get(ZERO4),
+    ...set(SPIKES4),
+    ...op.end,
+  ];
   const body = [
     ...splat(get(V_THRESH), VT4),
     ...splat(op.f32Const(1), ONE4),
@@ -121,8 +178,12 @@ function stepFunction(a: IntegrateFireAttrs): WasmFunction {
     ...splat(get(LEAK_STEP), LEAK4),
     ...splat(get(V_RESET), RESET4),
     ...splat(get(REFRAC_UNTIL), UNTIL4),
-    ...op.i32Const(0),
-    ...set(I),
+    ...get(ZERO4),
+    ...set(SOPS4),
+    ...get(ZERO4),
+    ...set(SPIKES4),
+    ...get(STATS),
+    ...set(OUT),
     ...op.block,
     ...op.loop,
     ...get(I),
@@ -190,6 +251,7 @@ function stepFunction(a: IntegrateFireAttrs): WasmFunction {
     ...(a.refractory
       ? [...at(NEXT, 2), ...get(UNTIL4), ...get(REFRAC), ...firedMask, ...op.v128Bitselect, ...op.v128Store]
       : []),
+    ...(a.stats ? stats : []),
     ...get(I),
     ...op.i32Const(16),
     ...op.i32Add,
@@ -201,8 +263,8 @@ function stepFunction(a: IntegrateFireAttrs): WasmFunction {
   const { i32, f32, v128 } = ValType;
   return {
     name: "step",
-    params: [i32, i32, i32, i32, i32, i32, f32, f32, f32, f32, f32],
-    locals: [i32, ...Array<typeof v128>(13).fill(v128)],
+    params: [i32, i32, i32, i32, i32, i32, f32, f32, f32, f32, f32, i32, i32, i32],
+    locals: [i32, i32, i32, ...Array<typeof v128>(15).fill(v128)],
     body,
   };
 }
@@ -228,23 +290,14 @@ let simdValid: boolean | undefined;
 /** Whether the kernel runs a layer with reset `reset` on the active backend (which must be `wasm`). */
 export function wasmIntegrateFireSupported(reset: ResetKind): boolean {
   if (reset === "modulo" || tf.getBackend() !== "wasm") return false;
-  simdValid ??= WebAssembly.validate(moduleImportingMemory([stepFunction(PROBE_ATTRS)]));
+  simdValid ??= WebAssembly.validate(moduleImportingMemory([stepFunction(PROBE)]));
   return simdValid && heapOf(tf.backend()) !== undefined;
 }
 
-const PROBE_ATTRS: IntegrateFireAttrs = {
-  mode: "binary_tanh",
-  reset: "zero",
-  leak: true,
-  refractory: true,
-  vThresh: 1,
-  vReset: 0,
-  leakStep: 0.1,
-  time: 1,
-  refracUntil: 1,
-};
+/** The variant using every instruction, validated once (WebAssembly SIMD is there). */
+const PROBE: Variant = { mode: "binary_tanh", reset: "zero", leak: true, refractory: true, stats: true };
 
-function stepFor(memory: WebAssembly.Memory, backend: WasmHeapBackend, a: IntegrateFireAttrs): {
+function stepFor(memory: WebAssembly.Memory, backend: WasmHeapBackend, v: Variant): {
   step: StepFunction;
   scratch: number;
 } {
@@ -253,33 +306,48 @@ function stepFor(memory: WebAssembly.Memory, backend: WasmHeapBackend, a: Integr
     k = { steps: new Map(), scratch: backend.wasm._malloc!(32 * 4) };
     kernels.set(memory, k);
   }
-  const key = `${a.mode}_${a.reset}_${a.leak}_${a.refractory}`;
+  const key = `${v.mode}_${v.reset}_${v.leak}_${v.refractory}_${v.stats}`;
   let step = k.steps.get(key);
   if (!step) {
-    const module = new WebAssembly.Module(moduleImportingMemory([stepFunction(a)]));
+    const module = new WebAssembly.Module(moduleImportingMemory([stepFunction(v)]));
     step = new WebAssembly.Instance(module, { env: { memory } }).exports.step as StepFunction;
     k.steps.set(key, step);
   }
   return { step, scratch: k.scratch };
 }
 
-/** `SnnIntegrateFire` on the WASM backend: one pass of the variant's step function. */
+/**
+ * `SnnIntegrateFire` on the WASM backend: one pass of the variant's step
+ * function; with input `fanout` (`SnnIntegrateFireStats`, one value per
+ * neuron of a sample, a multiple of four of them), a third output `[batch, 2]`:
+ * each sample's synaptic operations and spikes in this step.
+ */
 export function wasmIntegrateFire({ inputs, backend, attrs }: WasmIntegrateFireArgs): tf.TensorInfo[] {
   const memory = heapOf(backend);
   if (!memory) throw new Error("SnnIntegrateFire: the WASM backend's heap is not reachable");
   const b = backend as WasmHeapBackend;
-  const { state, current } = inputs;
+  const { state, current, fanout } = inputs;
   const n = current.shape.reduce((x, y) => x * y, 1);
   const rows = state.shape[0];
+  const perSample = fanout ? fanout.shape.reduce((x, y) => x * y, 1) : 0;
+  if (fanout && (perSample % 4 !== 0 || n % perSample !== 0)) {
+    throw new RangeError(
+      `SnnIntegrateFireStats: ${perSample} neurons per sample (a multiple of 4 of ${n} needed)`,
+    );
+  }
   const spikes = b.makeOutput(current.shape, "float32");
   const next = b.makeOutput(state.shape, "float32");
-  const { step, scratch } = stepFor(memory, b, attrs);
+  const stats = fanout ? b.makeOutput([n / perSample, 2], "float32") : undefined;
+  const { step, scratch } = stepFor(memory, b, { ...attrs, stats: fanout !== undefined });
   const [s, c, o, x] = [state, current, spikes, next].map((t) => b.getMemoryOffset(t.dataId));
+  const [f, st] = fanout && stats
+    ? [b.getMemoryOffset(fanout.dataId), b.getMemoryOffset(stats.dataId)]
+    : [0, 0];
   const values = [attrs.vThresh, attrs.vReset, attrs.leakStep, attrs.time, attrs.refracUntil] as const;
   const bulk = n - (n % 4);
-  step(s, c, o, x, bulk * 4, n * 4, ...values);
+  step(s, c, o, x, bulk * 4, n * 4, ...values, f, st, perSample * 4);
   if (bulk < n) {
-    // The last n % 4 neurons: copied into a group of four, stepped, copied back.
+    // The last n % 4 neurons (never with statistics): copied into a group of four, stepped, copied back.
     const heap = new Float32Array(memory.buffer);
     const [sS, sC, sO, sX] = [scratch, scratch + 48, scratch + 64, scratch + 80].map((p) => p / 4);
     heap.fill(0, sS, sS + 32);
@@ -288,11 +356,11 @@ export function wasmIntegrateFire({ inputs, backend, attrs }: WasmIntegrateFireA
       for (let r = 0; r < rows; r++) heap[sS + 4 * r + j] = heap[s / 4 + r * n + bulk + j];
       heap[sC + j] = heap[c / 4 + bulk + j];
     }
-    step(scratch, scratch + 48, scratch + 64, scratch + 80, 16, 16, ...values);
+    step(scratch, scratch + 48, scratch + 64, scratch + 80, 16, 16, ...values, 0, 0, 16);
     for (let j = 0; j < tail; j++) {
       heap[o / 4 + bulk + j] = heap[sO + j];
       for (let r = 0; r < rows; r++) heap[x / 4 + r * n + bulk + j] = heap[sX + 4 * r + j];
     }
   }
-  return [spikes, next];
+  return stats ? [spikes, next, stats] : [spikes, next];
 }

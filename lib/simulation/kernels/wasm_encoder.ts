@@ -74,12 +74,18 @@ export const op = {
   block: [0x02, 0x40],
   /** `loop` with no result. */
   loop: [0x03, 0x40],
+  /** `if` with no result. */
+  if: [0x04, 0x40],
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   end: [0x0b],
+  f32Add: [0x92],
+  /** `f32.store` at the address on the stack plus `offset` bytes. */
+  f32Store: (offset: number) => [0x38, 2, ...uleb(offset)],
   v128Load: simd(0x00, ...MEMARG),
   v128Store: simd(0x0b, ...MEMARG),
   f32x4Splat: simd(0x13),
+  f32x4ExtractLane: (lane: number) => simd(0x1f, lane),
   v128And: simd(0x4e),
   /** `bitselect(a, b, mask)`: bits of `a` where `mask` is set, else of `b`. */
   v128Bitselect: simd(0x52),
