@@ -217,7 +217,6 @@ export {
   type NirAffine,
   type NirConv1d,
   type NirConv2d,
-  type NirFile,
   type NirFlatten,
   type NirGraph,
   type NirIF,
@@ -234,9 +233,9 @@ export {
   type NirScale,
   type NirThreshold,
   OTHER_NIR_TYPES,
-  readNir,
-  writeNir,
 } from "./lib/io/nir.ts";
+export { type NirFile, readNir } from "./lib/io/nir_read.ts";
+export { writeNir } from "./lib/io/nir_write.ts";
 export { withAtomicOutput, writeFileAtomic } from "./lib/io/atomic.ts";
 export { exceedsCeiling, maxArrayBytes, setMaxArrayBytes } from "./lib/io/limits.ts";
 

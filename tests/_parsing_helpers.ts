@@ -10,20 +10,11 @@ import type { DataFormat, InputModel } from "../lib/importers/input_model.ts";
 import { ModelParser } from "../lib/parsing/model_parser.ts";
 import type { ParserOptions } from "../lib/parsing/options.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
-import type { NDArray } from "../lib/io/ndarray.ts";
+import type { Float32NDArray, NDArray } from "../lib/io/ndarray.ts";
+import { openHdf5, readStringAttr } from "../lib/io/hdf5.ts";
+import type { AbstractModelParser } from "../lib/parsing/abstract_parser.ts";
 import { assertClose } from "./_assert.ts";
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "./_rng.ts";
 
 /** Give every layer random weights; BatchNorm variances positive and means/offsets non-trivial. */
 export function randomizeWeights(model: tf.LayersModel, seed = 1): void {
@@ -101,6 +92,29 @@ export function referencePredict(model: tf.LayersModel, x: tf.Tensor): tf.Tensor
   });
 }
 
+/**
+ * Run the parsed model of `parser` (default: built now) on `x` laid out as
+ * the input model takes it; the output comes back in the input model's
+ * layout (first output).
+ */
+export function predictParsed(
+  parser: AbstractModelParser,
+  x: NDArray,
+  parsed: tf.LayersModel = parser.buildParsedModel(),
+): Promise<Float32NDArray> {
+  return predictModel(parsed, x, { inputPerm: parser.inputPerm, outputPerm: parser.outputPerms[0] });
+}
+
+/** The `model_config` attribute of a Keras HDF5 file ("" when absent). */
+export async function modelConfig(path: string): Promise<string> {
+  const h5 = await openHdf5(path);
+  try {
+    return readStringAttr(h5, "model_config", path) ?? "";
+  } finally {
+    h5.close();
+  }
+}
+
 /** Parse `model` and check the parsed model reproduces its outputs on random inputs. */
 export async function parseAndCompare(
   model: tf.LayersModel,
@@ -111,17 +125,13 @@ export async function parseAndCompare(
   await initBackend();
   const parser = new ModelParser(asInputModel(model, dataFormat), options);
   parser.parse();
-  const parsed = parser.buildParsedModel();
   const inShape = model.inputs[0].shape.slice(1) as number[];
   const x = randomInput([batch, ...inShape]);
   const xt = tf.tensor(x.data as Float32Array, x.shape);
   const ref = referencePredict(model, xt);
   const expected = { data: (await ref.data()) as Float32Array };
   tf.dispose([xt, ref]);
-  const actual = await predictModel(parsed, x, {
-    inputPerm: parser.inputPerm,
-    outputPerm: parser.outputPerms[0],
-  });
+  const actual = await predictParsed(parser, x);
   const scale = Math.max(...Array.from(expected.data, Math.abs));
   assertClose(actual.data, expected.data, { rtol, atol: atol * Math.max(1, scale), msg: model.name });
   return parser;

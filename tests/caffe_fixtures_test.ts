@@ -8,7 +8,6 @@ import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { fixturesDir } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { ConfigError, UnsupportedLayerError } from "../lib/errors.ts";
-import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
 import { readPrototxt } from "../lib/importers/caffe/net.ts";
 import { caffePreprocessing } from "../lib/importers/caffe/inputs.ts";
 import { inferCaffeShapes } from "../lib/importers/caffe/shapes.ts";
@@ -16,7 +15,7 @@ import { resolveCaffeInputs } from "../lib/importers/caffe/inputs.ts";
 import { buildCaffeModel, loadCaffeModel } from "../lib/importers/caffe/load.ts";
 import { ModelParser } from "../lib/parsing/model_parser.ts";
 import { evaluateModel } from "../lib/parsing/evaluate.ts";
-import { loadMnist } from "./_mnist.ts";
+import { mnistTestNchw } from "./_mnist.ts";
 
 const fixtures = fixturesDir();
 const dir = fixtures ? `${fixtures}caffe/` : "";
@@ -180,9 +179,7 @@ Deno.test({
   ignore: !fixtures,
   fn: async () => {
     await initBackend();
-    const mnist = await loadMnist("test");
-    const x: NDArray = float32Array(mnist.x, [mnist.n, 1, 28, 28]);
-    const y: NDArray = { data: Int32Array.from(mnist.y), shape: [mnist.n], dtype: "int32" };
+    const { x, y } = await mnistTestNchw();
     const weights = `${dir}lenet_iter_10000.caffemodel`;
     const m = await loadCaffeModel(`${dir}lenet.prototxt`, { weights });
     const score = await evaluateModel(m.model, x, y, { batchSize: 500 });

@@ -16,7 +16,8 @@ import {
 import { checkAllocation, maxArrayBytes, parseByteSize, setMaxArrayBytes } from "../lib/io/limits.ts";
 import { readNpy, writeNpy } from "../lib/io/npy.ts";
 import { predictCommand } from "../lib/cli/predict.ts";
-import { readOnnxModel } from "../lib/importers/onnx/proto.ts";
+import { decodeOnnxModel, readOnnxModel } from "../lib/importers/onnx/proto.ts";
+import { onnxNestingDepth } from "../lib/importers/onnx/nesting.ts";
 import { readPickle } from "../lib/io/pickle/numpy.ts";
 import { openHdf5, readDataset } from "../lib/io/hdf5.ts";
 import { loadInputModel } from "../lib/parsing/files.ts";
@@ -137,6 +138,44 @@ Deno.test("hostile: ONNX subgraphs nested 3,000 deep are refused, not a stack ov
     ModelFormatError,
     () => readOnnxModel(`${HOSTILE}deep_nesting.onnx`),
     /nested too deeply/,
+  );
+});
+
+/** Protobuf bytes of field `num` (length-delimited) holding `payload`. */
+function pbField(num: number, payload: Uint8Array): Uint8Array {
+  const varint = (v: number) => {
+    const out: number[] = [];
+    do {
+      out.push((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+      v >>>= 7;
+    } while (v);
+    return out;
+  };
+  return Uint8Array.from([...varint((num << 3) | 2), ...varint(payload.length), ...payload]);
+}
+
+/** An ONNX model whose graph holds an If whose branch holds an If ... `levels` deep (as gen_hostile.py builds it). */
+function nestedIfModel(levels: number): Uint8Array {
+  const text = (s: string) => new TextEncoder().encode(s);
+  const cat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => [...p]));
+  let graph = pbField(1, pbField(4, text("Identity")));
+  for (let i = 0; i < levels; i++) {
+    const node = cat(
+      pbField(4, text("If")),
+      pbField(5, cat(pbField(1, text("then_branch")), pbField(6, graph))),
+    );
+    graph = pbField(1, node);
+  }
+  return cat(Uint8Array.from([0x08, 0x07]), pbField(7, graph));
+}
+
+Deno.test("hostile: ONNX nesting is checked before decoding: 32 subgraph levels (99 messages) decode, 33 are refused", async () => {
+  assertEquals(onnxNestingDepth(nestedIfModel(32)), 99);
+  assertEquals(decodeOnnxModel(nestedIfModel(32), "nested32.onnx").nodes[0].opType, "If");
+  await assertRejects(
+    () => decodeOnnxModel(nestedIfModel(33), "nested33.onnx"),
+    ModelFormatError,
+    /^nested33\.onnx: .*nested too deeply: more than 100 levels/,
   );
 });
 

@@ -6,12 +6,11 @@
  */
 import { assertEquals, assertTrue, fixturesDir } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { float32Array, type NDArray } from "../lib/io/ndarray.ts";
 import { evaluateModel } from "../lib/parsing/evaluate.ts";
 import { loadLasagneModel } from "../lib/importers/lasagne/load.ts";
 import { ModelParser } from "../lib/parsing/model_parser.ts";
 import { guessModelLibrary } from "../lib/importers/mod.ts";
-import { loadMnist } from "./_mnist.ts";
+import { mnistTestNchw } from "./_mnist.ts";
 
 const fixtures = fixturesDir();
 if (!fixtures) console.log("lasagne fixture tests skipped: ../shared/fixtures is absent");
@@ -22,9 +21,7 @@ Deno.test({
   ignore: !fixtures,
   fn: async () => {
     await initBackend();
-    const mnist = await loadMnist("test");
-    const x: NDArray = float32Array(mnist.x, [mnist.n, 1, 28, 28]);
-    const y: NDArray = { data: Int32Array.from(mnist.y), shape: [mnist.n], dtype: "int32" };
+    const { x, y } = await mnistTestNchw();
     const weights = `${fixtures}lasagne/snn_lasagne_lenet5_mnist_99.02_params.h5`;
     assertEquals(guessModelLibrary(script), "lasagne");
     const m = await loadLasagneModel(script, { weights });

@@ -17,7 +17,7 @@
 import { updateSetup } from "../lib/pipeline/setup.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
 import { readNpy, writeNpy } from "../lib/io/npy.ts";
-import { readNir } from "../lib/io/nir.ts";
+import { readNir } from "../lib/io/nir_read.ts";
 import { runPipeline } from "../lib/pipeline/run.ts";
 import { assertEquals, assertMatch, assertTrue } from "./_assert.ts";
 import { runCli } from "./_cli.ts";

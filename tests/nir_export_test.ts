@@ -18,28 +18,17 @@ import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
 import { exportNir, float32Below, type NirExportOptions, toNirGraph } from "../lib/conversion/nir.ts";
-import { readNir } from "../lib/io/nir.ts";
+import { readNir } from "../lib/io/nir_read.ts";
 import { registerCustomActivation } from "../lib/layers/activations.ts";
 import { spikingModelFromNir } from "../lib/simulation/nir.ts";
 import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { resolveSimulationOptions } from "../lib/simulation/options.ts";
 import { assertClose, assertEquals, assertMatch, assertRejects, assertTrue } from "./_assert.ts";
 import { readerAvailable, referenceCheck, runReader } from "./_nir.ts";
+import { rng } from "./_rng.ts";
 
 await initBackend();
 const haveReader = await readerAvailable();
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Give every weight of `model` seeded values in [-0.5, 0.7) (positive-leaning, so neurons fire). */
 function seedWeights(model: tf.LayersModel, seed: number): void {

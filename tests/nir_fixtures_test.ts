@@ -17,7 +17,7 @@ import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
 import { exportNir, toNirGraph } from "../lib/conversion/nir.ts";
-import { readNir } from "../lib/io/nir.ts";
+import { readNir } from "../lib/io/nir_read.ts";
 import { getModelLibrary } from "../lib/importers/mod.ts";
 import { createParser } from "../lib/parsing/model_parser.ts";
 import { spikingModelFromNir } from "../lib/simulation/nir.ts";

@@ -27,6 +27,12 @@ import { loadOnnxModel } from "../lib/importers/onnx/load.ts";
 const FULL = Deno.env.get("SNNTOOLBOX_ZOO_FULL") === "1";
 const ROOT = new URL("../", import.meta.url).pathname;
 const GENERATOR = `${ROOT}testdata/onnx/gen_zoo.py`;
+/** The generator and the files it imports: the cache key. */
+const GENERATOR_SOURCES = [
+  GENERATOR,
+  `${ROOT}testdata/_gen_common.py`,
+  `${ROOT}testdata/pytorch/mnist_example.py`,
+];
 const TOL = 1e-4;
 
 interface ZooEntry {
@@ -44,8 +50,9 @@ interface Batch {
 
 /** The generated zoo: made once per generator version and tier, in .cache/zoo/ (or SNNTOOLBOX_ZOO_DIR). */
 async function zooDir(): Promise<string> {
-  const source = await Deno.readFile(GENERATOR);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", source));
+  const sources = await Promise.all(GENERATOR_SOURCES.map((p) => Deno.readTextFile(p)));
+  const bytes = new TextEncoder().encode(sources.join("\0"));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const hash = Array.from(digest.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join("");
   const tier = FULL ? "full" : "ci";
   const base = Deno.env.get("SNNTOOLBOX_ZOO_DIR") ?? `${ROOT}.cache/zoo`;

@@ -13,7 +13,7 @@ import { predictModel } from "../lib/parsing/evaluate.ts";
 import { createParser, ModelParser } from "../lib/parsing/model_parser.ts";
 import { applyTfjsFixes } from "../lib/layers/tfjs_fixes.ts";
 import { getModelLibrary } from "../lib/importers/mod.ts";
-import { asInputModel } from "./_parsing_helpers.ts";
+import { asInputModel, predictParsed } from "./_parsing_helpers.ts";
 
 interface Nd {
   shape: number[];
@@ -91,11 +91,7 @@ async function checkCase(build: () => tf.LayersModel, c: Case): Promise<ModelPar
   const parser = new ModelParser(asInputModel(model, "channels_first"));
   parser.parse();
   assertEquals(parser.inputPerm, [1, 0], "NCW input is fed as NWC");
-  const parsed = parser.buildParsedModel();
-  const got = await predictModel(parsed, x, {
-    inputPerm: parser.inputPerm,
-    outputPerm: parser.outputPerms[0],
-  });
+  const got = await predictParsed(parser, x);
   assertEquals(got.shape, c.y.shape);
   assertClose(got.data, y, { ...TOL, msg: `${model.name} parsed model vs torch` });
   return parser;
@@ -147,10 +143,5 @@ Deno.test("tf.keras 2 HDF5 with channels_first Conv1D (Keras library load): inpu
   assertClose((await predictModel(input.model, x)).data, y, { ...TOL, msg: "input model vs torch" });
   const parser = createParser(input);
   parser.parse();
-  const parsed = parser.buildParsedModel();
-  const got = await predictModel(parsed, x, {
-    inputPerm: parser.inputPerm,
-    outputPerm: parser.outputPerms[0],
-  });
-  assertClose(got.data, y, { ...TOL, msg: "parsed model vs torch" });
+  assertClose((await predictParsed(parser, x)).data, y, { ...TOL, msg: "parsed model vs torch" });
 });

@@ -6,12 +6,11 @@
  */
 import { tf } from "../deps.ts";
 import { assertClose, assertEquals, assertRejects, assertTrue, fixturesDir } from "./_assert.ts";
-import { randomInput, referencePredict } from "./_parsing_helpers.ts";
+import { predictParsed, randomInput, referencePredict } from "./_parsing_helpers.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { getModelLibrary } from "../lib/importers/mod.ts";
 import { createParser } from "../lib/parsing/model_parser.ts";
 import type { ParserOptions } from "../lib/parsing/options.ts";
-import { predictModel } from "../lib/parsing/evaluate.ts";
 import { UnsupportedLayerError } from "../lib/errors.ts";
 
 const dir = fixturesDir();
@@ -34,10 +33,7 @@ async function assertParsedMatches(file: string): Promise<void> {
   const ref = referencePredict(inputModel.model, xt);
   const expected = (await ref.data()) as Float32Array;
   tf.dispose([xt, ref]);
-  const actual = await predictModel(parsed, x, {
-    inputPerm: parser.inputPerm,
-    outputPerm: parser.outputPerms[0],
-  });
+  const actual = await predictParsed(parser, x, parsed);
   const scale = Math.max(...Array.from(expected, Math.abs));
   assertClose(actual.data, expected, { rtol: 1e-4, atol: 1e-4 * scale, msg: file });
 }

@@ -8,12 +8,12 @@
  */
 import { assertClose, assertEquals, assertTrue } from "./_assert.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { openHdf5, readStringAttr } from "../lib/io/hdf5.ts";
 import { saveKerasH5 } from "../lib/importers/keras/save.ts";
 import type { NDArray } from "../lib/io/ndarray.ts";
 import { predictModel } from "../lib/parsing/evaluate.ts";
 import { getModelLibrary } from "../lib/importers/mod.ts";
 import { createParser } from "../lib/parsing/model_parser.ts";
+import { modelConfig, predictParsed } from "./_parsing_helpers.ts";
 
 interface Nd {
   shape: number[];
@@ -26,15 +26,6 @@ const TOL = { rtol: 1e-4, atol: 1e-5 };
 
 function ndarray(a: Nd): NDArray {
   return { data: Float32Array.from(a.data), shape: a.shape, dtype: "float32" };
-}
-
-async function modelConfig(path: string): Promise<string> {
-  const h5 = await openHdf5(path);
-  try {
-    return readStringAttr(h5, "model_config", path) ?? "";
-  } finally {
-    h5.close();
-  }
 }
 
 for (const name of ["stack", "keepdims"] as const) {
@@ -53,10 +44,7 @@ for (const name of ["stack", "keepdims"] as const) {
     const parser = createParser(input);
     parser.parse();
     const parsed = parser.buildParsedModel();
-    const got = await predictModel(parsed, x, {
-      inputPerm: parser.inputPerm,
-      outputPerm: parser.outputPerms[0],
-    });
+    const got = await predictParsed(parser, x, parsed);
     assertEquals(got.shape, CASES[name].y.shape);
     assertClose(got.data, y, { ...TOL, msg: "parsed model vs torch" });
 

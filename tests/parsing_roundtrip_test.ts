@@ -12,7 +12,8 @@ import type { LayerAttributes } from "../lib/parsing/attributes.ts";
 import { buildModelFromAttributes } from "../lib/parsing/build.ts";
 import { saveParsedModel } from "../lib/parsing/files.ts";
 import { saveKerasH5 } from "../lib/importers/keras/save.ts";
-import { openHdf5, readStringAttr, writeDataset, writeHdf5Atomic } from "../lib/io/hdf5.ts";
+import { writeDataset, writeHdf5Atomic } from "../lib/io/hdf5.ts";
+import { modelConfig } from "./_parsing_helpers.ts";
 import { tf } from "../deps.ts";
 
 const data = JSON.parse(
@@ -37,15 +38,6 @@ function identityDense(activation: string, n: number): LayerAttributes {
     absorbed: [],
     outputShape: [n],
   };
-}
-
-async function modelConfig(path: string): Promise<string> {
-  const h5 = await openHdf5(path);
-  try {
-    return readStringAttr(h5, "model_config", path) ?? "";
-  } finally {
-    h5.close();
-  }
 }
 
 /** Write the weights of `model` as Keras 2 `model.save_weights("x.h5")` lays them out (no model config). */

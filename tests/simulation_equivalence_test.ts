@@ -10,7 +10,7 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { type ResetMode, resolveSimulationOptions } from "../lib/simulation/options.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
-import { rng } from "./_parsing_helpers.ts";
+import { rng } from "./_rng.ts";
 
 await initBackend();
 

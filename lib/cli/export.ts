@@ -12,7 +12,7 @@ import { initBackend } from "../backend/mod.ts";
 import { ConfigParser } from "../config/configparser.ts";
 import { ResolvedConfig, updateSetup } from "../pipeline/setup.ts";
 import { exportNir } from "../conversion/nir.ts";
-import { readNir } from "../io/nir.ts";
+import { readNir } from "../io/nir_read.ts";
 import { loadInputModel } from "../parsing/files.ts";
 import { createParser } from "../parsing/model_parser.ts";
 import { isNirFile, runPipeline } from "../pipeline/run.ts";
@@ -139,6 +139,7 @@ async function exportFromModel(
       duration: positive("duration", values.duration, 200),
       max2avgPool: values["max2avg-pool"],
       metadata: { source_model: path, normalized: "no" },
+      source: path,
     }, out);
     return warnings;
   } finally {

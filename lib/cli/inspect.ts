@@ -11,7 +11,8 @@ import { UsageError } from "../errors.ts";
 import { initBackend } from "../backend/mod.ts";
 import { loadInputModel } from "../parsing/files.ts";
 import { formatTable } from "./parse.ts";
-import { type NirGraph, type NirMetadataValue, type NirNode, readNir } from "../io/nir.ts";
+import type { NirGraph, NirMetadataValue, NirNode } from "../io/nir.ts";
+import { readNir } from "../io/nir_read.ts";
 import type { NDArray } from "../io/ndarray.ts";
 import { isNirFile } from "../pipeline/run.ts";
 

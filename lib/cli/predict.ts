@@ -15,7 +15,7 @@ import { predictModel } from "../parsing/evaluate.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
 import { type LayersModel, tf } from "../../deps.ts";
 import { type NDArray, toFloat32 } from "../io/ndarray.ts";
-import { readNir } from "../io/nir.ts";
+import { readNir } from "../io/nir_read.ts";
 import { isNirFile } from "../pipeline/run.ts";
 import { simulateOutputCounts, spikingModelFromNir } from "../simulation/nir.ts";
 
@@ -92,7 +92,9 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
     return 0;
   }
   if (values.duration !== undefined || values.dt !== undefined) {
-    throw new UsageError("predict: --duration and --dt apply to a NIR graph (.nir)");
+    throw new UsageError(
+      `predict: --duration and --dt apply to a NIR graph (.nir); ${positionals[0]} is not one`,
+    );
   }
   // A model that does not state its input shape (Caffe Data layers) takes that of the samples.
   const { inputModel } = await loadInputModelForData(positionals[0], values.lib, x.shape.slice(1));

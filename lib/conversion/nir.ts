@@ -49,8 +49,9 @@
  */
 import type { Layer, LayersModel } from "../../deps.ts";
 import { UnsupportedLayerError } from "../errors.ts";
-import type { NDArray } from "../io/ndarray.ts";
-import { type NirGraph, type NirMetadata, type NirNode, writeNir } from "../io/nir.ts";
+import { type NDArray, sizeOf } from "../io/ndarray.ts";
+import type { NirGraph, NirMetadata, NirNode, NirPool2d } from "../io/nir.ts";
+import { writeNir } from "../io/nir_write.ts";
 import { VERSION } from "../version.ts";
 
 /** Neuron parameters of the export (the `[cell]` settings; structurally the simulator's cell options). */
@@ -81,6 +82,8 @@ export interface NirExportOptions {
   poissonInput?: boolean;
   /** Extra graph metadata (e.g. the source model file, whether it was normalized). */
   metadata?: NirMetadata;
+  /** The model's file, named in the errors of what NIR cannot express. */
+  source?: string;
 }
 
 /** The NIR graph of a network and what the export could not carry over exactly. */
@@ -111,8 +114,6 @@ interface Value {
 }
 
 type Config = Record<string, unknown>;
-
-const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Channels-last `[...spatial, C]` → NIR `[C, ...spatial]`. */
 export function nirShapeOf(shape: readonly number[]): number[] {
@@ -256,6 +257,18 @@ function inboundLayers(layer: Layer): Layer[] {
  * layer for what NIR cannot express (see the module docs).
  */
 export function toNirGraph(model: LayersModel, options: NirExportOptions): NirExport {
+  try {
+    return buildNirGraph(model, options);
+  } catch (err) {
+    if (!(err instanceof UnsupportedLayerError) || options.source === undefined) throw err;
+    throw new UnsupportedLayerError(`${options.source}: ${err.message}`, {
+      file: options.source,
+      cause: err,
+    });
+  }
+}
+
+function buildNirGraph(model: LayersModel, options: NirExportOptions): NirExport {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new UnsupportedLayerError(
       `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; NIR export needs one of each`,
@@ -556,24 +569,18 @@ function poolingLayer(b: GraphBuilder, layer: Layer, input: Value, shape: number
     const cnt = part.shape[0];
     const outNir = [cnt, oh, ow];
     const suffix = p === 0 ? "" : `_${p}`;
+    const window: Omit<NirPool2d, "type"> = {
+      kernelSize: [k[0], k[1]],
+      stride: [s[0], s[1]],
+      padding,
+      metadata: meta,
+    };
     let node: string;
     if (!excluded) {
-      node = b.add(`${layer.name}${suffix}`, {
-        type: "AvgPool2d",
-        kernelSize: [k[0], k[1]],
-        stride: [s[0], s[1]],
-        padding,
-        metadata: meta,
-      }, [part.node]);
+      node = b.add(`${layer.name}${suffix}`, { type: "AvgPool2d", ...window }, [part.node]);
     } else {
       // TensorFlow's 'same' average leaves the padding out of the count: sum, then scale by 1 / count.
-      const sum = b.add(`${layer.name}${suffix}`, {
-        type: "SumPool2d",
-        kernelSize: [k[0], k[1]],
-        stride: [s[0], s[1]],
-        padding,
-        metadata: meta,
-      }, [part.node]);
+      const sum = b.add(`${layer.name}${suffix}`, { type: "SumPool2d", ...window }, [part.node]);
       const [h, w] = input.shape;
       const count = (o: number, a: number, n: number) => {
         const start = o * s[a] - padding[a];

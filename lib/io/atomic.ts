@@ -6,6 +6,7 @@
  * @module
  */
 import { SnnToolboxError } from "../errors.ts";
+import { dirName } from "./paths.ts";
 
 const pending = new Set<string>();
 let signalHooked = false;
@@ -25,6 +26,19 @@ function hookSignal(): void {
   } catch { /* signals unsupported here (e.g. Windows without SIGINT): best effort */ }
 }
 
+/** Refuse up front to write into a folder that does not exist (the error names the folder, not a temporary file). */
+function checkFolder(path: string): void {
+  const dir = dirName(path);
+  let isDir: boolean;
+  try {
+    isDir = Deno.statSync(dir).isDirectory;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) return; // e.g. no read permission: the write itself reports
+    throw new SnnToolboxError(`could not write ${path}: the folder ${dir} does not exist`, { file: path });
+  }
+  if (!isDir) throw new SnnToolboxError(`could not write ${path}: ${dir} is not a folder`, { file: path });
+}
+
 function tempPathFor(path: string): string {
   const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(16);
   return `${path}.${rand}.tmp`;
@@ -41,6 +55,7 @@ export async function withAtomicOutput<T>(
   produce: (tmpPath: string) => Promise<T> | T,
 ): Promise<T> {
   hookSignal();
+  checkFolder(path);
   const tmp = tempPathFor(path);
   pending.add(tmp);
   try {

@@ -13,6 +13,7 @@ import { ModelFormatError } from "../errors.ts";
 import type { DType, NDArray, TypedArray } from "./ndarray.ts";
 import { withAtomicOutput } from "./atomic.ts";
 import { exceedsCeiling } from "./limits.ts";
+import { summarizeError } from "./unexpected_errors.ts";
 
 /** An open HDF5 file (h5wasm). Close it with `file.close()`. */
 export type Hdf5File = H5File;
@@ -26,12 +27,26 @@ export type Hdf5Object = Hdf5Group | Hdf5Dataset;
 /** The 8-byte signature that starts an HDF5 superblock. */
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
-/** First line of an error message (HDF5 error stacks are long). */
-function message(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  const detail = lines.find((l) => /^#\d+:/.test(l));
-  return detail ? detail.replace(/^#\d+:\s*\S+ line \d+ in /, "") : (lines[0] ?? text);
+/**
+ * The error to report when the HDF5 library itself fails on `path` (its
+ * diagnostic stack, or its WASM module aborting): the file's HDF5
+ * structures are damaged, said in one line. `undefined` for other errors.
+ */
+export function damagedHdf5Error(err: unknown, path: string): ModelFormatError | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  if (message.startsWith("HDF5-DIAG")) {
+    return new ModelFormatError(`${path}: damaged HDF5 file: ${summarizeError(err)}`, {
+      file: path,
+      cause: err,
+    });
+  }
+  if (message.startsWith("Aborted(")) {
+    return new ModelFormatError(`${path}: damaged HDF5 file: the HDF5 library aborted reading it`, {
+      file: path,
+      cause: err,
+    });
+  }
+  return undefined;
 }
 
 let readyPromise: Promise<void> | undefined;
@@ -62,7 +77,10 @@ export async function assertHdf5File(path: string): Promise<void> {
   try {
     file = await Deno.open(path, { read: true });
   } catch (err) {
-    throw new ModelFormatError(`${path}: cannot open HDF5 file: ${message(err)}`, { file: path, cause: err });
+    throw new ModelFormatError(`${path}: cannot open HDF5 file: ${summarizeError(err)}`, {
+      file: path,
+      cause: err,
+    });
   }
   try {
     const size = (await file.stat()).size;
@@ -99,7 +117,10 @@ export async function openHdf5(path: string): Promise<Hdf5File> {
     if (file.file_id < 0n) throw new Error("H5Fopen failed");
     return file;
   } catch (err) {
-    throw new ModelFormatError(`${path}: cannot read HDF5 file: ${message(err)}`, { file: path, cause: err });
+    throw new ModelFormatError(`${path}: cannot read HDF5 file: ${summarizeError(err)}`, {
+      file: path,
+      cause: err,
+    });
   }
 }
 
@@ -114,7 +135,7 @@ export async function createHdf5(path: string): Promise<Hdf5File> {
     if (file.file_id < 0n) throw new Error("H5Fcreate failed");
     return file;
   } catch (err) {
-    throw new ModelFormatError(`${path}: cannot create HDF5 file: ${message(err)}`, {
+    throw new ModelFormatError(`${path}: cannot create HDF5 file: ${summarizeError(err)}`, {
       file: path,
       cause: err,
     });
@@ -179,7 +200,7 @@ export function readDataset(parent: Hdf5Group, name: string, source?: string): N
   try {
     entity = parent.get(name);
   } catch (err) {
-    throw new ModelFormatError(`${file}: cannot read dataset '${name}': ${message(err)}`, {
+    throw new ModelFormatError(`${file}: cannot read dataset '${name}': ${summarizeError(err)}`, {
       file,
       cause: err,
     });
@@ -225,7 +246,7 @@ export function datasetToNDArray(ds: Hdf5Dataset, source = "<HDF5 file>"): NDArr
     return { data, shape: [...shape], dtype };
   } catch (err) {
     if (err instanceof ModelFormatError) throw err;
-    throw new ModelFormatError(`${source}: cannot read dataset '${ds.path}': ${message(err)}`, {
+    throw new ModelFormatError(`${source}: cannot read dataset '${ds.path}': ${summarizeError(err)}`, {
       file: source,
       cause: err,
     });

@@ -88,3 +88,9 @@ export function toFloat32NDArray(a: NDArray): Float32NDArray {
     ? a as Float32NDArray
     : { data: toFloat32(a), shape: a.shape, dtype: "float32" };
 }
+
+/** Whether `v` is an {@linkcode NDArray} (an object with a typed-array `data`, a `shape` and a `dtype`). */
+export function isNDArray(v: unknown): v is NDArray {
+  return typeof v === "object" && v !== null && "data" in v && "shape" in v && "dtype" in v &&
+    ArrayBuffer.isView((v as NDArray).data);
+}

@@ -69,7 +69,7 @@ import {
 import { modifyParameterPrecision as modifyPrecision } from "./precision.ts";
 import { applyAppendSoftmax, parseActivationLayer } from "./rules/activation.ts";
 import { parseBatchNorm } from "./rules/batchnorm.ts";
-import { consumersThrough, type ParseContext } from "./rules/context.ts";
+import { consumersThrough, type ParseContext, type ParseRule } from "./rules/context.ts";
 import { isLinearMerge, parseAdd, parseConcatenateLayer } from "./rules/merge.ts";
 import { PARAMETRIC_SOURCES, parseParametric, parseSeparable } from "./rules/parametric.ts";
 import { flattenRef, parseFlatten, parseReshape } from "./rules/reshape.ts";
@@ -110,6 +110,21 @@ export const PORT_LAYERS: ReadonlySet<string> = new Set([
   "Cropping2D",
   "Permute",
 ]);
+
+/** The parse rule of a (not skipped) source layer type, if there is one. */
+function ruleFor(type: string): ParseRule | undefined {
+  if (ACTIVATION_LAYERS.has(type)) return parseActivationLayer;
+  if (type === "BatchNormalization") return parseBatchNorm;
+  if (type in PARAMETRIC_SOURCES) return parseParametric;
+  if (type === "SeparableConv2D") return parseSeparable;
+  if (type.startsWith("Global")) return parseGlobalPooling;
+  if (SPATIAL_TYPES.has(type)) return parseSpatial;
+  if (type === "Flatten") return parseFlatten;
+  if (type === "Reshape" || type === "Permute") return parseReshape;
+  if (type === "Concatenate") return parseConcatenateLayer;
+  if (isLinearMerge(type)) return parseAdd;
+  return undefined;
+}
 
 /**
  * The abstract parser: the transforms of the Python toolbox's
@@ -489,20 +504,13 @@ export abstract class AbstractModelParser {
 
   /** Dispatch one input-model layer to its parse rule; returns the tensor it produces. */
   private parseLayer(layer: Layer, type: string, ins: TensorRef[]): TensorRef {
-    const ctx = this.context!;
     const exclusive = this.getOutboundLayers(layer).length === 1;
     if (NOOP_LAYERS.has(type)) return this.passThrough(layer, ins[0]);
-    if (ACTIVATION_LAYERS.has(type)) return parseActivationLayer(ctx, layer, type, ins[0], exclusive);
-    if (type === "BatchNormalization") return parseBatchNorm(ctx, layer, ins[0], exclusive);
-    if (type in PARAMETRIC_SOURCES) return parseParametric(ctx, layer, type, ins[0], exclusive);
-    if (type === "SeparableConv2D") return parseSeparable(ctx, layer, ins[0], exclusive);
-    if (type.startsWith("Global")) return parseGlobalPooling(ctx, layer, type, ins[0], exclusive);
-    if (SPATIAL_TYPES.has(type)) return parseSpatial(ctx, layer, type, ins[0], exclusive);
-    if (type === "Flatten") return parseFlatten(ctx, layer, ins[0], exclusive);
-    if (type === "Reshape" || type === "Permute") return parseReshape(ctx, layer, type, ins[0], exclusive);
-    if (type === "Concatenate") return parseConcatenateLayer(ctx, layer, ins, exclusive);
-    if (isLinearMerge(type)) return parseAdd(ctx, layer, type, ins, exclusive);
-    throw new UnsupportedLayerError(`${this.inputModel.path}: no parse rule for layer type ${type}`);
+    const rule = ruleFor(type);
+    if (!rule) {
+      throw new UnsupportedLayerError(`${this.inputModel.path}: no parse rule for layer type ${type}`);
+    }
+    return rule(this.context!, { layer, type, ins, exclusive });
   }
 
   /** Give every parsed layer its `<idx><Type>_<shape>` name and fill {@linkcode nameMap}. */

@@ -13,17 +13,6 @@ import type { Layer, Tensor } from "../../deps.ts";
 import type { DataFormat } from "../importers/input_model.ts";
 import { type Float32NDArray, type NDArray, sizeOf } from "../io/ndarray.ts";
 import { ModelFormatError } from "../errors.ts";
-
-export {
-  applyActivation,
-  binarize,
-  clampedReluName,
-  type CustomActivationSpec,
-  parseCustomActivation,
-  reducePrecision,
-  registerCustomActivation,
-} from "../layers/activations.ts";
-
 import type { KernelKind } from "./attributes.ts";
 
 export type { KernelKind };

@@ -29,7 +29,7 @@ import { SimulationWorkers } from "../simulation/parallel.ts";
 import { literalStrings, simulationOptionsFromConfig } from "../simulation/options.ts";
 import { shardSelection, type ShardSpec } from "../simulation/shards.ts";
 import { clearShardRecord, experimentIdentity, shardRecord, writeShardRecord } from "./shards.ts";
-import { readNir } from "../io/nir.ts";
+import { readNir } from "../io/nir_read.ts";
 import { spikingModelFromNir } from "../simulation/nir.ts";
 
 /** Progress and message callbacks of {@linkcode runPipeline}. */

@@ -10,6 +10,7 @@ import { type LayersModel, tf } from "../../deps.ts";
 import type { ToolboxConfig } from "../config/types.ts";
 import { ConfigError, NotAvailableError, SnnToolboxError } from "../errors.ts";
 import type { NDArray } from "../io/ndarray.ts";
+import { joinPath } from "../io/paths.ts";
 import { normalizationOptionsFromConfig, normalizeParameters } from "../conversion/normalize.ts";
 import { parallelModel } from "../parsing/evaluate.ts";
 import { workerCount } from "../backend/workers.ts";
@@ -158,6 +159,7 @@ async function exportNirOf(
       source_model: config.get("paths", "filename_ann"),
       normalized: normalized ? "yes" : "no",
     },
+    source: joinPath(config.get("paths", "path_wd"), config.get("paths", "filename_ann")),
   }, path);
   return { path, warnings };
 }

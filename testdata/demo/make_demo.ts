@@ -22,6 +22,7 @@ import { initBackend } from "../../lib/backend/mod.ts";
 import { writeNpz } from "../../lib/io/npz.ts";
 import { writeFileAtomic } from "../../lib/io/atomic.ts";
 import { loadMnist, type Mnist } from "../../tests/_mnist.ts";
+import { rng } from "../../tests/_rng.ts";
 
 const OUT = new URL("./", import.meta.url).pathname;
 const SUBSET = 1000;
@@ -35,18 +36,6 @@ const { values: args } = parseArgs({
     "data-only": { type: "boolean", default: false },
   },
 });
-
-/** A small seeded PRNG (mulberry32) for reproducible shuffling. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function oneHot(labels: Uint8Array, n: number): Float32Array {
   const out = new Float32Array(n * 10);

@@ -3,10 +3,12 @@
 
 Run: /usr/bin/python3 testdata/lasagne/gen_small.py  (numpy only; Lasagne/Theano not needed)
 
-- small_net.py: a build script using the interpreter's subset (aliases, dict
-  subscripts, a for loop over range, batch_norm wrapper, keyword arguments,
-  ConcatLayer, ElemwiseSumLayer, PadLayer, Pool2DLayer average mode,
-  GlobalPoolLayer, a function returning a tuple).
+The network is small_net.py beside this file (committed, read by the tests):
+a build script using the interpreter's subset (aliases, dict subscripts, a for
+loop over range, batch_norm wrapper, keyword arguments, ConcatLayer,
+ElemwiseSumLayer, PadLayer, Pool2DLayer average mode, GlobalPoolLayer, a
+function returning a tuple). This script writes:
+
 - small_net.pkl (protocol 2, {'param values': [...]}), small_net_list.pkl
   (protocol 4, bare list) and small_net.npz (np.savez(*params)): its
   parameters in get_all_param_values order.
@@ -27,45 +29,6 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(11)
 f32 = np.float32
-
-SCRIPT = '''"""Small test network (interpreted, never run)."""
-import lasagne
-import lasagne.layers as L
-from lasagne.layers import batch_norm, InputLayer
-from lasagne.nonlinearities import rectify
-
-N_BRANCH = 2
-
-
-def conv_block(incoming, filters, name):
-    return batch_norm(L.Conv2DLayer(incoming, filters, (3, 3), pad='same', name=name))
-
-
-def build_cnn(input_var=None, width=3):
-    net = {}
-    net['in'] = InputLayer(shape=(None, 2, 6, 6), input_var=input_var)
-    net['pad'] = L.PadLayer(net['in'], width=1)
-    net['c0'] = L.Conv2DLayer(net['pad'], num_filters=width, filter_size=3,
-                              nonlinearity=lasagne.nonlinearities.rectify)
-    branches = [None] * N_BRANCH
-    for i in range(N_BRANCH):
-        branches[i] = conv_block(net['c0'], 4, 'branch%d' % i)
-    net['sum'] = L.ElemwiseSumLayer(branches)
-    net['cat'] = L.ConcatLayer([net['c0'], net['sum']], axis=1)
-    net['pool'] = L.Pool2DLayer(net['cat'], pool_size=2, mode='average_inc_pad')
-    net['mp'] = L.MaxPool2DLayer(net['pool'], (2, 2), stride=1)
-    net['gp'] = L.GlobalPoolLayer(net['mp'])
-    net['drop'] = L.DropoutLayer(net['gp'], p=0.5)
-    net['out'] = L.DenseLayer(net['drop'], num_units=5,
-                              nonlinearity=lasagne.nonlinearities.softmax)
-    return net['out'], net
-
-
-if __name__ == "__main__":
-    build_cnn()
-'''
-with open(os.path.join(HERE, "small_net.py"), "w") as f:
-    f.write(SCRIPT)
 
 # Parameters in get_all_param_values order: c0 (W, b); branch0 conv W (bias removed by
 # batch_norm), branch0 BN (beta, gamma, mean, inv_std); branch1 the same; dense (W, b).

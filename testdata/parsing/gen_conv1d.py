@@ -18,11 +18,14 @@ Run: /usr/bin/python3 testdata/parsing/gen_conv1d.py
 """
 import json
 import os
+import sys
 
-import h5py
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from _gen_common import kernel_and_bias, nd, write_keras_h5  # noqa: E402
 
 rng = np.random.RandomState(42)
 
@@ -59,8 +62,6 @@ def softmax():
 
 
 def entry(x, weights, y):
-    def nd(a):
-        return {"shape": list(a.shape), "data": a.astype(np.float32).ravel().tolist()}
     return {"x": nd(x), "weights": [nd(w) for w in weights], "y": nd(y)}
 
 
@@ -91,20 +92,7 @@ def keras_h5(path, weights):
     ]
     config = {"class_name": "Sequential", "config": {"name": "conv1d_cf", "layers": layers}}
     named = {"c1": weights[0:2], "c2": weights[2:4], "flat": [], "fc": weights[4:6]}
-    with h5py.File(path, "w") as f:
-        f.attrs["keras_version"] = b"2.4.0"
-        f.attrs["backend"] = b"tensorflow"
-        f.attrs["model_config"] = json.dumps(config).encode()
-        mw = f.create_group("model_weights")
-        mw.attrs["layer_names"] = [n.encode() for n in named]
-        mw.attrs["keras_version"] = b"2.4.0"
-        mw.attrs["backend"] = b"tensorflow"
-        for name, ws in named.items():
-            g = mw.create_group(name)
-            wn = [f"{name}/{w}:0" for w in ("kernel", "bias")[:len(ws)]]
-            g.attrs["weight_names"] = [w.encode() for w in wn] if ws else np.array([])
-            for n, w in zip(wn, ws):
-                g.create_dataset(n, data=w)
+    write_keras_h5(path, config, {name: kernel_and_bias(ws) for name, ws in named.items()})
 
 
 x, weights, y = stack()

@@ -22,11 +22,14 @@ Run: /usr/bin/python3 testdata/parsing/gen_sparse.py
 """
 import json
 import os
+import sys
 
-import h5py
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from _gen_common import nd, write_keras_h5  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.RandomState(11)
@@ -105,25 +108,7 @@ weights = {
     "flatten": [], "sparse_fc": [("kernel", k3), ("bias", b3), ("mask", m3)], "fc": [("kernel", k4), ("bias", b4)],
 }
 
-with h5py.File(os.path.join(HERE, "sparse_keras.h5"), "w") as f:
-    f.attrs["keras_version"] = b"2.4.0"
-    f.attrs["backend"] = b"tensorflow"
-    f.attrs["model_config"] = json.dumps(config).encode()
-    mw = f.create_group("model_weights")
-    mw.attrs["layer_names"] = [n.encode() for n in weights]
-    mw.attrs["keras_version"] = b"2.4.0"
-    mw.attrs["backend"] = b"tensorflow"
-    for name, ws in weights.items():
-        g = mw.create_group(name)
-        names = [f"{name}/{w}:0" for w, _ in ws]
-        g.attrs["weight_names"] = [n.encode() for n in names] if ws else np.array([])
-        for n, (_, w) in zip(names, ws):
-            g.create_dataset(n, data=w)
-
-
-def nd(a):
-    a = np.asarray(a, np.float32)
-    return {"shape": list(a.shape), "data": a.ravel().tolist()}
+write_keras_h5(os.path.join(HERE, "sparse_keras.h5"), config, weights)
 
 
 with open(os.path.join(HERE, "sparse_cases.json"), "w") as f:

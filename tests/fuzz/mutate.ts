@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { rng } from "../_rng.ts";
 
 /** One byte edit: delete `del` bytes at `at`, insert `ins` there. */
 export interface Edit {
@@ -34,17 +35,14 @@ export type Layout = "hdf5" | "zip" | "protobuf" | "npy" | "pickle" | "text" | "
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export class Rng {
-  #s: number;
+  #next: () => number;
   /** Start the sequence at `seed`. */
   constructor(seed: number) {
-    this.#s = seed >>> 0;
+    this.#next = rng(seed);
   }
   /** Uniform float in [0, 1). */
   next(): number {
-    let t = (this.#s = (this.#s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.#next();
   }
   /** Uniform integer in [0, n). */
   int(n: number): number {

@@ -25,6 +25,7 @@ export const KINDS = [
   "pytorch-pth",
   "pytorch-pkl",
   "pytorch-py",
+  "nir",
 ] as const;
 
 /** One input kind. */
@@ -204,6 +205,11 @@ export function allSeeds(): Seed[] {
       ["testdata/pytorch/toolbox_net.py", "m.py"],
       ["testdata/pytorch/toolbox_net.pkl", "m.pkl"],
     ]),
+    seed("nir", "hdf5", [
+      ["testdata/nir/small_cnn.nir", "g.nir"],
+      ["testdata/nir/small_cnn.in.npy", "x.npy"],
+    ], ["predict", "{in}", "--input", "{dir}/x.npy", "--output", "{out}/y.npy", "--duration", "20"]),
+    seed("nir", "hdf5", [["testdata/nir/small_cnn.nir", "g.nir"]], ["inspect", "{in}"]),
     seed("npy", "npy", [
       ["testdata/onnx/mlp.in.npy", "x.npy"],
       ["testdata/onnx/mlp_op13.onnx", "m.onnx"],

@@ -15,7 +15,7 @@ import { registerCustomActivationsIn } from "../../layers/activations.ts";
 // Importing the custom objects registers the toolbox's pruned layers (Sparse, SparseConv2D, ...) with TF.js.
 import { registerCustomObjects } from "../../layers/custom_objects.ts";
 import { asToolboxError } from "../../io/unexpected_errors.ts";
-import { assertHdf5File, type Hdf5File, openHdf5, readStringAttr } from "../../io/hdf5.ts";
+import { assertHdf5File, damagedHdf5Error, type Hdf5File, openHdf5, readStringAttr } from "../../io/hdf5.ts";
 import { dirName, firstFile, readModelFile, readModelTextFile, stripExtension } from "../../io/paths.ts";
 import { readKerasArchive } from "./archive.ts";
 import { assignWeights } from "./assign.ts";
@@ -176,8 +176,8 @@ async function withHdf5<T>(path: string, fn: (h5: Hdf5File) => Promise<T>): Prom
   try {
     return await fn(h5);
   } catch (err) {
-    // A raw HDF5 library error (corrupt file) is reported against this file.
-    throw asToolboxError(err, path, "read the HDF5 file");
+    // The HDF5 library's own checks failing: a damaged file, reported against this file.
+    throw damagedHdf5Error(err, path) ?? asToolboxError(err, path, "read the HDF5 file");
   } finally {
     try {
       h5.close();

@@ -10,6 +10,7 @@
 import { h5wasm, tf } from "../../../deps.ts";
 import { ModelFormatError } from "../../errors.ts";
 import { type Hdf5Group, readStringArrayAttr, readStringAttr } from "../../io/hdf5.ts";
+import { summarizeError } from "../../io/unexpected_errors.ts";
 import { joinPath } from "../../io/paths.ts";
 import { isObject, type JsonObject } from "./json.ts";
 
@@ -45,7 +46,7 @@ function datasetWeight(parent: Hdf5Group, name: string, path: string, file: stri
     entity = parent.get(name);
   } catch (err) {
     throw new ModelFormatError(
-      `${file}: cannot read weight '${path}': ${err instanceof Error ? err.message : err}`,
+      `${file}: cannot read weight '${path}': ${summarizeError(err)}`,
       {
         file,
         cause: err,
@@ -81,9 +82,7 @@ function datasetWeight(parent: Hdf5Group, name: string, path: string, file: stri
         if (typeof v === "number") return Float32Array.of(v);
       } catch (err) {
         throw new ModelFormatError(
-          `${file}: cannot read the data of weight '${path}' (truncated file?): ${
-            err instanceof Error ? err.message : err
-          }`,
+          `${file}: cannot read the data of weight '${path}' (truncated file?): ${summarizeError(err)}`,
           { file, cause: err },
         );
       }

@@ -10,6 +10,7 @@ import { onnxProtoModule } from "../../../deps.ts";
 import { ModelFormatError } from "../../errors.ts";
 import { sizeOf } from "../../io/ndarray.ts";
 import { dirName } from "../../io/paths.ts";
+import { MAX_ONNX_NESTING, onnxNestingDepth } from "./nesting.ts";
 
 /** A decoded tensor: float tensors as `Float32Array`, every other numeric type as `Float64Array`. */
 export interface OnnxTensor {
@@ -355,14 +356,21 @@ function decodeValueInfo(v: IValueInfoProto): OnnxValueInfo {
  * Throws {@linkcode ModelFormatError} for anything that is not a readable ONNX model.
  */
 export function decodeOnnxModel(bytes: Uint8Array, path: string): OnnxModel {
+  // protobufjs decodes nested messages recursively: refuse deep nesting before it overflows the stack.
+  if (onnxNestingDepth(bytes) > MAX_ONNX_NESTING) {
+    throw new ModelFormatError(
+      `${path}: not a readable ONNX model (messages nested too deeply: more than ${MAX_ONNX_NESTING} ` +
+        `levels, e.g. subgraphs within subgraphs; refusing)`,
+      { file: path },
+    );
+  }
   let proto: ModelProto;
   try {
     proto = onnxProto.ModelProto.decode(bytes);
   } catch (err) {
-    // protobufjs decodes nested messages recursively: subgraphs nested
-    // thousands deep overflow the stack, which is caught here.
+    // A stack overflow can still come from fields the depth check does not follow (groups in tensors).
     const why = err instanceof RangeError && /call stack/i.test(err.message)
-      ? "messages nested too deeply (e.g. subgraphs within subgraphs); refusing"
+      ? "messages nested too deeply; refusing"
       : `protobuf decoding failed: ${err instanceof Error ? err.message : err}`;
     throw new ModelFormatError(`${path}: not a readable ONNX model (${why})`, { file: path, cause: err });
   }

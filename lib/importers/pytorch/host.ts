@@ -11,6 +11,7 @@
  */
 import type { Evaluator, Host, Kwargs } from "../../io/python/evaluator.ts";
 import { ScriptError } from "../../io/python/errors.ts";
+import { bindMethod, classAttr, foreignBases } from "../../io/python/classes.ts";
 import {
   type HostObject,
   type InstanceValue,
@@ -167,7 +168,7 @@ export class TorchHost implements Host {
   }
 
   created(inst: InstanceValue): void {
-    const bases = this.ev.foreignBases(inst.cls).map((r) => canonicalTorchPath(r.path));
+    const bases = foreignBases(inst.cls).map((r) => canonicalTorchPath(r.path));
     if (bases.some((b) => MODULE_BASES.includes(b))) this.#children.set(inst, new Map());
   }
 
@@ -235,7 +236,7 @@ export class TorchHost implements Host {
     if (cls === "Module") return this.isModule(v);
     if (isTorchModule(v)) return v.type === cls;
     if (isKind(v, "instance")) {
-      return this.ev.foreignBases(v.cls).some((b) => canonicalTorchPath(b.path) === path);
+      return foreignBases(v.cls).some((b) => canonicalTorchPath(b.path) === path);
     }
     return false;
   }
@@ -370,13 +371,11 @@ export class TorchHost implements Host {
   #callModule(m: Module, args: ScriptValue[], kwargs: Kwargs, line: number): ScriptValue {
     const path = this.paths.get(m);
     if (isKind(m, "instance")) {
-      const forward = this.ev.classAttr(m.cls, "forward");
+      const forward = classAttr(m.cls, "forward");
       this.#scope.push(path ?? "");
       try {
-        if (forward) return this.ev.callValue(this.ev.bind(forward.value, m), args, kwargs, line);
-        const seqBase = this.ev.foreignBases(m.cls).some((b) =>
-          canonicalTorchPath(b.path) === "torch.nn.Sequential"
-        );
+        if (forward) return this.ev.callValue(bindMethod(forward.value, m), args, kwargs, line);
+        const seqBase = foreignBases(m.cls).some((b) => canonicalTorchPath(b.path) === "torch.nn.Sequential");
         if (seqBase) return this.#sequential(m, args, line);
         return this.fail(line, `${m.cls.name} has no forward() method`);
       } finally {

@@ -20,6 +20,7 @@ import { ConfigError, InputShapeRequiredError, ModelFormatError, SnnToolboxError
 import { type NDArray, toFloat32 } from "../../io/ndarray.ts";
 import { baseName, firstFile, readModelTextFile, stripExtension } from "../../io/paths.ts";
 import { ScriptError } from "../../io/python/errors.ts";
+import { foreignBases } from "../../io/python/classes.ts";
 import { Evaluator } from "../../io/python/evaluator.ts";
 import { importedModules, parseModule, type Stmt } from "../../io/python/mod.ts";
 import {
@@ -110,7 +111,7 @@ function modelClass(ev: Evaluator, file: string): { cls: ScriptValue; entry: str
   if (isKind(named, "function")) return { cls: named, entry: "Model()", line: named.def.line };
   const modules = [...ev.globals.values()].filter((v): v is ClassValue =>
     isKind(v, "class") &&
-    ev.foreignBases(v).some((b) => canonicalTorchPath(b.path) === "torch.nn.Module")
+    foreignBases(v).some((b) => canonicalTorchPath(b.path) === "torch.nn.Module")
   );
   const last = modules.sort((a, b) => b.line - a.line)[0];
   if (!last) {

@@ -15,14 +15,14 @@
  *
  * @module
  */
-import type { Expr, Param, Stmt } from "./ast.ts";
+import type { Expr, Stmt } from "./ast.ts";
 import { STATEMENT_NAMES } from "./ast.ts";
 import { ScriptError } from "./errors.ts";
 import { builtinAlias, callBuiltin, callBuiltinMethod, isBuiltinName, methodOf } from "./builtins.ts";
 import { parseFString } from "./fstrings.ts";
+import { bindArguments, bindMethod, classAttr, foreignBases, isBuiltinInstance, mro } from "./classes.ts";
 import { binaryOp, bounded, compareOp, MAX_ITEMS, pyEquals, pyOrder, unaryOp } from "./operators.ts";
 import {
-  type BoundMethod,
   type ClassValue,
   describeValue,
   type DictValue,
@@ -221,12 +221,7 @@ export class Evaluator {
     const items = this.iterate(this.eval(s.iter, scope), s.line);
     for (const item of items) {
       this.assign(s.target, item, scope, s.line);
-      try {
-        this.run(s.body, scope);
-      } catch (sig) {
-        if (sig instanceof Break) return;
-        if (!(sig instanceof Continue)) throw sig;
-      }
+      if (this.#loopBody(s.body, scope) === "break") return;
     }
     this.run(s.orelse, scope);
   }
@@ -234,14 +229,20 @@ export class Evaluator {
   whileLoop(s: Extract<Stmt, { t: "while" }>, scope: Scope): void {
     while (truthy(this.eval(s.test, scope))) {
       this.#step(s.line);
-      try {
-        this.run(s.body, scope);
-      } catch (sig) {
-        if (sig instanceof Break) return;
-        if (!(sig instanceof Continue)) throw sig;
-      }
+      if (this.#loopBody(s.body, scope) === "break") return;
     }
     this.run(s.orelse, scope);
+  }
+
+  /** Run one pass of a loop body; says whether it ended with `break`. */
+  #loopBody(body: readonly Stmt[], scope: Scope): "break" | "next" {
+    try {
+      this.run(body, scope);
+    } catch (sig) {
+      if (sig instanceof Break) return "break";
+      if (!(sig instanceof Continue)) throw sig;
+    }
+    return "next";
   }
 
   makeFunction(def: Extract<Stmt, { t: "def" }>, scope: Scope): FunctionValue {
@@ -522,7 +523,7 @@ export class Evaluator {
     if (isKind(obj, "instance")) return this.instanceAttr(obj, name, line);
     if (isKind(obj, "super")) return this.superAttr(obj.cls, obj.self, name, line);
     if (isKind(obj, "class")) {
-      const hit = this.classAttr(obj, name);
+      const hit = classAttr(obj, name);
       if (hit !== undefined) return hit.value;
       return this.fail(line, `class ${obj.name} has no attribute '${name}'`);
     }
@@ -536,57 +537,15 @@ export class Evaluator {
     return this.fail(line, `attribute '${name}' of ${this.describe(obj)} is outside the supported subset`);
   }
 
-  /** The classes of `cls` in method resolution order (depth-first, left to right, first occurrence). */
-  mro(cls: ClassValue): (ClassValue | Ref)[] {
-    const out: (ClassValue | Ref)[] = [];
-    const seen = new Set<ClassValue | string>();
-    const visit = (c: ClassValue | Ref): void => {
-      const key = isKind(c, "class") ? c : c.path;
-      if (seen.has(key)) return;
-      seen.add(key);
-      out.push(c);
-      if (isKind(c, "class")) c.bases.forEach(visit);
-    };
-    visit(cls);
-    return out;
-  }
-
-  /** Module classes (references) among the bases of `cls`, e.g. `torch.nn.Module`. */
-  foreignBases(cls: ClassValue): Ref[] {
-    return this.mro(cls).filter((c): c is Ref => isKind(c, "ref") && c.path !== "builtins.object");
-  }
-
-  classAttr(
-    cls: ClassValue,
-    name: string,
-    after?: ClassValue,
-  ): { value: ScriptValue; owner: ClassValue } | undefined {
-    const order = this.mro(cls);
-    const start = after ? order.indexOf(after) + 1 : 0;
-    for (const c of order.slice(start)) {
-      if (isKind(c, "class") && c.attrs.has(name)) return { value: c.attrs.get(name)!, owner: c };
-    }
-    return undefined;
-  }
-
-  bind(value: ScriptValue, self: ScriptValue): ScriptValue {
-    if (isKind(value, "function")) {
-      const deco = value.def.decorators[0];
-      if (deco?.t === "name" && deco.id === "staticmethod") return value;
-      return { kind: "method", self, fn: value } satisfies BoundMethod;
-    }
-    return value;
-  }
-
   instanceAttr(inst: InstanceValue, name: string, line: number): ScriptValue {
     if (inst.attrs.has(name)) return inst.attrs.get(name)!;
-    const hit = this.classAttr(inst.cls, name);
+    const hit = classAttr(inst.cls, name);
     if (hit !== undefined) {
       const deco = isKind(hit.value, "function") ? hit.value.def.decorators[0] : undefined;
       if (deco?.t === "name" && deco.id === "property") {
         return this.callValue(hit.value, [inst], new Map(), line);
       }
-      return this.bind(hit.value, inst);
+      return bindMethod(hit.value, inst);
     }
     if (name === "__class__") return inst.cls;
     const v = this.host.instanceAttr?.(inst, name, line);
@@ -596,9 +555,9 @@ export class Evaluator {
 
   superAttr(cls: ClassValue, self: ScriptValue, name: string, line: number): ScriptValue {
     const type = isKind(self, "instance") ? self.cls : cls;
-    const hit = this.classAttr(type, name, cls);
-    if (hit !== undefined) return this.bind(hit.value, self);
-    const order = this.mro(type);
+    const hit = classAttr(type, name, cls);
+    if (hit !== undefined) return bindMethod(hit.value, self);
+    const order = mro(type);
     const foreign = order.slice(order.indexOf(cls) + 1).find((c): c is Ref => isKind(c, "ref"));
     if (foreign) return { kind: "ref", path: `${foreign.path}.${name}`, self };
     return this.fail(line, `super() of ${cls.name} has no attribute '${name}'`);
@@ -718,8 +677,8 @@ export class Evaluator {
     if (isKind(fn, "class")) return this.instantiate(fn, args, kwargs, line);
     if (isKind(fn, "ref")) return this.callRef(fn, args, kwargs, line);
     if (isKind(fn, "instance")) {
-      const call = this.classAttr(fn.cls, "__call__");
-      if (call) return this.callValue(this.bind(call.value, fn), args, kwargs, line);
+      const call = classAttr(fn.cls, "__call__");
+      if (call) return this.callValue(bindMethod(call.value, fn), args, kwargs, line);
     }
     if (isKind(fn, "instance") || isKind(fn, "host")) {
       const v = this.host.call?.(fn, args, kwargs, line);
@@ -753,24 +712,10 @@ export class Evaluator {
   isInstance(v: ScriptValue, types: ScriptValue, line: number): boolean {
     const list = sequenceItems(types) ?? [types];
     return list.some((t) => {
-      if (isKind(t, "class")) return isKind(v, "instance") && this.mro(v.cls).includes(t);
+      if (isKind(t, "class")) return isKind(v, "instance") && mro(v.cls).includes(t);
       if (isKind(t, "ref")) {
-        switch (t.path) {
-          case "builtins.int":
-            return typeof v === "number" && Number.isInteger(v);
-          case "builtins.float":
-            return typeof v === "number";
-          case "builtins.str":
-            return typeof v === "string";
-          case "builtins.bool":
-            return typeof v === "boolean";
-          case "builtins.list":
-            return Array.isArray(v);
-          case "builtins.tuple":
-            return isKind(v, "tuple");
-          case "builtins.dict":
-            return isKind(v, "dict");
-        }
+        const builtin = isBuiltinInstance(v, t.path);
+        if (builtin !== undefined) return builtin;
         const known = this.host.isInstance?.(v, t);
         if (known !== undefined) return known;
       }
@@ -781,12 +726,12 @@ export class Evaluator {
   instantiate(cls: ClassValue, args: ScriptValue[], kwargs: Kwargs, line: number): InstanceValue {
     const inst: InstanceValue = { kind: "instance", cls, attrs: new Map() };
     this.host.created?.(inst, line);
-    const init = this.classAttr(cls, "__init__");
+    const init = classAttr(cls, "__init__");
     if (init) {
-      this.callValue(this.bind(init.value, inst), args, kwargs, line);
+      this.callValue(bindMethod(init.value, inst), args, kwargs, line);
       return inst;
     }
-    const foreign = this.foreignBases(cls)[0];
+    const foreign = foreignBases(cls)[0];
     if (foreign) {
       this.callRef({ kind: "ref", path: `${foreign.path}.__init__`, self: inst }, args, kwargs, line);
     } else if (args.length || kwargs.size) this.fail(line, `${cls.name}() takes no arguments`);
@@ -800,7 +745,7 @@ export class Evaluator {
     }
     const local: Scope = new Map();
     const { name, params } = fn.def;
-    this.bindArguments(name, params, fn.defaults, args, kwargs, local, line);
+    bindArguments(name, params, fn.defaults, { args, kwargs }, local, (msg) => this.fail(line, msg));
     this.#parents.set(local, fn.closure);
     this.#frames.push({ fn, self: fn.owner ? args[0] : undefined });
     try {
@@ -815,42 +760,6 @@ export class Evaluator {
     } finally {
       this.#frames.pop();
     }
-  }
-
-  bindArguments(
-    name: string,
-    params: Param[],
-    defaults: (ScriptValue | undefined)[],
-    args: ScriptValue[],
-    kwargs: Kwargs,
-    local: Scope,
-    line: number,
-  ): void {
-    const positional = params.filter((p) => p.kind === "plain" && !p.keywordOnly);
-    const star = params.find((p) => p.kind === "star");
-    const double = params.find((p) => p.kind === "double");
-    if (args.length > positional.length && !star) {
-      this.fail(line, `${name}() takes ${positional.length} arguments, ${args.length} given`);
-    }
-    positional.forEach((p, i) => {
-      if (i < args.length) local.set(p.name, args[i]);
-    });
-    if (star) local.set(star.name, { kind: "tuple", items: args.slice(positional.length) });
-    const extra = new Map<string | number, ScriptValue>();
-    for (const [k, v] of kwargs) {
-      if (params.some((p) => p.kind === "plain" && p.name === k)) {
-        if (local.has(k)) this.fail(line, `${name}() got multiple values for the argument '${k}'`);
-        local.set(k, v);
-      } else if (double) extra.set(k, v);
-      else this.fail(line, `${name}() got an unexpected keyword argument '${k}'`);
-    }
-    if (double) local.set(double.name, { kind: "dict", map: extra });
-    params.forEach((p, i) => {
-      if (p.kind !== "plain" || local.has(p.name)) return;
-      const d = defaults[i];
-      if (d === undefined) this.fail(line, `${name}() is missing the argument '${p.name}'`);
-      local.set(p.name, d);
-    });
   }
 
   /** Call method `name` of an instance (a reader calls `forward` this way). */

@@ -10,7 +10,7 @@ import { clampedReluName } from "../../layers/activations.ts";
 import { isParametric } from "../attributes.ts";
 import type { TensorRef } from "../graph.ts";
 import { isIdentity } from "../layout.ts";
-import { type ParseContext, resolveActivation } from "./context.ts";
+import { type ParseContext, type ParseRule, resolveActivation } from "./context.ts";
 
 /** The activation string an Activation/ReLU/Softmax layer applies. */
 export function activationOfLayer(ctx: ParseContext, layer: Layer, type: string): string {
@@ -23,13 +23,7 @@ export function activationOfLayer(ctx: ParseContext, layer: Layer, type: string)
 }
 
 /** Absorb an activation layer into the layer that owns its input, else keep it as an Activation layer. */
-export function parseActivationLayer(
-  ctx: ParseContext,
-  layer: Layer,
-  type: string,
-  ref: TensorRef,
-  exclusive: boolean,
-): TensorRef {
+export const parseActivationLayer: ParseRule = (ctx, { layer, type, ins: [ref], exclusive }) => {
   const activation = resolveActivation(ctx, activationOfLayer(ctx, layer, type));
   const name = ctx.parser.getLayerName(layer);
   if (activation === "linear") return { ...ref, exclusive: ref.exclusive && exclusive };
@@ -47,7 +41,7 @@ export function parseActivationLayer(
     naming: { shape: ref.srcShape },
   });
   return { ...ctx.graph.refFor(attrs, ref.srcShape, ref.perm, exclusive), rowMap: ref.rowMap };
-}
+};
 
 /** `append_softmax`: give linear Dense output layers a softmax. */
 export function applyAppendSoftmax(ctx: ParseContext, outputs: readonly TensorRef[]): void {

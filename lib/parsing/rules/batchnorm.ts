@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { Layer } from "../../../deps.ts";
 import { type Float32NDArray, sizeOf } from "../../io/ndarray.ts";
 import {
   isParametric,
@@ -16,15 +15,10 @@ import {
 } from "../attributes.ts";
 import type { TensorRef } from "../graph.ts";
 import { absorbBnParameters } from "../utils.ts";
-import { channelAxis, type ParseContext, producerFormat } from "./context.ts";
+import { channelAxis, type ParseContext, type ParseRule, producerFormat } from "./context.ts";
 
 /** Fold a BatchNormalization into the layer before it, else keep it as a per-channel affine layer. */
-export function parseBatchNorm(
-  ctx: ParseContext,
-  layer: Layer,
-  ref: TensorRef,
-  exclusive: boolean,
-): TensorRef {
+export const parseBatchNorm: ParseRule = (ctx, { layer, ins: [ref], exclusive }) => {
   const { parser, graph } = ctx;
   const bn = parser.getBatchnormParameters(layer);
   const name = parser.getLayerName(layer);
@@ -75,7 +69,7 @@ export function parseBatchNorm(
     },
   );
   return graph.refFor(attrs, ref.srcShape, ref.perm, exclusive);
-}
+};
 
 /**
  * If `ref` comes straight from a kept affine BatchNormalization that only

@@ -22,6 +22,24 @@ export interface ParseContext {
   readonly graph: ParsedGraph;
 }
 
+/** One source layer as a parse rule receives it. */
+export interface RuleInput {
+  /** The source layer. */
+  readonly layer: Layer;
+  /** Its type, as the parser names it. */
+  readonly type: string;
+  /** The tensors it reads, in order. */
+  readonly ins: readonly TensorRef[];
+  /** Whether one layer only reads its output (so a layer after it may be folded into it). */
+  readonly exclusive: boolean;
+}
+
+/**
+ * A parse rule: appends the parsed layers of one source layer to
+ * `ctx.graph` and returns the tensor the source layer produces.
+ */
+export type ParseRule = (ctx: ParseContext, input: RuleInput) => TensorRef;
+
 /** The parsed layout a layer with a data format needs its input in. */
 export function wantedPerm(ctx: ParseContext, layer: Layer, ref: TensorRef): number[] | undefined {
   return ctx.parser.getDataFormat(layer) === "channels_first"

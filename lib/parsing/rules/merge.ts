@@ -6,26 +6,20 @@
  *
  * @module
  */
-import type { Layer } from "../../../deps.ts";
 import type { TensorRef } from "../graph.ts";
 import { permuteShape, samePerm } from "../layout.ts";
 import { MERGE_WEIGHTS } from "../layer_types.ts";
-import { newAttributes, type ParseContext } from "./context.ts";
+import { newAttributes, type ParseContext, type ParseRule } from "./context.ts";
 
 /** Bring several tensors to one layout (for Concatenate/Add). */
-function commonLayout(ctx: ParseContext, ins: TensorRef[]): TensorRef[] {
+function commonLayout(ctx: ParseContext, ins: readonly TensorRef[]): TensorRef[] {
   const flat = ins.map((r) => ctx.graph.materializeFlat(r));
   if (flat.every((r) => samePerm(r.perm, flat[0].perm))) return flat;
   return flat.map((r) => ctx.graph.ensurePerm(r, undefined));
 }
 
 /** Parse a Concatenate layer, mapping its axis to channels-last. */
-export function parseConcatenateLayer(
-  ctx: ParseContext,
-  layer: Layer,
-  ins: TensorRef[],
-  exclusive: boolean,
-): TensorRef {
+export const parseConcatenateLayer: ParseRule = (ctx, { layer, ins, exclusive }) => {
   const { parser, graph } = ctx;
   ins = commonLayout(ctx, ins);
   const srcOut = parser.getOutputShape(layer);
@@ -39,19 +33,13 @@ export function parseConcatenateLayer(
   const axis = axisRaw < 0 ? rank + axisRaw : axisRaw;
   attrs.config = { axis: graph.mapAxis({ ...ins[0], srcShape: srcOut }, axis) };
   return graph.push(attrs, srcOut, perm, exclusive);
-}
+};
 
 /**
  * Add/Average → Concatenate + a 1×1 convolution (Dense for flat tensors)
  * whose kernel sums the inputs channel by channel with weights 1 / 1/n.
  */
-export function parseAdd(
-  ctx: ParseContext,
-  layer: Layer,
-  mergeType: string,
-  ins: TensorRef[],
-  exclusive: boolean,
-): TensorRef {
+export const parseAdd: ParseRule = (ctx, { layer, type: mergeType, ins, exclusive }) => {
   const { parser, graph } = ctx;
   ins = commonLayout(ctx, ins);
   const name = parser.getLayerName(layer);
@@ -93,7 +81,7 @@ export function parseAdd(
     extra,
   );
   return graph.refFor(sum, srcOut, perm, exclusive);
-}
+};
 
 /** Whether `type` is a merge layer rewritten by {@linkcode parseAdd}. */
 export function isLinearMerge(type: string): boolean {

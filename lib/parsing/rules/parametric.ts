@@ -15,10 +15,15 @@ import {
   type ParametricType,
   type ParsedLayerOf,
 } from "../attributes.ts";
-import type { TensorRef } from "../graph.ts";
 import { isIdentity, permuteRows, permuteShape } from "../layout.ts";
 import { foldForward } from "./batchnorm.ts";
-import { newAttributes, type ParseContext, resolveActivation, wantedPerm } from "./context.ts";
+import {
+  newAttributes,
+  type ParseContext,
+  type ParseRule,
+  resolveActivation,
+  wantedPerm,
+} from "./context.ts";
 
 /** Source layer types with a kernel and a bias, and the parsed layer type each becomes. */
 export const PARAMETRIC_SOURCES: Readonly<Record<string, ParametricType>> = {
@@ -57,13 +62,7 @@ function readParameters(
 }
 
 /** Parse a layer with a kernel and a bias (a key of {@linkcode PARAMETRIC_SOURCES}). */
-export function parseParametric(
-  ctx: ParseContext,
-  layer: Layer,
-  type: string,
-  ref: TensorRef,
-  exclusive: boolean,
-): TensorRef {
+export const parseParametric: ParseRule = (ctx, { layer, type, ins: [ref], exclusive }) => {
   const { parser, graph } = ctx;
   const parsedType = PARAMETRIC_SOURCES[type];
   const kind = PARAMETRIC[parsedType];
@@ -107,15 +106,10 @@ export function parseParametric(
     return graph.refFor(act, srcOut, undefined, exclusive);
   }
   return graph.push(attrs, srcOut, outPerm, exclusive);
-}
+};
 
 /** Split a SeparableConv2D into DepthwiseConv2D + 1×1 Conv2D. */
-export function parseSeparable(
-  ctx: ParseContext,
-  layer: Layer,
-  ref: TensorRef,
-  exclusive: boolean,
-): TensorRef {
+export const parseSeparable: ParseRule = (ctx, { layer, ins: [ref], exclusive }) => {
   const { parser, graph } = ctx;
   const want = wantedPerm(ctx, layer, ref);
   ref = graph.ensurePerm(ref, want);
@@ -163,4 +157,4 @@ export function parseSeparable(
   parser.modifyParameterPrecision(pwAttrs);
   pwAttrs.activation = resolveActivation(ctx, parser.getActivation(layer));
   return graph.refFor(pwAttrs, srcOut, want, exclusive);
-}
+};

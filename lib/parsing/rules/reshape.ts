@@ -10,16 +10,16 @@ import type { Layer } from "../../../deps.ts";
 import { sizeOf } from "../../io/ndarray.ts";
 import type { TensorRef } from "../graph.ts";
 import { channelsLastPerm, flatIndexMap, identity, samePerm } from "../layout.ts";
-import { consumersThrough, newAttributes, type ParseContext } from "./context.ts";
+import { consumersThrough, newAttributes, type ParseContext, type ParseRule } from "./context.ts";
 
 /** Parse a Flatten layer (Keras ≥ 2.2 channels_first semantics or as laid out). */
-export function parseFlatten(ctx: ParseContext, layer: Layer, ref: TensorRef, exclusive: boolean): TensorRef {
+export const parseFlatten: ParseRule = (ctx, { layer, ins: [ref], exclusive }) => {
   const p = ctx.parser;
   const cfFlatten = p.getDataFormat(layer) === "channels_first";
   const order = cfFlatten ? channelsLastPerm(ref.srcShape.length) : undefined;
   const out = flattenRef(ctx, ref, order, p.getOutboundLayers(layer), p.getLayerName(layer), layer);
   return { ...out, exclusive };
-}
+};
 
 /**
  * Flatten `ref` so that the result equals the source's flatten of
@@ -64,17 +64,11 @@ function isDenseLike(type: string): boolean {
 }
 
 /** Parse Reshape/Permute in the source layout. */
-export function parseReshape(
-  ctx: ParseContext,
-  layer: Layer,
-  type: "Reshape" | "Permute",
-  ref: TensorRef,
-  exclusive: boolean,
-): TensorRef {
+export const parseReshape: ParseRule = (ctx, { layer, type, ins: [ref], exclusive }) => {
   const { parser, graph } = ctx;
   ref = graph.ensurePerm(ref, undefined);
   const srcOut = parser.getOutputShape(layer);
-  const attrs = newAttributes(ctx, layer, type, ref, srcOut, srcOut);
+  const attrs = newAttributes(ctx, layer, type as "Reshape" | "Permute", ref, srcOut, srcOut);
   if (attrs.layerType === "Reshape") attrs.config = { targetShape: srcOut };
   return graph.push(attrs, srcOut, undefined, exclusive);
-}
+};

@@ -5,11 +5,9 @@
  *
  * @module
  */
-import type { Layer } from "../../../deps.ts";
 import type { LayerAttributesOf, ParsedLayerType } from "../attributes.ts";
-import type { TensorRef } from "../graph.ts";
 import { permuteShape } from "../layout.ts";
-import { newAttributes, type ParseContext, wantedPerm } from "./context.ts";
+import { newAttributes, type ParseContext, type ParseRule, wantedPerm } from "./context.ts";
 
 /** Source layer types parsed into a layer of the same type by {@linkcode parseSpatial}. */
 export const SPATIAL_TYPES: ReadonlySet<string> = new Set<ParsedLayerType>([
@@ -39,13 +37,7 @@ export function poolingType<T extends SpatialType>(ctx: ParseContext, type: T): 
 }
 
 /** Parse pooling, padding, cropping and upsampling layers. */
-export function parseSpatial(
-  ctx: ParseContext,
-  layer: Layer,
-  type: string,
-  ref: TensorRef,
-  exclusive: boolean,
-) {
+export const parseSpatial: ParseRule = (ctx, { layer, type, ins: [ref], exclusive }) => {
   const { parser, graph } = ctx;
   const want = wantedPerm(ctx, layer, ref);
   ref = graph.ensurePerm(ref, want);
@@ -58,16 +50,10 @@ export function parseSpatial(
     parser.parsePooling(layer, attrs as LayerAttributesOf<PoolingType>);
   }
   return graph.push(attrs, srcOut, want, exclusive);
-}
+};
 
 /** Global pooling → pooling over the whole map + Flatten. */
-export function parseGlobalPooling(
-  ctx: ParseContext,
-  layer: Layer,
-  type: string,
-  ref: TensorRef,
-  exclusive: boolean,
-): TensorRef {
+export const parseGlobalPooling: ParseRule = (ctx, { layer, type, ins: [ref], exclusive }) => {
   const { parser, graph } = ctx;
   const want = wantedPerm(ctx, layer, ref);
   ref = graph.ensurePerm(ref, want);
@@ -100,4 +86,4 @@ export function parseGlobalPooling(
     sourceName: name,
   });
   return graph.refFor(flat, srcOut, undefined, exclusive);
-}
+};
