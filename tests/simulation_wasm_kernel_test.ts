@@ -14,20 +14,9 @@ import { createNeuronLayer, type NeuronLayer } from "../lib/simulation/neuron.ts
 import { type CellOptions, resolveSimulationOptions } from "../lib/simulation/options.ts";
 import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
+import { rng } from "./_rng.ts";
 
 await initBackend({ backend: "wasm", threads: 1 });
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CELLS: { activation: string; cell: Partial<CellOptions>; dt: number }[] = [
   { activation: "relu", cell: {}, dt: 1 },

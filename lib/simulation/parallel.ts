@@ -89,6 +89,9 @@ export type SimWorkerReply = { kind: "ready" } | { kind: "record"; record: Batch
 
 const SIM_WORKER = new URL("./batch_worker.ts", import.meta.url);
 
+/** The pool of each {@linkcode SimulationWorkers}, once every worker's backend runs (module-internal). */
+const readyPools = new WeakMap<SimulationWorkers, Promise<WorkerPool<SimWorkerRequest, SimWorkerReply>>>();
+
 /**
  * Simulation workers started ahead of the run (or runs: a parameter sweep)
  * that will use them, so that their start-up — loading the toolbox's
@@ -98,7 +101,6 @@ const SIM_WORKER = new URL("./batch_worker.ts", import.meta.url);
  */
 export class SimulationWorkers {
   readonly #pool: WorkerPool<SimWorkerRequest, SimWorkerReply>;
-  readonly #backendReady: Promise<unknown>;
   /** Backend of the workers. */
   readonly backend: "wasm" | "cpu";
 
@@ -106,8 +108,9 @@ export class SimulationWorkers {
     this.backend = backend;
     this.#pool = WorkerPool.spawn(SIM_WORKER, count);
     const all = Array.from({ length: count }, (_, i) => i);
-    this.#backendReady = this.#pool.requestAll(() => ({ kind: "backend", backend }), all);
-    this.#backendReady.catch(() => {}); // reported by the run that uses the workers
+    const backendReady = this.#pool.requestAll(() => ({ kind: "backend", backend }), all);
+    backendReady.catch(() => {}); // reported by the run that uses the workers
+    readyPools.set(this, backendReady.then(() => this.#pool));
   }
 
   /** Start `count` workers on `backend` (each starts its backend as soon as it has loaded). */
@@ -118,12 +121,6 @@ export class SimulationWorkers {
   /** Number of workers. */
   get size(): number {
     return this.#pool.size;
-  }
-
-  /** The pool, once every worker's backend runs. */
-  async ready(): Promise<WorkerPool<SimWorkerRequest, SimWorkerReply>> {
-    await this.#backendReady;
-    return this.#pool;
   }
 
   /** Stop the workers. */
@@ -204,7 +201,7 @@ export class ParallelRunner implements BatchRunner {
       );
       return new ParallelRunner(pool, mode, sizes, steps, true);
     }
-    const pool = await started.ready();
+    const pool = await readyPools.get(started)!;
     await pool.requestAll(init, sizes.map((_, i) => i));
     return new ParallelRunner(pool, mode, sizes, steps, false);
   }
