@@ -5,7 +5,7 @@
  * bit for bit, for every spike mode, reset, leak and refractory setting, on
  * layers whose size is and is not a multiple of four — and so does a whole
  * network with per-step statistics; the statistics summed in the kernel's
- * pass equal each sample's fan-out-weighted and plain spike sums; `Reset by
+ * pass (int32 sums) equal each sample's fan-out-weighted and plain spike sums; `Reset by
  * modulo` runs the element-wise ops; memory does not grow over 1,000 steps.
  */
 import { tf } from "../deps.ts";
@@ -92,41 +92,43 @@ Deno.test("wasm: Reset by modulo runs the element-wise ops", () =>
     false,
   ));
 
-Deno.test("wasm: the statistics summed in the kernel's pass are each sample's fan-out · spikes and spikes", async () => {
-  const shape = [3, 4, 6]; // 24 neurons per sample: statistics in the kernel
-  const cell = resolveSimulationOptions({ cell: { vThresh: 0.7 } }).cell;
-  const layer = createNeuronLayer(shape, { cell, dt: 1, activation: "relu", seed: 1, stream: 1 }, true);
-  assertTrue(layer.stepWithStats !== undefined, "the kernel sums the statistics");
-  const noStats = createNeuronLayer([3, 5], { cell, dt: 1, activation: "relu", seed: 1, stream: 1 }, true);
-  assertEquals(noStats.stepWithStats, undefined, "5 neurons per sample: not a multiple of 4");
-  noStats.dispose();
-  const r = rng(11);
-  const fan = Float32Array.from({ length: 24 }, () => Math.floor(r() * 300));
-  const fanout = tf.tensor1d(fan);
-  let total = 0;
-  for (let t = 0; t < 20; t++) {
-    const values = Float32Array.from({ length: 72 }, () => (r() - 0.2) * 0.8);
-    const current = tf.tensor(values, shape);
-    const { spikes, stats } = layer.stepWithStats!(current, t, fanout);
-    const [s, st] = [await spikes.data(), await stats.data()];
-    tf.dispose([current, spikes, stats]);
-    const expected: number[] = [];
-    for (let b = 0; b < 3; b++) {
-      let sops = 0, count = 0;
-      for (let j = 0; j < 24; j++) {
-        const fired = s[b * 24 + j] !== 0 ? 1 : 0;
-        sops += fired * fan[j];
-        count += fired;
+for (const activation of ["relu", "binary_tanh"]) {
+  Deno.test(`wasm: the statistics summed in the kernel's pass are each sample's fan-out · spikes and spikes (${activation})`, async () => {
+    const shape = [3, 4, 6]; // 24 neurons per sample: statistics in the kernel
+    const cell = resolveSimulationOptions({ cell: { vThresh: 0.7 } }).cell;
+    const layer = createNeuronLayer(shape, { cell, dt: 1, activation, seed: 1, stream: 1 }, true);
+    assertTrue(layer.stepWithStats !== undefined, "the kernel sums the statistics");
+    const noStats = createNeuronLayer([3, 5], { cell, dt: 1, activation: "relu", seed: 1, stream: 1 }, true);
+    assertEquals(noStats.stepWithStats, undefined, "5 neurons per sample: not a multiple of 4");
+    noStats.dispose();
+    const r = rng(11);
+    const fan = Int32Array.from({ length: 24 }, () => Math.floor(r() * 300));
+    const fanout = tf.tensor1d(fan, "int32");
+    let total = 0;
+    for (let t = 0; t < 20; t++) {
+      const values = Float32Array.from({ length: 72 }, () => (r() - 0.2) * 0.8);
+      const current = tf.tensor(values, shape);
+      const { spikes, stats } = layer.stepWithStats!(current, t, fanout);
+      const [s, st] = [await spikes.data(), await stats.data()];
+      tf.dispose([current, spikes, stats]);
+      const expected: number[] = [];
+      for (let b = 0; b < 3; b++) {
+        let sops = 0, count = 0;
+        for (let j = 0; j < 24; j++) {
+          const fired = s[b * 24 + j] !== 0 ? 1 : 0;
+          sops += fired * fan[j];
+          count += fired;
+        }
+        expected.push(sops, count);
+        total += count;
       }
-      expected.push(sops, count);
-      total += count;
+      assertEquals(Array.from(st), expected, `statistics at step ${t}`);
     }
-    assertEquals(Array.from(st), expected, `statistics at step ${t}`);
-  }
-  assertTrue(total > 50, `the case must produce spikes (got ${total})`);
-  fanout.dispose();
-  layer.dispose();
-});
+    assertTrue(total > 50, `the case must produce spikes (got ${total})`);
+    fanout.dispose();
+    layer.dispose();
+  });
+}
 
 /** conv → avg-pool → conv → flatten → dense, random weights. */
 function smallModel(): tf.LayersModel {

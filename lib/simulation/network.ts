@@ -101,8 +101,11 @@ export class SpikingNetwork {
   readonly #fanout: Map<number, Float32Array>;
   /** `[neurons, 2]` weights turning a layer's spikes into (synaptic operations, spikes) per sample. */
   readonly #statWeights = new Map<number, Tensor>();
-  /** The fan-out of a spiking layer as a tensor (zeros where it feeds no spiking layer), for the fused statistics. */
-  readonly #statFanouts = new Map<number, Tensor>();
+  /**
+   * The fan-out of a spiking layer as an int32 tensor (zeros where it feeds no spiking layer), for the
+   * fused statistics; `null` where the kernel cannot sum it exactly (not whole numbers, or 2³¹ or more).
+   */
+  readonly #statFanouts = new Map<number, Tensor | null>();
   #neurons = new Map<number, NeuronLayer>();
   /** Accumulated input of each spiking max-pool (its gate). */
   #gates = new Map<number, Tensor>();
@@ -268,11 +271,19 @@ export class SpikingNetwork {
     return out;
   }
 
-  /** The fan-out of spiking node `i` as a kept tensor, for {@linkcode NeuronLayer.stepWithStats}. */
-  #statFanout(i: number): Tensor {
+  /**
+   * The fan-out of spiking node `i` as a kept int32 tensor, for {@linkcode NeuronLayer.stepWithStats};
+   * `null` unless its values are whole numbers summing to less than 2³¹ (the kernel's integer sums).
+   */
+  #statFanout(i: number): Tensor | null {
     let f = this.#statFanouts.get(i);
-    if (!f) {
-      f = tf.keep(tf.tensor1d(this.#fanout.get(i) ?? new Float32Array(sizeOf(this.#nodes[i].shape))));
+    if (f === undefined) {
+      const fan = this.#fanout.get(i) ?? new Float32Array(sizeOf(this.#nodes[i].shape));
+      let total = 0;
+      for (const v of fan) total += v;
+      f = fan.every((v) => Number.isInteger(v) && v >= 0) && total < 2 ** 31
+        ? tf.keep(tf.tensor1d(Int32Array.from(fan), "int32"))
+        : null;
       this.#statFanouts.set(i, f);
     }
     return f;
@@ -443,8 +454,9 @@ export class SpikingNetwork {
       }
     }
     const neurons = this.#neurons.get(i)!;
-    if (stats && neurons.stepWithStats) {
-      const out = neurons.stepWithStats(current, stepIdx, this.#statFanout(i));
+    const fanout = stats && neurons.stepWithStats ? this.#statFanout(i) : null;
+    if (stats && neurons.stepWithStats && fanout) {
+      const out = neurons.stepWithStats(current, stepIdx, fanout);
       stats.push(out.stats);
       return out.spikes;
     }
@@ -479,7 +491,7 @@ export class SpikingNetwork {
   dispose(): void {
     this.#disposeState();
     this.#clearCache();
-    tf.dispose([...this.#statWeights.values(), ...this.#statFanouts.values()]);
+    tf.dispose([...this.#statWeights.values(), ...[...this.#statFanouts.values()].filter((f) => f !== null)]);
     this.#statWeights.clear();
     this.#statFanouts.clear();
     for (const n of this.#nodes) if (n.op) tf.dispose(n.op.owned);

@@ -154,8 +154,8 @@ export interface NeuronLayer {
   /**
    * Where the layer computes them in the same pass (the fused kernel on
    * WASM): the step, and each sample's statistics `[batch, 2]` — its
-   * synaptic operations (`fanout`: the fan-out of each neuron of a sample)
-   * and its spikes in this step.
+   * synaptic operations (`fanout`: the fan-out of each neuron of a sample,
+   * int32, less than 2³¹ in all) and its spikes in this step.
    */
   readonly stepWithStats?: (
     current: Tensor,

@@ -13,7 +13,10 @@
  * build). Other backends use the composed form. On WASM the same pass can
  * also sum each sample's synaptic operations and spikes of the step (the
  * statistics the `operations` plot needs), which otherwise cost a matrix
- * product per layer; both are sums of whole numbers, exact below 2²⁴.
+ * product per layer; both are sums of whole numbers, summed exactly as
+ * 32-bit integers (the fan-out is int32, a sample's summing to less than
+ * 2³¹) and rounded once to float32 — the matrix product's values wherever
+ * those are exact (below 2²⁴).
  *
  * @module
  */
@@ -111,8 +114,8 @@ export function integrateFireFused(
 
 /**
  * One fused step that also sums the statistics (see
- * {@linkcode hasFusedStepStats}): `fanout` holds the fan-out of each neuron
- * of a sample → `[spikes, next state, stats [batch, 2]]`, `stats` holding
+ * {@linkcode hasFusedStepStats}): `fanout` (int32) holds the fan-out of each
+ * neuron of a sample, less than 2³¹ in all → `[spikes, next state, stats [batch, 2]]`, `stats` holding
  * each sample's synaptic operations and spikes in this step.
  */
 export function integrateFireFusedWithStats(

@@ -48,8 +48,9 @@ export interface WasmIntegrateFireArgs {
  * time, refracUntil, fanout, stats, sampleBytes)`, addresses in bytes,
  * `rowBytes` the distance between the state's rows. A variant with
  * statistics also writes, for every `sampleBytes` of neurons (one sample),
- * the sum of `fanout · fired` (its synaptic operations) and of `fired` (its
- * spikes) to `stats`.
+ * the sum of `fanout · fired` (its synaptic operations; `fanout` int32) and
+ * of `fired` (its spikes) to `stats`, summed as 32-bit integers (exact: the
+ * caller keeps a sample's fan-outs below 2³¹ in all) and stored as float32.
  */
 type StepFunction = (
   state: number,
@@ -89,6 +90,7 @@ const [FANOUT, STATS, SAMPLE_BYTES] = [11, 12, 13];
 const [I, J, OUT] = [14, 15, 16]; // byte offsets: the group of four, within its sample; the next statistics
 const [CUR, MEM, FIRED, SIGNED, SPIKE, REFRAC, SOPS4, SPIKES4] = [17, 18, 19, 20, 21, 22, 23, 24]; // per group
 const [VT4, ONE4, ZERO4, TIME4, LEAK4, RESET4, UNTIL4] = [25, 26, 27, 28, 29, 30, 31]; // splatted constants
+const MASK = 32; // per group: all ones where a neuron fired (the statistics)
 
 /** The step function of one variant (see the module docs for the operations it mirrors). */
 function stepFunction(a: Variant): WasmFunction {
@@ -103,11 +105,12 @@ function stepFunction(a: Variant): WasmFunction {
   const splat = (from: number[], to: number) => [...from, ...op.f32x4Splat, ...set(to)];
   /** 1.0 where `mask` (instructions leaving a mask) is set, else 0.0. */
   const oneWhere = (mask: number[]) => [...mask, ...get(ONE4), ...op.v128And];
-  /** The sum of the four lanes of local `v`, `((v0 + v1) + v2) + v3` in float32. */
+  /** The sum of the four int32 lanes of local `v` (it fits: see {@linkcode StepFunction}), as float32. */
   const lanesSum = (v: number) => [
     ...get(v),
-    ...op.f32x4ExtractLane(0),
-    ...[1, 2, 3].flatMap((l) => [...get(v), ...op.f32x4ExtractLane(l), ...op.f32Add]),
+    ...op.i32x4ExtractLane(0),
+    ...[1, 2, 3].flatMap((l) => [...get(v), ...op.i32x4ExtractLane(l), ...op.i32Add]),
+    ...op.f32ConvertI32S,
   ];
   const fired = {
     // composed: 1 - step(v_thresh - mem), i.e. mem >= v_thresh
@@ -129,29 +132,27 @@ function stepFunction(a: Variant): WasmFunction {
   const reset = a.reset === "subtract"
     ? [...get(MEM), ...get(SPIKE), ...op.f32x4Sub] // composed: mem - spikes
     : [...get(RESET4), ...get(MEM), ...firedMask, ...op.v128Bitselect]; // where(fired > 0, v_reset, mem)
-  // Per group: add fanout · fired and fired to the sample's sums; at the end of a sample, store them.
-  const stats = [
+  // Per group: add fanout · fired and fired to the sample's int32 sums (the fan-out where the
+  // mask is set; minus the mask, -1 where set). Integer additions are exact.
+  const accumulate = [
+    ...firedMask,
+    ...set(MASK),
     ...get(SOPS4),
     ...get(FANOUT),
     ...get(J),
     ...op.i32Add,
     ...op.v128Load,
-    ...get(FIRED),
-    ...op.f32x4Mul,
-    ...op.f32x4Add,
+    ...get(MASK),
+    ...op.v128And,
+    ...op.i32x4Add,
     ...set(SOPS4),
     ...get(SPIKES4),
-    ...get(FIRED),
-    ...op.f32x4Add,
+    ...get(MASK),
+    ...op.i32x4Sub,
     ...set(SPIKES4),
-    ...get(J),
-    ...op.i32Const(16),
-    ...op.i32Add,
-    ...set(J),
-    ...get(J),
-    ...get(SAMPLE_BYTES),
-    ...op.i32GeU,
-    ...op.if,
+  ];
+  // At the end of a sample: store its two sums, move to the next pair.
+  const storeStats = [
     ...get(OUT),
     ...lanesSum(SOPS4),
     ...op.f32Store(0),
@@ -162,14 +163,8 @@ function stepFunction(a: Variant): WasmFunction {
     ...op.i32Const(8),
     ...op.i32Add,
     ...set(OUT),
-    ...op.i32Const(0),
-    ...set(J),
-    ...get(ZERO4),
-    ...set(SOPS4),
-    ...get(ZERO4),
-    ...set(SPIKES4),
-    ...op.end,
   ];
+  const advance = (local: number) => [...get(local), ...op.i32Const(16), ...op.i32Add, ...set(local)];
   const body = [
     ...splat(get(V_THRESH), VT4),
     ...splat(op.f32Const(1), ONE4),
@@ -178,18 +173,9 @@ function stepFunction(a: Variant): WasmFunction {
     ...splat(get(LEAK_STEP), LEAK4),
     ...splat(get(V_RESET), RESET4),
     ...splat(get(REFRAC_UNTIL), UNTIL4),
-    ...get(ZERO4),
-    ...set(SOPS4),
-    ...get(ZERO4),
-    ...set(SPIKES4),
-    ...get(STATS),
-    ...set(OUT),
-    ...op.block,
-    ...op.loop,
-    ...get(I),
-    ...get(BYTES),
-    ...op.i32GeU,
-    ...op.brIf(1),
+  ];
+  /** One group of four neurons at byte offset `I`. */
+  const group = [
     ...at(CURRENT),
     ...op.v128Load,
     ...set(CUR),
@@ -251,21 +237,44 @@ function stepFunction(a: Variant): WasmFunction {
     ...(a.refractory
       ? [...at(NEXT, 2), ...get(UNTIL4), ...get(REFRAC), ...firedMask, ...op.v128Bitselect, ...op.v128Store]
       : []),
-    ...(a.stats ? stats : []),
-    ...get(I),
-    ...op.i32Const(16),
-    ...op.i32Add,
-    ...set(I),
+  ];
+  /** `while (local < limit) { ...body }` (a block around a loop; no branch out of `body`). */
+  const whileBelow = (local: number, limit: number, body: number[]) => [
+    ...op.block,
+    ...op.loop,
+    ...get(local),
+    ...get(limit),
+    ...op.i32GeU,
+    ...op.brIf(1),
+    ...body,
     ...op.br(0),
     ...op.end,
     ...op.end,
   ];
+  // Without statistics one loop over the groups; with them, a loop over the samples around a loop
+  // over a sample's groups (no branch inside the inner loop), the sums stored after each sample.
+  const loops = a.stats
+    ? [
+      ...get(STATS),
+      ...set(OUT),
+      ...whileBelow(I, BYTES, [
+        ...get(ZERO4),
+        ...set(SOPS4),
+        ...get(ZERO4),
+        ...set(SPIKES4),
+        ...op.i32Const(0),
+        ...set(J),
+        ...whileBelow(J, SAMPLE_BYTES, [...group, ...accumulate, ...advance(I), ...advance(J)]),
+        ...storeStats,
+      ]),
+    ]
+    : whileBelow(I, BYTES, [...group, ...advance(I)]);
   const { i32, f32, v128 } = ValType;
   return {
     name: "step",
     params: [i32, i32, i32, i32, i32, i32, f32, f32, f32, f32, f32, i32, i32, i32],
-    locals: [i32, i32, i32, ...Array<typeof v128>(15).fill(v128)],
-    body,
+    locals: [i32, i32, i32, ...Array<typeof v128>(16).fill(v128)],
+    body: [...body, ...loops],
   };
 }
 
@@ -318,9 +327,10 @@ function stepFor(memory: WebAssembly.Memory, backend: WasmHeapBackend, v: Varian
 
 /**
  * `SnnIntegrateFire` on the WASM backend: one pass of the variant's step
- * function; with input `fanout` (`SnnIntegrateFireStats`, one value per
- * neuron of a sample, a multiple of four of them), a third output `[batch, 2]`:
- * each sample's synaptic operations and spikes in this step.
+ * function; with input `fanout` (`SnnIntegrateFireStats`, one int32 value
+ * per neuron of a sample, a multiple of four of them, summing to less than
+ * 2³¹), a third output `[batch, 2]`: each sample's synaptic operations and
+ * spikes in this step.
  */
 export function wasmIntegrateFire({ inputs, backend, attrs }: WasmIntegrateFireArgs): tf.TensorInfo[] {
   const memory = heapOf(backend);
@@ -334,6 +344,9 @@ export function wasmIntegrateFire({ inputs, backend, attrs }: WasmIntegrateFireA
     throw new RangeError(
       `SnnIntegrateFireStats: ${perSample} neurons per sample (a multiple of 4 of ${n} needed)`,
     );
+  }
+  if (fanout && fanout.dtype !== "int32") {
+    throw new TypeError(`SnnIntegrateFireStats: the fan-out must be int32, found ${fanout.dtype}`);
   }
   const spikes = b.makeOutput(current.shape, "float32");
   const next = b.makeOutput(state.shape, "float32");

@@ -80,12 +80,17 @@ export const op = {
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   end: [0x0b],
   f32Add: [0x92],
+  /** `f32.convert_i32_s`. */
+  f32ConvertI32S: [0xb2],
   /** `f32.store` at the address on the stack plus `offset` bytes. */
   f32Store: (offset: number) => [0x38, 2, ...uleb(offset)],
   v128Load: simd(0x00, ...MEMARG),
   v128Store: simd(0x0b, ...MEMARG),
   f32x4Splat: simd(0x13),
   f32x4ExtractLane: (lane: number) => simd(0x1f, lane),
+  i32x4ExtractLane: (lane: number) => simd(0x1b, lane),
+  i32x4Add: simd(0xae),
+  i32x4Sub: simd(0xb1),
   v128And: simd(0x4e),
   /** `bitselect(a, b, mask)`: bits of `a` where `mask` is set, else of `b`. */
   v128Bitselect: simd(0x52),
