@@ -12,6 +12,11 @@
         warm-up and print one JSON line with sample·steps/s (the GPU peer of
         scripts/device_bench.ts; cpu uses every core).
 
+    /usr/bin/python3 bench/snn_peer.py --infer-resnet BATCH REPS DEVICE
+        ResNet-18 inference (testdata/onnx/gen_models.py's network, random
+        weights) at BATCH on DEVICE: one JSON line with samples/s, the
+        framework's own figure beside the ONNX runtimes of the GPU benchmark.
+
     /usr/bin/python3 bench/snn_peer.py --serve {mnist,vgg} BATCH THREADS
         The peer of the toolbox's simulator: the same integrate-and-fire loop
         (analog input current computed once, every conv/pool/dense layer a
@@ -110,7 +115,13 @@ def network(which, batch, device="cpu"):
 
 
 def measure(which, batch, steps, device):
+    """STEPS steps after 10 warm-ups; SNN_PEER_TF32=0 in the environment turns TF32 off on CUDA (strict fp32)."""
     import json
+    import os
+    tf32 = os.environ.get("SNN_PEER_TF32", "default")
+    if tf32 == "0":
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     net = network(which, batch, device)
     for _ in range(10):
         out = net.step()
@@ -123,7 +134,29 @@ def measure(which, batch, steps, device):
     print(json.dumps({"peer": "pytorch", "torch": torch.__version__, "device": device,
                       "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
                       "model": which, "batch": batch, "steps": steps,
+                      "cudnn_tf32": torch.backends.cudnn.allow_tf32 if device == "cuda" else None,
                       "sample_steps_per_s": batch * steps / seconds}), flush=True)
+
+
+def infer_resnet(batch, reps, device):
+    import json
+    import pathlib
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "testdata" / "onnx"))
+    from gen_models import ResNet18
+    torch.manual_seed(0)
+    model = ResNet18().eval().to(device)
+    x = torch.rand(batch, 3, 224, 224, device=device)
+    with torch.no_grad():
+        for _ in range(3):
+            float(model(x).sum())
+        start = time.perf_counter()
+        for _ in range(reps):
+            out = model(x)
+        float(out.sum())
+    seconds = time.perf_counter() - start
+    print(json.dumps({"peer": "pytorch", "torch": torch.__version__, "device": device, "model": "resnet18",
+                      "batch": batch, "reps": reps, "samples_per_s": batch * reps / seconds,
+                      "ms_per_batch": 1000 * seconds / reps}), flush=True)
 
 
 def serve(which, batch, threads):
@@ -145,6 +178,8 @@ if __name__ == "__main__":
         export_vgg(sys.argv[2])
     elif sys.argv[1] == "--measure":
         measure(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    elif sys.argv[1] == "--infer-resnet":
+        infer_resnet(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif sys.argv[1] == "--serve":
         serve(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
