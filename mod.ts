@@ -285,6 +285,7 @@ export {
   type TestData,
 } from "./lib/simulation/run.ts";
 export type { SimulationFigures } from "./lib/simulation/tally.ts";
+export { SimulationWorkers } from "./lib/simulation/parallel.ts";
 export {
   type Plot,
   PLOT_VARS,

@@ -105,3 +105,39 @@ Deno.test("run: Keras demo through normalize + simulate gives SNN accuracy by ti
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("run: 2 data-parallel workers (started while the parsed model is saved and evaluated) give the results of 1", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "snn_pipeline_workers_" });
+  try {
+    for (const f of ["mnist_cnn.json", "mnist_cnn.weights.bin"]) {
+      await Deno.copyFile(`${DEMO}${f}`, `${dir}/${f}`);
+    }
+    const ini = (log: string) =>
+      `[paths]\npath_wd = ${dir}\ndataset_path = ${DEMO}data\nfilename_ann = mnist_cnn\n` +
+      `log_dir_of_current_run = ${dir}/${log}\n\n[input]\nmodel_lib = keras\n\n` +
+      "[tools]\nevaluate_ann = False\nparse = True\nnormalize = True\nconvert = True\nsimulate = True\n\n" +
+      "[simulation]\nduration = 20\ndt = 1\nbatch_size = 25\nnum_to_test = 100\n\n" +
+      "[output]\nlog_vars = {'synaptic_operations_b_t'}\nplot_vars = {'operations', 'correlation'}\n";
+    const results = [];
+    for (const workers of ["1", "2"]) {
+      await Deno.writeTextFile(`${dir}/w${workers}.ini`, ini(`log${workers}`));
+      const { code, out } = await capture([
+        "run",
+        `${dir}/w${workers}.ini`,
+        "--json",
+        "--quiet",
+        "--workers",
+        workers,
+      ]);
+      assertEquals(code, 0);
+      const { files: _, ...r } = JSON.parse(out[out.length - 1]);
+      results.push(r);
+    }
+    assertTrue(results[0].sops > 0, "the network spikes");
+    assertEquals(results[1], results[0]);
+    const report = (log: string) => Deno.readTextFile(`${dir}/${log}/report.html`);
+    assertEquals((await report("log2")).replaceAll("log2", "log1"), await report("log1"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -4,12 +4,14 @@
  * batch split by sample when the network state carries over between
  * batches), with Poisson input and a softmax output layer, whose random
  * draws are keyed by sample; a sample draws the same numbers whichever
- * batch it is simulated in.
+ * batch it is simulated in; workers started ahead of the runs serve
+ * several runs alike.
  */
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { resolveSimulationOptions, type SimulationOptions } from "../lib/simulation/options.ts";
 import { runSimulation, type SimulationResult } from "../lib/simulation/run.ts";
+import { SimulationWorkers } from "../lib/simulation/parallel.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 await initBackend();
@@ -36,7 +38,7 @@ const data = {
 async function run(
   m: tf.LayersModel,
   options: Partial<SimulationOptions>,
-  workers: number,
+  workers: number | SimulationWorkers,
 ): Promise<SimulationResult> {
   const opts = resolveSimulationOptions({ duration: 30, batchSize: 4, numToTest: N, seed: 3, ...options });
   return await runSimulation(m, data, opts, { workers, stepStats: true, logVars: ["spiketrains_n_b_l_t"] });
@@ -77,6 +79,26 @@ Deno.test("a sample draws the same random numbers in whichever batch it is simul
       assertEquals(shuffled.tallies.sampleSops[i], straight.tallies.sampleSops[id], `sample ${id} SOPs`);
     });
   } finally {
+    m.dispose();
+  }
+});
+
+Deno.test("workers started ahead serve several runs (a sweep), each with exactly the tallies of one thread", async () => {
+  const m = model();
+  const started = SimulationWorkers.spawn(2, tf.getBackend() as "wasm" | "cpu");
+  try {
+    const cases: Partial<SimulationOptions>[] = [
+      { poissonInput: true, inputRate: 400 },
+      { poissonInput: true, resetBetweenNthSample: 2 },
+      { duration: 20 },
+    ];
+    for (const options of cases) {
+      const one = await run(m, options, 1);
+      const borrowed = await run(m, options, started);
+      assertEquals(borrowed.tallies, one.tallies, JSON.stringify(options));
+    }
+  } finally {
+    await started.close();
     m.dispose();
   }
 });

@@ -148,22 +148,43 @@ export class WorkerPool<Q extends PoolMessage, R extends PoolMessage> {
     init: (i: number) => Q,
     modules: readonly (URL | string)[] = [],
   ): Promise<{ pool: WorkerPool<Q, R>; replies: R[] }> {
+    const pool = WorkerPool.spawn<Q, R>(program, count, modules);
+    try {
+      return { pool, replies: await pool.requestAll(init, Array.from({ length: count }, (_, i) => i)) };
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Start `count` workers of `program` without waiting for them: they load
+   * their modules while the caller goes on, and requests sent meanwhile
+   * wait until a worker listens (see {@linkcode WorkerPool.start}).
+   */
+  static spawn<Q extends PoolMessage, R extends PoolMessage>(
+    program: URL | string,
+    count: number,
+    modules: readonly (URL | string)[] = [],
+  ): WorkerPool<Q, R> {
     if (!Number.isInteger(count) || count < 1) {
       throw new ConfigError(`the number of workers must be a positive integer, found ${count}`);
     }
     const urls = modules.map(String);
-    const members = Array.from({ length: count }, () => new Member<Q, R>(String(program), urls));
-    try {
-      const replies = await withTimeout(
-        Promise.all(members.map((m, i) => m.request(init(i)))),
-        WORKER_START_TIMEOUT_MS,
-        `data-parallel workers did not start within ${WORKER_START_TIMEOUT_MS / 1000} s`,
-      );
-      return { pool: new WorkerPool(members), replies };
-    } catch (err) {
-      await Promise.all(members.map((m) => m.terminate()));
-      throw err;
-    }
+    return new WorkerPool(Array.from({ length: count }, () => new Member<Q, R>(String(program), urls)));
+  }
+
+  /**
+   * Send `request(i)` to each worker `i` of `members` and wait for all
+   * replies, at most {@linkcode WORKER_START_TIMEOUT_MS} (for requests that
+   * start workers up: a worker that never answers is an error, not a hang).
+   */
+  requestAll(request: (i: number) => Q, members: readonly number[]): Promise<R[]> {
+    return withTimeout(
+      Promise.all(members.map((i) => this.#members[i].request(request(i)))),
+      WORKER_START_TIMEOUT_MS,
+      `data-parallel workers did not start within ${WORKER_START_TIMEOUT_MS / 1000} s`,
+    );
   }
 
   /** Number of workers. */

@@ -24,7 +24,8 @@ import {
 import { getModelLibrary, type ModelLibrary } from "../importers/mod.ts";
 import { createParser } from "../parsing/model_parser.ts";
 import type { SimulationResult } from "../simulation/run.ts";
-import { runSnnStages, type SnnStagesResult } from "./snn_stages.ts";
+import { runSnnStages, simulationWorkerCount, type SnnStagesResult } from "./snn_stages.ts";
+import { SimulationWorkers } from "../simulation/parallel.ts";
 import { literalStrings, simulationOptionsFromConfig } from "../simulation/options.ts";
 import { shardSelection, type ShardSpec } from "../simulation/shards.ts";
 import { clearShardRecord, experimentIdentity, shardRecord, writeShardRecord } from "./shards.ts";
@@ -291,103 +292,135 @@ export async function runPipeline(
     const parser = createParser(inputModel, config);
     parser.parse();
     parsed = parser.buildParsedModel();
-    await saveParsedModel(parsed, parsedPath);
-    result.parsedModelPath = parsedPath;
-    result.stages.push("parse");
-    log(`Parsed model written to ${parsedPath}`);
   } else if (tools("normalize") || needsSimulation) {
     const keras = getModelLibrary("keras");
     log(`Loading parsed model ${parsedPath}`);
     parsed = (await keras.load(parsedPath)).model;
   }
-
-  // The parsed model is channels-last; bring the test set into its layout once.
-  const xTest = parsed && xTestFile
-    ? await permuteSamples(
-      xTestFile.array,
-      samplePermutation(xTestFile.array.shape.slice(1), modelInputShape(parsed), xTestFile.path),
-    )
+  const simulationWorkers = parsed && xTestFile
+    ? startSimulationWorkers(parsed, config, xTestFile.array.shape[0] ?? 0, options)
     : undefined;
+  try {
+    if (tools("parse") && parsed) {
+      await saveParsedModel(parsed, parsedPath);
+      result.parsedModelPath = parsedPath;
+      result.stages.push("parse");
+      log(`Parsed model written to ${parsedPath}`);
+    }
 
-  if (tools("parse") && parsed && xTest && yTest) {
-    const samples = Math.min(numToTest, xTest.shape[0] ?? 0);
-    const workers = await parallelModel(parsed, samples, 1, options.workers);
-    const score = await evaluateModel(parsed, xTest, yTest, { batchSize, numToTest, topK, workers })
-      .finally(() => workers?.close());
-    result.parsedAccuracy = report(score);
-    log(`Parsed model accuracy: ${describeScore(score)}`);
-  }
-
-  if ((tools("normalize") || needsSimulation) && parsed) {
-    const xNormFile = tools("normalize")
-      ? await readDatasetFile(datasetPath, DATASET_FILES.xNorm)
-      : undefined;
-    const xNorm = xNormFile
+    // The parsed model is channels-last; bring the test set into its layout once.
+    const xTest = parsed && xTestFile
       ? await permuteSamples(
-        xNormFile.array,
-        samplePermutation(xNormFile.array.shape.slice(1), modelInputShape(parsed), xNormFile.path),
+        xTestFile.array,
+        samplePermutation(xTestFile.array.shape.slice(1), modelInputShape(parsed), xTestFile.path),
       )
       : undefined;
-    const snn = await runSnnStages({
-      parsedModel: parsed,
-      config,
-      dataset: { xTest, yTest, xNorm },
-      logDir,
-      progress: (d, t) => hooks.progress?.("simulate", d, t),
-      exportNir,
-      shard,
-      workers: options.workers,
-    });
-    result.snn = snn;
-    if (snn.scaleFactors) {
-      result.scaleFactors = snn.scaleFactors;
-      result.stages.push("normalize");
-      log(`Normalized parameters (scale factors of ${Object.keys(snn.scaleFactors).length} layers)`);
+
+    if (tools("parse") && parsed && xTest && yTest) {
+      const samples = Math.min(numToTest, xTest.shape[0] ?? 0);
+      const workers = await parallelModel(parsed, samples, 1, options.workers);
+      const score = await evaluateModel(parsed, xTest, yTest, { batchSize, numToTest, topK, workers })
+        .finally(() => workers?.close());
+      result.parsedAccuracy = report(score);
+      log(`Parsed model accuracy: ${describeScore(score)}`);
     }
-    if (snn.nir) {
-      result.nirPath = snn.nir.path;
-      log(`NIR graph written to ${snn.nir.path}`);
-      for (const w of snn.nir.warnings) log(`warning: NIR export: ${w}`);
-    }
-    if (tools("convert")) result.stages.push("convert");
-    if (snn.simulation) {
-      const sim = snn.simulation;
-      result.simulation = sim;
-      result.stages.push("simulate");
-      if (!shard) {
+
+    if ((tools("normalize") || needsSimulation) && parsed) {
+      const xNormFile = tools("normalize")
+        ? await readDatasetFile(datasetPath, DATASET_FILES.xNorm)
+        : undefined;
+      const xNorm = xNormFile
+        ? await permuteSamples(
+          xNormFile.array,
+          samplePermutation(xNormFile.array.shape.slice(1), modelInputShape(parsed), xNormFile.path),
+        )
+        : undefined;
+      const snn = await runSnnStages({
+        parsedModel: parsed,
+        config,
+        dataset: { xTest, yTest, xNorm },
+        logDir,
+        progress: (d, t) => hooks.progress?.("simulate", d, t),
+        exportNir,
+        shard,
+        workers: options.workers,
+        simulationWorkers,
+      });
+      result.snn = snn;
+      if (snn.scaleFactors) {
+        result.scaleFactors = snn.scaleFactors;
+        result.stages.push("normalize");
+        log(`Normalized parameters (scale factors of ${Object.keys(snn.scaleFactors).length} layers)`);
+      }
+      if (snn.nir) {
+        result.nirPath = snn.nir.path;
+        log(`NIR graph written to ${snn.nir.path}`);
+        for (const w of snn.nir.warnings) log(`warning: NIR export: ${w}`);
+      }
+      if (tools("convert")) result.stages.push("convert");
+      if (snn.simulation) {
+        const sim = snn.simulation;
+        result.simulation = sim;
+        result.stages.push("simulate");
+        if (!shard) {
+          log(
+            `SNN accuracy: top-1 ${pct(sim.snnAccuracy)}` +
+              (sim.topK > 1 ? `, top-${sim.topK} ${pct(sim.snnTopKAccuracy)}` : "") +
+              ` (ANN on the same ${sim.numSamples} samples: ${
+                pct(sim.annAccuracy)
+              }); report: ${logDir}/report.html`,
+          );
+        }
+      }
+      if (shard && xTest) {
+        const record = shardRecord({
+          shard,
+          logDir,
+          identity: experimentIdentity(config, parsed, { xTest, yTest, xNorm }),
+          selection: shardSelection(xTest.shape[0] ?? 0, simulationOptionsFromConfig(config), shard),
+          result,
+          plotVars: literalStrings(config.getLiteral("output", "plot_vars"), "[output] plot_vars"),
+        });
+        result.shardFile = await writeShardRecord(logDir, record);
+        const samples = record.selection.sampleIndices.length;
+        const sim = result.simulation;
         log(
-          `SNN accuracy: top-1 ${pct(sim.snnAccuracy)}` +
-            (sim.topK > 1 ? `, top-${sim.topK} ${pct(sim.snnTopKAccuracy)}` : "") +
-            ` (ANN on the same ${sim.numSamples} samples: ${
-              pct(sim.annAccuracy)
-            }); report: ${logDir}/report.html`,
+          `Shard ${shard.index} of ${shard.count}: ${samples} of the ${
+            record.selection.numBatches * record.selection.batchSize
+          } samples` + (sim ? `, SNN top-1 ${pct(sim.snnAccuracy)} on them` : "") +
+            `; record: ${result.shardFile} (merge all ${shard.count} with 'snntoolbox merge ${logDir}')`,
         );
       }
     }
-    if (shard && xTest) {
-      const record = shardRecord({
-        shard,
-        logDir,
-        identity: experimentIdentity(config, parsed, { xTest, yTest, xNorm }),
-        selection: shardSelection(xTest.shape[0] ?? 0, simulationOptionsFromConfig(config), shard),
-        result,
-        plotVars: literalStrings(config.getLiteral("output", "plot_vars"), "[output] plot_vars"),
-      });
-      result.shardFile = await writeShardRecord(logDir, record);
-      const samples = record.selection.sampleIndices.length;
-      const sim = result.simulation;
-      log(
-        `Shard ${shard.index} of ${shard.count}: ${samples} of the ${
-          record.selection.numBatches * record.selection.batchSize
-        } samples` + (sim ? `, SNN top-1 ${pct(sim.snnAccuracy)} on them` : "") +
-          `; record: ${result.shardFile} (merge all ${shard.count} with 'snntoolbox merge ${logDir}')`,
-      );
+    if (xTestFile && xTest && sizeOf(xTest.shape) === 0) {
+      throw new DatasetError(`${xTestFile.path}: the test set is empty`);
     }
+    return result;
+  } finally {
+    await simulationWorkers?.close();
   }
-  if (xTestFile && xTest && sizeOf(xTest.shape) === 0) {
-    throw new DatasetError(`${xTestFile.path}: the test set is empty`);
+}
+
+/**
+ * Start the simulation's data-parallel workers now when `[tools] simulate`
+ * will use more than one (see `simulationWorkerCount`), so that their
+ * start-up overlaps saving, evaluating and normalizing the parsed model.
+ * A model the simulator cannot run starts none: the conversion reports it.
+ */
+function startSimulationWorkers(
+  parsed: tf.LayersModel,
+  config: ToolboxConfig,
+  numSamples: number,
+  options: PipelineOptions,
+): SimulationWorkers | undefined {
+  if (!config.getBoolean("tools", "simulate")) return undefined;
+  let count: number;
+  try {
+    count = simulationWorkerCount(parsed, config, numSamples, options.workers, options.shard);
+  } catch {
+    return undefined;
   }
-  return result;
+  return count > 1 ? SimulationWorkers.spawn(count, tf.getBackend() as "wasm" | "cpu") : undefined;
 }
 
 /** Whether `[paths] filename_ann` names a NIR graph (`.nir`): `run` then simulates it as it is. */

@@ -25,6 +25,7 @@ import { SpikingNetwork } from "../simulation/network.ts";
 import { type SweepResult, writeReport } from "../simulation/report.ts";
 import { type RunOptions, runSimulation, type SimulationResult } from "../simulation/run.ts";
 import { runParameterSweep, sweepOptionsFromConfig } from "../simulation/sweep.ts";
+import { type SimulationWorkers, usefulWorkers } from "../simulation/parallel.ts";
 import { shardDirName, shardOptions, shardSelection, type ShardSpec } from "../simulation/shards.ts";
 
 /** Inputs of {@linkcode runSnnStages}. */
@@ -56,6 +57,11 @@ export interface SnnStagesInput {
   normalize?: boolean;
   /** Neuron parameters replacing the configuration's `[cell]` ones (a NIR graph's own). */
   cell?: Partial<CellOptions>;
+  /**
+   * Simulation workers started beforehand (see {@linkcode simulationWorkerCount}),
+   * used instead of starting them at the simulation; the caller closes them.
+   */
+  simulationWorkers?: SimulationWorkers;
 }
 
 /** Results of {@linkcode runSnnStages} (`null` where the stage did not run). */
@@ -159,6 +165,45 @@ async function exportNirOf(
 }
 
 /**
+ * Data-parallel workers for simulating the samples `options` select on a
+ * network of `macs` multiply-accumulates per sample and step: `requested`
+ * (or `auto`, see `workerCount`), as many as the run can use.
+ */
+function plannedWorkers(options: SimulationOptions, macs: number, requested?: number | "auto"): number {
+  const samples = options.sampleIdxsToTest.length || options.numToTest;
+  const steps = Math.floor(options.duration / options.dt);
+  const batch = Math.max(1, Math.min(options.batchSize, samples));
+  return usefulWorkers(
+    workerCount(samples * steps * macs, requested),
+    options,
+    batch,
+    Math.floor(samples / batch),
+  );
+}
+
+/**
+ * The number of data-parallel workers {@linkcode runSnnStages} simulates
+ * `model` with (the parsed model, normalized or not: its structure decides)
+ * on a test set of `numSamples` samples, for `shard` when given — so that a
+ * caller can start them ahead ({@linkcode SnnStagesInput.simulationWorkers}).
+ */
+export function simulationWorkerCount(
+  model: LayersModel,
+  config: ToolboxConfig,
+  numSamples: number,
+  requested?: number | "auto",
+  shard?: ShardSpec,
+): number {
+  const options = simulationOptionsFromConfig(config);
+  const selection = shard && shardSelection(numSamples, options, shard);
+  if (selection && selection.sampleIndices.length === 0) return 1;
+  const net = SpikingNetwork.fromModel(model, options);
+  const macs = net.macs;
+  net.dispose();
+  return plannedWorkers(selection ? shardOptions(options, selection) : options, macs, requested);
+}
+
+/**
  * Run normalization, conversion and simulation as configured (see the
  * module docs). A pure function of its inputs apart from the files it
  * writes under `logDir`.
@@ -223,11 +268,7 @@ export async function runSnnStages(input: SnnStagesInput): Promise<SnnStagesResu
     const logVars = literalStrings(config.getLiteral("output", "log_vars"), "[output] log_vars");
     const plotVars = literalStrings(config.getLiteral("output", "plot_vars"), "[output] plot_vars");
     const sweepOpts = sweepOptionsFromConfig(config);
-    const samples = simOptions.sampleIdxsToTest.length || simOptions.numToTest;
-    const simulationWorkers = workerCount(
-      samples * Math.floor(simOptions.duration / simOptions.dt) * macs,
-      input.workers,
-    );
+    const simulationWorkers = input.simulationWorkers ?? plannedWorkers(simOptions, macs, input.workers);
     const runs = sweepOpts.values.length > 1 ? sweepOpts.values.length : 1;
     const runOptions = (i: number, dir: string): RunOptions => ({
       logDir: dir,

@@ -461,7 +461,8 @@ export class BatchSimulator {
         record.sops[b] += sops;
       }
       record.layerSpikes[l] = total;
-      const rates = c.map((v) => v / o.duration);
+      const rates = new Float32Array(c.length); // a loop: TypedArray.map with a callback is ten times slower
+      for (let i = 0; i < c.length; i++) rates[i] = c[i] / o.duration;
       addToHistogram(record.histRates, rates, maxRate);
       addToHistogram(record.histActivations, activations[l], maxRate);
       const co = sampleCorrelations(rates, activations[l], n, l < this.layers.length - 1, maxRate);

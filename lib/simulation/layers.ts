@@ -95,6 +95,19 @@ function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * Average pooling of a float32 `[batch, h, w, c]` tensor: the backend's
+ * `AvgPool` kernel, as `tf.avgPool` runs it but without the op's final cast
+ * to the input's dtype (float32 already; on WASM that cast is a copy).
+ */
+function avgPool(x: tf.Tensor, geo: PoolGeometry): tf.Tensor {
+  return tf.engine().runKernel(
+    tf.AvgPool,
+    { x } as unknown as tf.NamedTensorMap,
+    { filterSize: geo.poolSize, strides: geo.strides, pad: geo.padding } as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor;
+}
+
 /** Build the op of `layer`; biases are multiplied by `dt` (the input current per time step). */
 export function layerOp(layer: tf.layers.Layer, dt: number, max2avgPool: boolean): LayerOp {
   const type = layer.getClassName();
@@ -140,7 +153,7 @@ export function layerOp(layer: tf.layers.Layer, dt: number, max2avgPool: boolean
         spiking: true,
         gatedMaxPool: !avg,
         apply: avg
-          ? ([x]) => tf.avgPool(x as tf.Tensor4D, geo.poolSize, geo.strides, geo.padding)
+          ? ([x]) => avgPool(x, geo)
           : ([x], gate) => gatedMaxPool(x as tf.Tensor4D, gate as tf.Tensor4D, geo),
         fanout: ([inShape]) => [windowFanout(inShape, shape, windows, 1)],
       };

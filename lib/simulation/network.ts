@@ -101,6 +101,11 @@ export class SpikingNetwork {
   readonly #fanout: Map<number, Float32Array>;
   /** `[neurons, 2]` weights turning a layer's spikes into (synaptic operations, spikes) per sample. */
   readonly #statWeights = new Map<number, Tensor>();
+  /**
+   * The fan-out of a spiking layer as an int32 tensor (zeros where it feeds no spiking layer), for the
+   * fused statistics; `null` where the kernel cannot sum it exactly (not whole numbers, or 2³¹ or more).
+   */
+  readonly #statFanouts = new Map<number, Tensor | null>();
   #neurons = new Map<number, NeuronLayer>();
   /** Accumulated input of each spiking max-pool (its gate). */
   #gates = new Map<number, Tensor>();
@@ -266,6 +271,24 @@ export class SpikingNetwork {
     return out;
   }
 
+  /**
+   * The fan-out of spiking node `i` as a kept int32 tensor, for {@linkcode NeuronLayer.stepWithStats};
+   * `null` unless its values are whole numbers summing to less than 2³¹ (the kernel's integer sums).
+   */
+  #statFanout(i: number): Tensor | null {
+    let f = this.#statFanouts.get(i);
+    if (f === undefined) {
+      const fan = this.#fanout.get(i) ?? new Float32Array(sizeOf(this.#nodes[i].shape));
+      let total = 0;
+      for (const v of fan) total += v;
+      f = fan.every((v) => Number.isInteger(v) && v >= 0) && total < 2 ** 31
+        ? tf.keep(tf.tensor1d(Int32Array.from(fan), "int32"))
+        : null;
+      this.#statFanouts.set(i, f);
+    }
+    return f;
+  }
+
   /** The `[neurons, 2]` weights of node `i` for the step statistics: (fan-out, 1), or (fan-out, 0) for the input. */
   #statWeight(i: number): Tensor {
     let w = this.#statWeights.get(i);
@@ -344,16 +367,11 @@ export class SpikingNetwork {
     }
     return tf.tidy(() => {
       const v: Tensor[] = [input];
-      const stats: Tensor[] = [];
+      const stats: Tensor[] | undefined = record.stats ? [] : undefined;
       const spikes: Tensor[] = [];
       const mems: Tensor[] = [];
-      const addStats = (i: number, fired: Tensor) => {
-        stats.push(
-          tf.matMul(tf.reshape(fired, [this.#batch, -1]) as tf.Tensor2D, this.#statWeight(i) as tf.Tensor2D),
-        );
-      };
-      if (record.stats && this.#options.poissonInput && this.#fanout.has(0)) {
-        addStats(0, tf.abs(tf.sign(input)));
+      if (stats && this.#options.poissonInput && this.#fanout.has(0)) {
+        stats.push(this.#statsOf(0, tf.abs(tf.sign(input))));
       }
       for (let i = 1; i < this.#nodes.length; i++) {
         const node = this.#nodes[i];
@@ -363,19 +381,23 @@ export class SpikingNetwork {
           v[i] = op.apply(ins);
           continue;
         }
-        const s = this.#spikingStep(i, ins, input, stepIdx);
+        const s = this.#spikingStep(i, ins, input, stepIdx, stats);
         v[i] = s;
-        if (record.stats) addStats(i, this.#firedOf(s, op.activation));
         if (record.spikes) spikes.push(s);
         if (record.mem) mems.push(this.#neurons.get(i)!.membrane());
       }
       return {
         output: tf.reshape(v[this.#output], [this.#batch, -1]),
-        ...(record.stats ? { stats: stats.length > 1 ? tf.addN(stats) : stats[0] } : {}),
+        ...(stats ? { stats: stats.length > 1 ? tf.addN(stats) : stats[0] } : {}),
         ...(record.spikes ? { spikes } : {}),
         ...(record.mem ? { mem: mems } : {}),
       };
     });
+  }
+
+  /** `[batch, 2]`: (synaptic operations, spikes) of each sample, from node `i`'s `fired` (1 where a neuron fired). */
+  #statsOf(i: number, fired: Tensor): Tensor {
+    return tf.matMul(tf.reshape(fired, [this.#batch, -1]) as tf.Tensor2D, this.#statWeight(i) as tf.Tensor2D);
   }
 
   /**
@@ -406,8 +428,12 @@ export class SpikingNetwork {
     return vt === 1 ? a : tf.div(a, vt);
   }
 
-  /** The spikes of spiking node `i` in this step, from its inputs `ins`. */
-  #spikingStep(i: number, ins: Tensor[], input: Tensor, stepIdx: number): Tensor {
+  /**
+   * The spikes of spiking node `i` in this step, from its inputs `ins`; with
+   * `stats`, its step statistics ({@linkcode SpikingNetwork.#statsOf}) are
+   * added to that list — summed in the neurons' own pass where the layer can.
+   */
+  #spikingStep(i: number, ins: Tensor[], input: Tensor, stepIdx: number, stats?: Tensor[]): Tensor {
     const node = this.#nodes[i];
     const op = node.op!;
     let gate = this.#gates.get(i);
@@ -427,7 +453,16 @@ export class SpikingNetwork {
         this.#cacheFor = input.id;
       }
     }
-    return this.#neurons.get(i)!.step(current, stepIdx, this.#sampleIds);
+    const neurons = this.#neurons.get(i)!;
+    const fanout = stats && neurons.stepWithStats ? this.#statFanout(i) : null;
+    if (stats && neurons.stepWithStats && fanout) {
+      const out = neurons.stepWithStats(current, stepIdx, fanout);
+      stats.push(out.stats);
+      return out.spikes;
+    }
+    const spikes = neurons.step(current, stepIdx, this.#sampleIds);
+    if (stats) stats.push(this.#statsOf(i, this.#firedOf(spikes, op.activation)));
+    return spikes;
   }
 
   /** Spike counts of each spiking layer since the last reset (`[batch, ...shape]`), as tensors the caller disposes. */
@@ -456,8 +491,9 @@ export class SpikingNetwork {
   dispose(): void {
     this.#disposeState();
     this.#clearCache();
-    tf.dispose([...this.#statWeights.values()]);
+    tf.dispose([...this.#statWeights.values(), ...[...this.#statFanouts.values()].filter((f) => f !== null)]);
     this.#statWeights.clear();
+    this.#statFanouts.clear();
     for (const n of this.#nodes) if (n.op) tf.dispose(n.op.owned);
   }
 }

@@ -16,7 +16,7 @@
  * {@linkcode integrateAndFire} is that step as element-wise TF.js operations
  * (every backend); {@linkcode createNeuronLayer} keeps a layer's state on the
  * backend and updates it with one fused kernel where the backend has one
- * (WebGPU: ./kernels/webgpu.ts), computing the same float32 values.
+ * (./kernels/integrate_fire.ts: WebGPU, WASM), computing the same float32 values.
  *
  * @module
  */
@@ -24,11 +24,13 @@ import { type Tensor, tf } from "../../deps.ts";
 import { uniformNoise } from "./kernels/noise.ts";
 import {
   hasFusedIntegrateFire,
+  hasFusedStepStats,
   type IntegrateFireAttrs,
   integrateFireFused,
+  integrateFireFusedWithStats,
   type ResetKind,
   type SpikeMode,
-} from "./kernels/webgpu.ts";
+} from "./kernels/integrate_fire.ts";
 import type { CellOptions } from "./options.ts";
 
 /** Membrane state of one layer of neurons. */
@@ -136,7 +138,7 @@ export interface NeuronLayerParams {
 /**
  * The state of one layer of integrate-and-fire neurons over a batch, kept
  * on the backend, and its update. {@linkcode createNeuronLayer} picks the
- * fused kernel where the backend has one (WebGPU), else element-wise ops.
+ * fused kernel where the backend has one (WebGPU, WASM), else element-wise ops.
  */
 export interface NeuronLayer {
   /** `[batch, ...layer shape]`. */
@@ -149,6 +151,17 @@ export interface NeuronLayer {
    * spikes, a tensor of the current `tf.tidy` scope; the state is kept.
    */
   step(current: Tensor, stepIdx: number, sampleIds: Int32Array): Tensor;
+  /**
+   * Where the layer computes them in the same pass (the fused kernel on
+   * WASM): the step, and each sample's statistics `[batch, 2]` — its
+   * synaptic operations (`fanout`: the fan-out of each neuron of a sample,
+   * int32, less than 2³¹ in all) and its spikes in this step.
+   */
+  readonly stepWithStats?: (
+    current: Tensor,
+    stepIdx: number,
+    fanout: Tensor,
+  ) => { spikes: Tensor; stats: Tensor };
   /** Spike counts since the last reset (a new tensor). */
   counts(): Tensor;
   /** Membrane potentials (a new tensor). */
@@ -229,12 +242,31 @@ class FusedNeuronLayer implements NeuronLayer {
     this.#n = shape.reduce((a, b) => a * b, 1);
     this.#rows = params.cell.tauRefrac > 0 ? 3 : 2;
     this.#state = tf.zeros([this.#rows, this.#n]);
+    if (hasFusedStepStats(RESETS[params.cell.reset] ?? "zero", this.#n / shape[0])) {
+      this.stepWithStats = (current, stepIdx, fanout) => {
+        const [spikes, next, stats] = integrateFireFusedWithStats(
+          this.#state,
+          current,
+          fanout,
+          this.#attrs(stepIdx),
+        );
+        this.#state = replace(this.#state, next);
+        return { spikes, stats };
+      };
+    }
   }
 
-  step(current: Tensor, stepIdx: number): Tensor {
+  readonly stepWithStats?: (
+    current: Tensor,
+    stepIdx: number,
+    fanout: Tensor,
+  ) => { spikes: Tensor; stats: Tensor };
+
+  /** The kernel's attributes at step `stepIdx`. */
+  #attrs(stepIdx: number): IntegrateFireAttrs {
     const { cell, dt, activation } = this.params;
     const time = (stepIdx + 1) * dt;
-    const attrs: IntegrateFireAttrs = {
+    return {
       mode: SPIKE_MODES[activation] ?? "threshold",
       reset: RESETS[cell.reset] ?? "zero",
       leak: cell.leak,
@@ -245,7 +277,10 @@ class FusedNeuronLayer implements NeuronLayer {
       time,
       refracUntil: time + cell.tauRefrac,
     };
-    const [spikes, next] = integrateFireFused(this.#state, current, attrs);
+  }
+
+  step(current: Tensor, stepIdx: number): Tensor {
+    const [spikes, next] = integrateFireFused(this.#state, current, this.#attrs(stepIdx));
     this.#state = replace(this.#state, next);
     return spikes;
   }
@@ -282,7 +317,8 @@ class FusedNeuronLayer implements NeuronLayer {
  * from a row-wise softmax) always use the composed form.
  */
 export function createNeuronLayer(shape: number[], params: NeuronLayerParams, fused = true): NeuronLayer {
-  return fused && params.activation !== "softmax" && hasFusedIntegrateFire()
+  return fused && params.activation !== "softmax" &&
+      hasFusedIntegrateFire(RESETS[params.cell.reset] ?? "zero")
     ? new FusedNeuronLayer(shape, params)
     : new ComposedNeuronLayer(shape, params);
 }

@@ -73,6 +73,7 @@ export class LocalRunner implements BatchRunner {
 
 /** A request to a simulation worker (internal protocol). */
 export type SimWorkerRequest =
+  | { kind: "backend"; backend: "wasm" | "cpu" }
   | {
     kind: "init";
     artifacts: tf.io.ModelArtifacts;
@@ -85,6 +86,48 @@ export type SimWorkerRequest =
 
 /** A reply of a simulation worker (internal protocol). */
 export type SimWorkerReply = { kind: "ready" } | { kind: "record"; record: BatchRecord };
+
+const SIM_WORKER = new URL("./batch_worker.ts", import.meta.url);
+
+/** The pool of each {@linkcode SimulationWorkers}, once every worker's backend runs (module-internal). */
+const readyPools = new WeakMap<SimulationWorkers, Promise<WorkerPool<SimWorkerRequest, SimWorkerReply>>>();
+
+/**
+ * Simulation workers started ahead of the run (or runs: a parameter sweep)
+ * that will use them, so that their start-up — loading the toolbox's
+ * modules and the backend, about half a second on two cores — overlaps
+ * the work before the simulation. A run borrows them
+ * ({@linkcode ParallelRunner.start}); their owner closes them.
+ */
+export class SimulationWorkers {
+  readonly #pool: WorkerPool<SimWorkerRequest, SimWorkerReply>;
+  /** Backend of the workers. */
+  readonly backend: "wasm" | "cpu";
+
+  private constructor(count: number, backend: "wasm" | "cpu") {
+    this.backend = backend;
+    this.#pool = WorkerPool.spawn(SIM_WORKER, count);
+    const all = Array.from({ length: count }, (_, i) => i);
+    const backendReady = this.#pool.requestAll(() => ({ kind: "backend", backend }), all);
+    backendReady.catch(() => {}); // reported by the run that uses the workers
+    readyPools.set(this, backendReady.then(() => this.#pool));
+  }
+
+  /** Start `count` workers on `backend` (each starts its backend as soon as it has loaded). */
+  static spawn(count: number, backend: "wasm" | "cpu"): SimulationWorkers {
+    return new SimulationWorkers(count, backend);
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.#pool.size;
+  }
+
+  /** Stop the workers. */
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}
 
 /** The slice `[start, start + n)` of a job's samples. */
 function sliceJob(job: BatchJob, start: number, n: number, per: number): BatchJob {
@@ -107,22 +150,27 @@ export class ParallelRunner implements BatchRunner {
   /** Samples of each worker's slice (mode `slices`). */
   readonly #sizes: number[];
   readonly #steps: number;
+  /** Whether closing the runner stops the workers (false: borrowed {@linkcode SimulationWorkers}). */
+  readonly #owned: boolean;
 
   private constructor(
     pool: WorkerPool<SimWorkerRequest, SimWorkerReply>,
     mode: ParallelMode,
     sizes: number[],
     steps: number,
+    owned: boolean,
   ) {
     this.#pool = pool;
     this.#mode = mode;
     this.#sizes = sizes;
     this.#steps = steps;
+    this.#owned = owned;
   }
 
   /**
    * Start `workers` workers simulating `model` on `backend` in `mode` (in
-   * mode `slices` at most one per sample of a batch).
+   * mode `slices` at most one per sample of a batch), or borrow the first
+   * `workers` of `started` (closing the runner leaves those running).
    */
   static async start(
     model: LayersModel,
@@ -132,15 +180,30 @@ export class ParallelRunner implements BatchRunner {
     workers: number,
     backend: "wasm" | "cpu",
     mode: ParallelMode,
+    started?: SimulationWorkers,
   ): Promise<ParallelRunner> {
     const sizes = mode === "slices" ? splitBatch(batch, workers) : new Array<number>(workers).fill(batch);
     const artifacts = await artifactsOf(model);
-    const { pool } = await WorkerPool.start<SimWorkerRequest, SimWorkerReply>(
-      new URL("./batch_worker.ts", import.meta.url),
-      sizes.length,
-      (i) => ({ kind: "init", artifacts, options, batch: sizes[i], record, backend }),
-    );
-    return new ParallelRunner(pool, mode, sizes, Math.floor(options.duration / options.dt));
+    const init = (i: number): SimWorkerRequest => ({
+      kind: "init",
+      artifacts,
+      options,
+      batch: sizes[i],
+      record,
+      backend,
+    });
+    const steps = Math.floor(options.duration / options.dt);
+    if (!started || started.size < sizes.length || started.backend !== backend) {
+      const { pool } = await WorkerPool.start<SimWorkerRequest, SimWorkerReply>(
+        SIM_WORKER,
+        sizes.length,
+        init,
+      );
+      return new ParallelRunner(pool, mode, sizes, steps, true);
+    }
+    const pool = await readyPools.get(started)!;
+    await pool.requestAll(init, sizes.map((_, i) => i));
+    return new ParallelRunner(pool, mode, sizes, steps, false);
   }
 
   get workers(): number {
@@ -241,7 +304,7 @@ export class ParallelRunner implements BatchRunner {
   }
 
   close(): Promise<void> {
-    return this.#pool.close();
+    return this.#owned ? this.#pool.close() : Promise.resolve();
   }
 }
 
@@ -312,26 +375,52 @@ export function recordReply(record: BatchRecord): HandlerResult<SimWorkerReply> 
   return { reply: { kind: "record", record }, transfer: transferables(record) };
 }
 
+/** How a run's batches are shared: whole batches when the network is reset after every batch, else slices. */
+function parallelMode(options: SimulationOptions): ParallelMode {
+  return options.resetBetweenNthSample === 1 ? "batches" : "slices";
+}
+
 /**
- * The runner for a run: `workers` data-parallel workers when more than one
- * is asked for and the backend is a CPU one (`wasm`, `cpu`), else this
- * thread. Batches go whole to the workers when the network is reset after
- * every batch; otherwise they are split by sample (which needs batches of
- * at least two samples).
+ * How many of `workers` a run of `numBatches` batches of `batch` samples
+ * can use: at most one per batch (mode `batches`) or per sample of a batch
+ * (mode `slices`); 1 unless the active backend is a CPU one (`wasm`, `cpu`).
+ */
+export function usefulWorkers(
+  workers: number,
+  options: SimulationOptions,
+  batch: number,
+  numBatches: number,
+): number {
+  const backend = tf.getBackend() as BackendName;
+  if (backend !== "wasm" && backend !== "cpu") return 1;
+  return Math.max(
+    1,
+    parallelMode(options) === "batches" ? Math.min(workers, numBatches) : Math.min(workers, batch),
+  );
+}
+
+/**
+ * The runner for a run: data-parallel workers when more than one is useful
+ * (see {@linkcode usefulWorkers}; `workers` a count, or workers started
+ * beforehand), else this thread. Batches go whole to the workers when the
+ * network is reset after every batch; otherwise they are split by sample
+ * (which needs batches of at least two samples).
  */
 export async function openRunner(
   model: LayersModel,
   options: SimulationOptions,
   batch: number,
   record: RecordOptions,
-  workers: number,
+  workers: number | SimulationWorkers,
   numBatches: number,
 ): Promise<BatchRunner> {
-  const backend = tf.getBackend() as BackendName;
-  const mode: ParallelMode = options.resetBetweenNthSample === 1 ? "batches" : "slices";
-  const useful = mode === "batches" ? Math.min(workers, numBatches) : Math.min(workers, batch);
-  if (useful > 1 && (backend === "wasm" || backend === "cpu")) {
-    return await ParallelRunner.start(model, options, batch, record, useful, backend, mode);
+  const count = typeof workers === "number" ? workers : workers.size;
+  const useful = usefulWorkers(count, options, batch, numBatches);
+  if (useful > 1) {
+    const backend = tf.getBackend() as "wasm" | "cpu";
+    const mode = parallelMode(options);
+    const started = typeof workers === "number" ? undefined : workers;
+    return await ParallelRunner.start(model, options, batch, record, useful, backend, mode, started);
   }
   return new LocalRunner(model, options, batch, record);
 }

@@ -31,7 +31,7 @@ import { type BatchJob, HISTOGRAM_BINS, maxOf, type RecordOptions } from "./batc
 import { batchLogVars, expandLogVars, LOG_VARS, recordOptionsFor } from "./log_vars.ts";
 import { SpikingNetwork } from "./network.ts";
 import type { SimulationOptions } from "./options.ts";
-import { type BatchRunner, openRunner } from "./parallel.ts";
+import { type BatchRunner, openRunner, type SimulationWorkers } from "./parallel.ts";
 import {
   accuracyLines,
   addRecord,
@@ -68,8 +68,11 @@ export interface RunOptions {
   plotVars?: readonly string[];
   /** Record the per-step statistics whatever the plots and logs ask for. */
   stepStats?: boolean;
-  /** Data-parallel workers (default 1: this thread); used on the WASM and CPU backends only. */
-  workers?: number;
+  /**
+   * Data-parallel workers (default 1: this thread), or workers started
+   * beforehand (the run borrows them); used on the WASM and CPU backends only.
+   */
+  workers?: number | SimulationWorkers;
   /** Use the fused neuron kernel where the backend has one (default true). */
   fused?: boolean;
   /** Called after every simulated time step: `(stepsDone, stepsTotal)` over all batches. */

@@ -1,14 +1,12 @@
 /**
- * The simulator's own WebGPU kernels, registered with TensorFlow.js for the
- * `webgpu` backend:
+ * The simulator's own WebGPU kernels, for the `webgpu` backend:
  *
- * - `SnnIntegrateFire`: one integrate-and-fire time step of a whole layer,
- *   fused (input current, refractory mask, leak, threshold, reset, spike
- *   count, refractory time) instead of the ten or so element-wise operations
- *   of the composed form (../neuron.ts). The layer's state is one packed
- *   tensor `[rows, n]` (row 0 membrane potential, row 1 spike count, row 2
- *   refractory end time when `tau_refrac > 0`); the kernel has two outputs,
- *   the spikes and the next state, each written by one dispatch.
+ * - `SnnIntegrateFire` (./integrate_fire.ts registers it): one
+ *   integrate-and-fire time step of a whole layer, fused (input current,
+ *   refractory mask, leak, threshold, reset, spike count, refractory time)
+ *   instead of the ten or so element-wise operations of the composed form
+ *   (../neuron.ts); two outputs, the spikes and the next state, each written
+ *   by one dispatch.
  * - uniform noise keyed by sample (./noise.ts), generated on the device.
  *
  * Both compute exactly what the composed form computes: the same float32
@@ -18,40 +16,10 @@
  * @module
  */
 import { type Tensor, tf, tfwebgpu } from "../../../deps.ts";
+import type { IntegrateFireAttrs } from "./integrate_fire.ts";
 
 type Program = tfwebgpu.WebGPUProgram;
 type Uniform = { type: "float32" | "int32" | "uint32"; data: number[] };
-
-/** Name of the fused kernel. */
-export const INTEGRATE_FIRE_KERNEL = "SnnIntegrateFire";
-
-/** How a layer's neurons spike: on the threshold, or on the sign of the membrane potential. */
-export type SpikeMode = "threshold" | "binary_sigmoid" | "binary_tanh";
-
-/** What a spike does to the membrane potential. */
-export type ResetKind = "subtract" | "zero" | "modulo";
-
-/** Attributes of the fused kernel (numbers are the float32 values the composed form uses). */
-export interface IntegrateFireAttrs {
-  /** Spike mode. */
-  mode: SpikeMode;
-  /** Reset. */
-  reset: ResetKind;
-  /** Whether positive potentials leak `leakStep` per step. */
-  leak: boolean;
-  /** Whether the state has a refractory row (`tau_refrac > 0`). */
-  refractory: boolean;
-  /** Threshold and spike amplitude. */
-  vThresh: number;
-  /** Potential after `Reset to zero`. */
-  vReset: number;
-  /** `0.1 · dt`. */
-  leakStep: number;
-  /** Simulation time of this step. */
-  time: number;
-  /** `time + tau_refrac`. */
-  refracUntil: number;
-}
 
 const WORKGROUP: [number, number, number] = [64, 1, 1];
 
@@ -151,13 +119,18 @@ function variantKey(a: IntegrateFireAttrs): string {
   return `${a.mode}_${a.reset}_${a.leak ? "leak" : ""}_${a.refractory ? "refrac" : ""}`;
 }
 
-interface KernelArgs {
+/** The arguments TF.js passes the `SnnIntegrateFire` kernel on WebGPU. */
+export interface WebGpuIntegrateFireArgs {
+  /** The packed state `[rows, n]` and the input current (`n` elements). */
   inputs: { state: tf.TensorInfo; current: tf.TensorInfo };
+  /** The backend. */
   backend: tfwebgpu.WebGPUBackend;
+  /** The step's attributes. */
   attrs: IntegrateFireAttrs;
 }
 
-function integrateFireKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+/** `SnnIntegrateFire` on WebGPU: two dispatches, the spikes and the next state. */
+export function webgpuIntegrateFire({ inputs, backend, attrs }: WebGpuIntegrateFireArgs): tf.TensorInfo[] {
   const { state, current } = inputs;
   const n = current.shape.reduce((a, b) => a * b, 1);
   const rows = state.shape[0];
@@ -183,42 +156,6 @@ function integrateFireKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorI
     backend.runWebGPUProgram(spikes, [state, current], "float32", uniforms),
     backend.runWebGPUProgram(next, [state, current], "float32", uniforms),
   ];
-}
-
-let registered = false;
-
-/** Register the fused kernel for the `webgpu` backend (once). */
-export function registerWebGpuKernels(): void {
-  if (registered || tf.getKernel(INTEGRATE_FIRE_KERNEL, "webgpu")) return;
-  tf.registerKernel({
-    kernelName: INTEGRATE_FIRE_KERNEL,
-    backendName: "webgpu",
-    kernelFunc: integrateFireKernel as unknown as tf.KernelFunc,
-  });
-  registered = true;
-}
-
-/** Whether the fused kernel runs on the active backend. */
-export function hasFusedIntegrateFire(): boolean {
-  if (tf.getBackend() === "webgpu") registerWebGpuKernels();
-  return tf.getKernel(INTEGRATE_FIRE_KERNEL, tf.getBackend()) !== undefined;
-}
-
-/**
- * One fused step: `state` `[rows, n]` and the input current (`n` elements,
- * any shape) → `[spikes (shaped like current), next state]`.
- */
-export function integrateFireFused(
-  state: Tensor,
-  current: Tensor,
-  attrs: IntegrateFireAttrs,
-): [Tensor, Tensor] {
-  const out = tf.engine().runKernel(
-    INTEGRATE_FIRE_KERNEL,
-    { state, current } as unknown as tf.NamedTensorMap,
-    attrs as unknown as tf.NamedAttrMap,
-  ) as Tensor[];
-  return [out[0], out[1]];
 }
 
 const NOISE_CODE = `${PCG_WGSL}
