@@ -15,6 +15,7 @@ import { type CellOptions, resolveSimulationOptions } from "../lib/simulation/op
 import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 import { rng } from "./_rng.ts";
+import { assertFlatMemoryOver1000Steps } from "./_sim_memory.ts";
 
 await initBackend({ backend: "wasm", threads: 1 });
 
@@ -172,24 +173,5 @@ Deno.test("wasm: a whole network steps the same fused and element-wise, statisti
 });
 
 Deno.test("wasm: memory does not grow over 1,000 time steps of the fused kernel", () => {
-  const model = smallModel();
-  const net = SpikingNetwork.fromModel(
-    model,
-    resolveSimulationOptions({ duration: 1000, cell: { tauRefrac: 1 } }),
-  );
-  net.init(4);
-  const input = tf.randomUniform([4, 9, 9, 1], 0, 1, "float32", 3);
-  const step = (s: number) => {
-    const o = net.step(input, s, { stats: true });
-    tf.dispose([o.output, o.stats!]);
-  };
-  for (let s = 0; s < 5; s++) step(s);
-  assertTrue(net.fused, "the fused kernel runs");
-  const before = tf.memory();
-  for (let s = 5; s < 1000; s++) step(s);
-  const after = tf.memory();
-  assertEquals([after.numTensors, after.numBytes], [before.numTensors, before.numBytes]);
-  net.dispose();
-  input.dispose();
-  model.dispose();
+  assertFlatMemoryOver1000Steps(smallModel(), [9, 9, 1]);
 });

@@ -15,9 +15,9 @@ import { noiseArray, uniformNoise } from "../lib/simulation/kernels/noise.ts";
 import { createNeuronLayer, type NeuronLayer } from "../lib/simulation/neuron.ts";
 import { BatchSimulator } from "../lib/simulation/batch.ts";
 import { type CellOptions, resolveSimulationOptions } from "../lib/simulation/options.ts";
-import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { rng } from "./_rng.ts";
+import { assertFlatMemoryOver1000Steps } from "./_sim_memory.ts";
 
 const adapter = await probeAdapter();
 const skip = typeof adapter === "string";
@@ -111,26 +111,7 @@ Deno.test({
   name: "webgpu: memory does not grow over 1,000 time steps",
   ignore: skip,
   fn: () => {
-    const model = smallModel();
-    const net = SpikingNetwork.fromModel(
-      model,
-      resolveSimulationOptions({ duration: 1000, cell: { tauRefrac: 1 } }),
-    );
-    net.init(4);
-    const input = tf.randomUniform([4, 6, 6, 1], 0, 1, "float32", 3);
-    const step = (s: number) => {
-      const o = net.step(input, s, { stats: true });
-      tf.dispose([o.output, o.stats!]);
-    };
-    for (let s = 0; s < 5; s++) step(s);
-    assertTrue(net.fused, "the fused kernel runs");
-    const before = tf.memory();
-    for (let s = 5; s < 1000; s++) step(s);
-    const after = tf.memory();
-    assertEquals([after.numTensors, after.numBytes], [before.numTensors, before.numBytes]);
-    net.dispose();
-    input.dispose();
-    model.dispose();
+    assertFlatMemoryOver1000Steps(smallModel(), [6, 6, 1]);
   },
 });
 
