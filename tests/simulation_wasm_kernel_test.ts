@@ -10,12 +10,12 @@
  */
 import { tf } from "../deps.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { createNeuronLayer, type NeuronLayer } from "../lib/simulation/neuron.ts";
+import { createNeuronLayer } from "../lib/simulation/neuron.ts";
 import { type CellOptions, resolveSimulationOptions } from "../lib/simulation/options.ts";
 import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 import { rng } from "./_rng.ts";
-import { assertFlatMemoryOver1000Steps } from "./_sim_memory.ts";
+import { assertFlatMemoryOver1000Steps, readLayer as read } from "./_sim_kernels.ts";
 
 await initBackend({ backend: "wasm", threads: 1 });
 
@@ -28,13 +28,6 @@ const CELLS: { activation: string; cell: Partial<CellOptions>; dt: number }[] = 
   { activation: "binary_sigmoid", cell: {}, dt: 1 },
   { activation: "binary_tanh", cell: { vThresh: 0.7 }, dt: 1 },
 ];
-
-async function read(layer: NeuronLayer): Promise<{ counts: number[]; mem: number[] }> {
-  const c = layer.counts(), m = layer.membrane();
-  const out = { counts: Array.from(await c.data()), mem: Array.from(await m.data()) };
-  tf.dispose([c, m]);
-  return out;
-}
 
 /** Step a fused and a composed layer of `shape` with the same random currents; both must agree throughout. */
 async function compareLayers(

@@ -12,12 +12,12 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { bufferLimit, probeAdapter } from "../lib/backend/webgpu.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { noiseArray, uniformNoise } from "../lib/simulation/kernels/noise.ts";
-import { createNeuronLayer, type NeuronLayer } from "../lib/simulation/neuron.ts";
+import { createNeuronLayer } from "../lib/simulation/neuron.ts";
 import { BatchSimulator } from "../lib/simulation/batch.ts";
 import { type CellOptions, resolveSimulationOptions } from "../lib/simulation/options.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { rng } from "./_rng.ts";
-import { assertFlatMemoryOver1000Steps } from "./_sim_memory.ts";
+import { assertFlatMemoryOver1000Steps, readLayer as read } from "./_sim_kernels.ts";
 
 const adapter = await probeAdapter();
 const skip = typeof adapter === "string";
@@ -32,13 +32,6 @@ const CELLS: { activation: string; cell: Partial<CellOptions>; dt: number }[] = 
   { activation: "binary_sigmoid", cell: {}, dt: 1 },
   { activation: "binary_tanh", cell: { vThresh: 0.7 }, dt: 1 },
 ];
-
-async function read(layer: NeuronLayer): Promise<{ counts: number[]; mem: number[] }> {
-  const c = layer.counts(), m = layer.membrane();
-  const out = { counts: Array.from(await c.data()), mem: Array.from(await m.data()) };
-  tf.dispose([c, m]);
-  return out;
-}
 
 for (const c of CELLS) {
   Deno.test({
