@@ -15,7 +15,7 @@ import { type CellOptions, resolveSimulationOptions } from "../lib/simulation/op
 import { SpikingNetwork } from "../lib/simulation/network.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 import { rng } from "./_rng.ts";
-import { assertFlatMemoryOver1000Steps, readLayer as read } from "./_sim_kernels.ts";
+import { assertFlatMemoryOver1000Steps, assertFusedEqualsComposed } from "./_sim_kernels.ts";
 
 await initBackend({ backend: "wasm", threads: 1 });
 
@@ -29,58 +29,19 @@ const CELLS: { activation: string; cell: Partial<CellOptions>; dt: number }[] = 
   { activation: "binary_tanh", cell: { vThresh: 0.7 }, dt: 1 },
 ];
 
-/** Step a fused and a composed layer of `shape` with the same random currents; both must agree throughout. */
-async function compareLayers(
-  shape: number[],
-  c: { activation: string; cell: Partial<CellOptions>; dt: number },
-  expectFused: boolean,
-): Promise<void> {
-  const cell = resolveSimulationOptions({ cell: c.cell }).cell;
-  const params = { cell, dt: c.dt, activation: c.activation, seed: 1, stream: 1 };
-  const fused = createNeuronLayer(shape, params, true);
-  const composed = createNeuronLayer(shape, params, false);
-  assertEquals([fused.fused, composed.fused], [expectFused, false]);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const r = rng(7);
-  let spikes = 0;
-  for (let t = 0; t < 30; t++) {
-    const values = Float32Array.from({ length: n }, () => (r() - 0.3) * 0.9);
-    const [a, b] = tf.tidy(() => {
-      const current = tf.tensor(values, shape);
-      return [
-        fused.step(current, t, new Int32Array(shape[0])),
-        composed.step(current, t, new Int32Array(shape[0])),
-      ];
-    });
-    const [sa, sb] = [Array.from(await a.data()), Array.from(await b.data())];
-    tf.dispose([a, b]);
-    assertEquals(sa, sb, `spikes at step ${t}`);
-    spikes += sa.filter((v) => v !== 0).length;
-  }
-  const [fa, ca] = [await read(fused), await read(composed)];
-  assertEquals(fa.counts, ca.counts, "spike counts");
-  assertEquals(fa.mem, ca.mem, "membrane potentials");
-  assertTrue(spikes > Math.min(50, n), `the case must produce spikes (got ${spikes})`);
-  fused.reset(false);
-  assertEquals((await read(fused)).mem, fa.mem, "reset keeps the potentials");
-  assertEquals((await read(fused)).counts.every((v) => v === 0), true, "reset zeroes the counts");
-  fused.dispose();
-  composed.dispose();
-}
-
 for (const c of CELLS) {
   for (const shape of [[3, 5, 7], [2, 4, 8], [1, 3]]) {
     Deno.test(
       `wasm: the fused kernel equals the element-wise ops: ${c.activation} ${
         JSON.stringify(c.cell)
       } dt ${c.dt}, layer [${shape}]`,
-      () => compareLayers(shape, c, true),
+      () => assertFusedEqualsComposed(shape, c, true),
     );
   }
 }
 
 Deno.test("wasm: Reset by modulo runs the element-wise ops", () =>
-  compareLayers(
+  assertFusedEqualsComposed(
     [3, 5, 7],
     { activation: "relu", cell: { reset: "Reset by modulo", vThresh: 0.5 }, dt: 1 },
     false,

@@ -12,12 +12,10 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { bufferLimit, probeAdapter } from "../lib/backend/webgpu.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { noiseArray, uniformNoise } from "../lib/simulation/kernels/noise.ts";
-import { createNeuronLayer } from "../lib/simulation/neuron.ts";
 import { BatchSimulator } from "../lib/simulation/batch.ts";
 import { type CellOptions, resolveSimulationOptions } from "../lib/simulation/options.ts";
-import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
-import { rng } from "./_rng.ts";
-import { assertFlatMemoryOver1000Steps, readLayer as read } from "./_sim_kernels.ts";
+import { assertEquals, assertRejects } from "./_assert.ts";
+import { assertFlatMemoryOver1000Steps, assertFusedEqualsComposed } from "./_sim_kernels.ts";
 
 const adapter = await probeAdapter();
 const skip = typeof adapter === "string";
@@ -39,37 +37,7 @@ for (const c of CELLS) {
       JSON.stringify(c.cell)
     } dt ${c.dt}`,
     ignore: skip,
-    fn: async () => {
-      const cell = resolveSimulationOptions({ cell: c.cell }).cell;
-      const shape = [3, 5, 7];
-      const params = { cell, dt: c.dt, activation: c.activation, seed: 1, stream: 1 };
-      const fused = createNeuronLayer(shape, params, true);
-      const composed = createNeuronLayer(shape, params, false);
-      assertEquals([fused.fused, composed.fused], [true, false]);
-      const r = rng(7);
-      let spikes = 0;
-      for (let t = 0; t < 30; t++) {
-        const values = Float32Array.from({ length: 105 }, () => (r() - 0.3) * 0.9);
-        const [a, b] = tf.tidy(() => {
-          const current = tf.tensor(values, shape);
-          return [fused.step(current, t, new Int32Array(3)), composed.step(current, t, new Int32Array(3))];
-        });
-        const [sa, sb] = [Array.from(await a.data()), Array.from(await b.data())];
-        tf.dispose([a, b]);
-        assertEquals(sa, sb, `spikes at step ${t}`);
-        spikes += sa.filter((v) => v !== 0).length;
-      }
-      const [fa, ca] = [await read(fused), await read(composed)];
-      assertEquals(fa.counts, ca.counts, "spike counts");
-      assertEquals(fa.mem, ca.mem, "membrane potentials");
-      assertTrue(spikes > 50, `the case must produce spikes (got ${spikes})`);
-      fused.reset(false);
-      composed.reset(false);
-      assertEquals((await read(fused)).mem, fa.mem, "reset keeps the potentials");
-      assertEquals((await read(fused)).counts.every((v) => v === 0), true, "reset zeroes the counts");
-      fused.dispose();
-      composed.dispose();
-    },
+    fn: () => assertFusedEqualsComposed([3, 5, 7], c, true),
   });
 }
 
