@@ -13,7 +13,7 @@
 import type { tf } from "../deps.ts";
 import type { BackendInfo, BackendName } from "../lib/backend/mod.ts";
 import { DataParallelModel } from "../lib/backend/workers.ts";
-import { exactActivationName, parseCustomActivation } from "../lib/layers/activations.ts";
+import { customActivationModule } from "../lib/layers/activations.ts";
 import { getModelLibrary } from "../lib/importers/mod.ts";
 import type { InputModel } from "../lib/importers/input_model.ts";
 import { createParser } from "../lib/parsing/model_parser.ts";
@@ -234,32 +234,12 @@ function send(worker: Worker, req: InferRequest): Promise<InferReply> {
 }
 
 /**
- * A `data:` module that registers the toolbox's custom activations `model`
- * uses (e.g. MobileNet's `clamped_relu_0.0_6.0` for ReLU6), for workers that
- * rebuild the model from its serialization; `undefined` when it uses none.
- */
-function activationModule(model: tf.LayersModel): URL | undefined {
-  const names = new Set<string>();
-  for (const layer of model.layers) {
-    const act = (layer.getConfig() as { activation?: unknown }).activation;
-    if (typeof act !== "string") continue;
-    const exact = exactActivationName(act);
-    if (parseCustomActivation(exact)) names.add(exact);
-  }
-  if (names.size === 0) return undefined;
-  const lib = new URL("../lib/layers/activations.ts", import.meta.url).href;
-  const code = `import { registerCustomActivation } from ${JSON.stringify(lib)};\n` +
-    [...names].map((n) => `registerCustomActivation(${JSON.stringify(n)});`).join("\n");
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-
-/**
  * A {@linkcode DataParallelModel} of `model` with one single-threaded worker
  * per core (batches split across them), the custom activations registered in
  * each worker.
  */
 export function dataParallel(model: tf.LayersModel, workers: number): Promise<DataParallelModel> {
-  const module = activationModule(model);
+  const module = customActivationModule(model);
   return DataParallelModel.create(model, { workers, modules: module ? [module] : [] });
 }
 
